@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from claimflow.claims.encounter import Model
+from claimflow.claims.encounter import Address, Model
 from claimflow.claims.money import ZERO, Money, money_sum
 
 
@@ -19,6 +19,8 @@ class AdjustmentGroup(StrEnum):
     OTHER = "OA"
     PAYER_INITIATED = "PI"
     PATIENT_RESPONSIBILITY = "PR"
+    CORRECTION_REVERSAL = "CR"
+    """4010 only: real 5010 files still carry it on reversals, so the reader must accept it."""
 
 
 class ClaimStatusCode(StrEnum):
@@ -57,6 +59,10 @@ class ServicePayment(Model):
     units: Decimal | None = None
     original_units: Decimal | None = None
     service_date: date | None = None
+    submitted_procedure_code: str | None = Field(
+        default=None, description="SVC06-2: the code billed, when the payer adjudicated another"
+    )
+    submitted_modifiers: list[str] = Field(default_factory=list, description="SVC06-3..6")
     line_control_number: str | None = Field(default=None, description="REF*6R")
     allowed_amount: Money | None = Field(default=None, description="AMT*B6")
     adjustments: list[Adjustment] = Field(default_factory=list)
@@ -112,6 +118,16 @@ class Party(Model):
     name: str
     id: str | None = None
     id_qualifier: str | None = None
+    address: Address | None = Field(default=None, description="N3/N4; the 835 requires the payer's")
+    contact_name: str | None = Field(default=None, description="PER02 of the payer's technical contact")
+    contact_phone: str | None = Field(default=None, description="PER*BL telephone, required for the payer")
+
+
+class BankAccount(Model):
+    """One side of an electronic funds transfer (BPR06-09 sender, BPR12-15 receiver)."""
+
+    routing_number: str = Field(pattern=r"^[0-9]{3,12}$", description="ABA routing (DFI) number")
+    account_number: str = Field(min_length=1, max_length=35)
 
 
 class BalancingLevel(StrEnum):
@@ -144,6 +160,8 @@ class Remittance(Model):
     production_date: date | None = Field(default=None, description="DTM*405")
     payer: Party
     payee: Party
+    payer_account: BankAccount | None = Field(default=None, description="BPR06-09, required for ACH")
+    payee_account: BankAccount | None = Field(default=None, description="BPR12-15, required for ACH")
     claims: list[ClaimPayment] = Field(default_factory=list)
     provider_adjustments: list[ProviderAdjustment] = Field(default_factory=list)
     findings: list[BalancingFinding] = Field(default_factory=list)

@@ -136,6 +136,13 @@ class ClaimStatusDetail(Model):
     adjudication_date: date | None = None
     check_number: str | None = None
     service_date: date | None = None
+    service_date_end: date | None = None
+    patient_last_name: str | None = None
+    patient_first_name: str | None = None
+    member_id: str | None = None
+    provider_name: str | None = Field(default=None, description="2100C billing provider")
+    provider_npi: str | None = None
+    bill_type: str | None = Field(default=None, description="REF*BLT, institutional claims")
 
     @property
     def primary(self) -> StatusInfo:
@@ -150,6 +157,10 @@ class ClaimAcknowledgement(Model):
     receipt_date: date | None = None
     process_date: date | None = None
     claims: list[ClaimStatusDetail] = Field(default_factory=list)
+    trace_number: str | None = Field(default=None, description="2200A TRN02, the payer's receipt id")
+    receiver_name: str | None = Field(default=None, description="2100B information receiver (us)")
+    receiver_id: str | None = None
+    receiver_trace: str | None = Field(default=None, description="2200B TRN02: our batch id (837 BHT03)")
 
 
 class ClaimStatus(Model):
