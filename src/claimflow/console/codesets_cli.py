@@ -50,8 +50,12 @@ def _current(index: Path) -> CodeSets | None:
 
 @app.command("update")
 def update(
-    directory: Annotated[Path, typer.Argument(help="folder holding newer CMS files (names as in SOURCES.md)")],
-    out: Annotated[Path, typer.Option(help="where to write the index (default: the installed package)")] = PACKAGE_INDEX,
+    directory: Annotated[
+        Path, typer.Argument(help="folder holding newer CMS files (names as in SOURCES.md)")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="where to write the index (default: the installed package)")
+    ] = PACKAGE_INDEX,
     keep_deleted_since: Annotated[
         str | None,
         typer.Option(help="keep NCCI edits deleted on or after this date (default: 3 years ago)"),

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -53,9 +53,14 @@ class CodeSets:
     def from_files(cls, blobs: Mapping[str, bytes]) -> CodeSets:
         missing = [name for name in (CORE_FILE, *PTP_FILES.values()) if name not in blobs]
         if missing:
-            raise ValueError(f"code-set index is missing {', '.join(missing)}: run `claimflow codesets update DIR`")
+            raise ValueError(
+                f"code-set index is missing {', '.join(missing)}: run `claimflow codesets update DIR`"
+            )
         core = load(blobs[CORE_FILE], "core code-set")
-        ptp = {setting: PtpTable.from_state(load(blobs[name], f"NCCI PTP {setting}")) for setting, name in PTP_FILES.items()}
+        ptp = {
+            setting: PtpTable.from_state(load(blobs[name], f"NCCI PTP {setting}"))
+            for setting, name in PTP_FILES.items()
+        }
         return cls(core=core, ptp=ptp)
 
 
@@ -73,7 +78,7 @@ class SourceFile:
 
     name: str
     kind: SourceKind
-    rows: list[Row]
+    rows: Sequence[Row]
 
 
 _MUE_SETTING_OF = {
@@ -94,9 +99,16 @@ def update_codesets(
     for source in sources:
         by_kind.setdefault(source.kind, []).append(source)
     if current is None:
-        needed = {SourceKind.ICD10CM_MCE, SourceKind.MCE_AGE_RANGES, SourceKind.HCPCS, SourceKind.ADD_ON,
-                  SourceKind.PLACE_OF_SERVICE, SourceKind.HCPCS_MODIFIERS, SourceKind.PTP_PRACTITIONER,
-                  SourceKind.PTP_OUTPATIENT}
+        needed = {
+            SourceKind.ICD10CM_MCE,
+            SourceKind.MCE_AGE_RANGES,
+            SourceKind.HCPCS,
+            SourceKind.ADD_ON,
+            SourceKind.PLACE_OF_SERVICE,
+            SourceKind.HCPCS_MODIFIERS,
+            SourceKind.PTP_PRACTITIONER,
+            SourceKind.PTP_OUTPATIENT,
+        }
         absent = sorted(kind.value for kind in needed - by_kind.keys())
         if absent:
             raise ValueError(f"no current index to keep, and the directory lacks: {', '.join(absent)}")
@@ -114,14 +126,18 @@ def update_codesets(
         age_ranges = (
             build_age_ranges(rows(SourceKind.MCE_AGE_RANGES))
             if SourceKind.MCE_AGE_RANGES in by_kind
-            else diagnoses.age_ranges if diagnoses else ()
+            else diagnoses.age_ranges
+            if diagnoses
+            else ()
         )
         diagnoses = build_diagnoses(rows(SourceKind.ICD10CM_MCE), age_ranges)
         notes["icd10cm"] = names(SourceKind.ICD10CM_MCE)
         changed.append("icd10cm")
     for source in sorted(by_kind.get(SourceKind.ICD10CM_ORDER, []), key=lambda source: source.name):
         if diagnoses is None:
-            raise ValueError("an ICD-10-CM order file updates an existing table; give the MCE validity CSV too")
+            raise ValueError(
+                "an ICD-10-CM order file updates an existing table; give the MCE validity CSV too"
+            )
         effective = order_file_effective_date(source.name)
         diagnoses = apply_order_file(diagnoses, ("".join(row) for row in source.rows), effective)
         notes["icd10cm"] = f"{notes.get('icd10cm', '')} + {source.name} from {effective}".strip(" +")
@@ -158,7 +174,10 @@ def update_codesets(
         notes["place_of_service"] = names(SourceKind.PLACE_OF_SERVICE)
         changed.append("place_of_service")
     ptp = dict(current.ptp) if current else {}
-    for kind, setting in ((SourceKind.PTP_PRACTITIONER, "practitioner"), (SourceKind.PTP_OUTPATIENT, "outpatient_hospital")):
+    for kind, setting in (
+        (SourceKind.PTP_PRACTITIONER, "practitioner"),
+        (SourceKind.PTP_OUTPATIENT, "outpatient_hospital"),
+    ):
         if kind in by_kind:
             ptp[setting] = build_ptp(rows(kind), keep_deleted_since)
             notes[f"ptp_{setting}"] = f"{names(kind)}; deleted edits kept from {keep_deleted_since}"

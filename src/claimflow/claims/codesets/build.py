@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -27,6 +27,8 @@ from claimflow.claims.codesets.tables import (
 )
 
 Row = Sequence[str]
+Header = Mapping[str, tuple[str, ...]]
+"""our field name -> the header spellings it may have"""
 
 
 class SourceKind(StrEnum):
@@ -77,7 +79,7 @@ def _key(cell: str) -> str:
     return re.sub(r"[^a-z0-9]", "", cell.lower())
 
 
-def _records(rows: Iterable[Row], required: dict[str, tuple[str, ...]], what: str) -> Iterator[dict[str, str]]:
+def _records(rows: Iterable[Row], required: Header, what: str) -> Iterator[dict[str, str]]:
     """Rows after the header row, as {field: cell}; the header is the first row naming every field.
 
     `required` maps our field name to the header spellings it may have (compared without case, spaces
@@ -105,7 +107,7 @@ def _records(rows: Iterable[Row], required: dict[str, tuple[str, ...]], what: st
 
 
 def build_age_ranges(rows: Iterable[Row]) -> tuple[AgeRange, ...]:
-    required = {
+    required: Header = {
         "flag": ("mceflag",),
         "low": ("minageyears",),
         "high": ("maxageyears",),
@@ -125,7 +127,12 @@ def build_age_ranges(rows: Iterable[Row]) -> tuple[AgeRange, ...]:
 
 def build_diagnoses(rows: Iterable[Row], age_ranges: tuple[AgeRange, ...]) -> DiagnosisTable:
     """From the MCE validity CSV: code, start_date, end_date, mce_flags."""
-    required = {"code": ("code",), "start": ("startdate",), "end": ("enddate",), "flags": ("mceflags",)}
+    required: Header = {
+        "code": ("code",),
+        "start": ("startdate",),
+        "end": ("enddate",),
+        "flags": ("mceflags",),
+    }
     periods: dict[str, list[tuple[int, int, int]]] = {}
     sex_flags: dict[str, tuple[int, int]] = {}
     for record in _records(rows, required, "ICD-10-CM MCE validity"):
@@ -142,7 +149,9 @@ def build_diagnoses(rows: Iterable[Row], age_ranges: tuple[AgeRange, ...]) -> Di
 
 
 def _diagnosis_table(
-    periods: dict[str, list[tuple[int, int, int]]], sex_flags: dict[str, int], age_ranges: tuple[AgeRange, ...]
+    periods: dict[str, list[tuple[int, int, int]]],
+    sex_flags: dict[str, int],
+    age_ranges: tuple[AgeRange, ...],
 ) -> DiagnosisTable:
     spans = [span for code_spans in periods.values() for span in code_spans]
     return DiagnosisTable(
@@ -176,7 +185,9 @@ def apply_order_file(table: DiagnosisTable, lines: Iterable[str], effective: dat
         if not line.strip():
             continue
         if len(line) < 15 or line[14] not in "01":
-            raise ValueError(f"ICD-10-CM order file line {number}: no header flag in column 15: {line[:20]!r}")
+            raise ValueError(
+                f"ICD-10-CM order file line {number}: no header flag in column 15: {line[:20]!r}"
+            )
         if line[14] == "1":
             billable.add(line[6:13].strip().upper())
     if not billable:
@@ -197,7 +208,11 @@ def apply_order_file(table: DiagnosisTable, lines: Iterable[str], effective: dat
 
 def build_hcpcs(rows: Iterable[Row]) -> dict[str, HcpcsCode]:
     """HCPCS Level II codes with add and termination dates (shared CSV, or ANWEB saved as CSV)."""
-    required = {"code": ("hcpcscode", "hcpc"), "added": ("adddate", "adddt"), "term": ("termdate", "termdt")}
+    required: Header = {
+        "code": ("hcpcscode", "hcpc"),
+        "added": ("adddate", "adddt"),
+        "term": ("termdate", "termdt"),
+    }
     codes: dict[str, HcpcsCode] = {}
     for record in _records(rows, required, "HCPCS Level II"):
         code = record["code"].upper()
@@ -212,7 +227,7 @@ def build_hcpcs(rows: Iterable[Row]) -> dict[str, HcpcsCode]:
 
 
 def build_hcpcs_modifiers(rows: Iterable[Row]) -> frozenset[str]:
-    required = {"modifier": ("modifier", "mod")}
+    required: Header = {"modifier": ("modifier", "mod")}
     return frozenset(
         record["modifier"].upper()
         for record in _records(rows, required, "HCPCS modifiers")
@@ -228,12 +243,20 @@ def build_mue(rows: Iterable[Row], setting: str | None) -> dict[str, dict[str, M
     otherwise the rows are a CMS MUE file for that setting (code, value, adjudication indicator, ...)."""
     limits: dict[str, dict[str, MueLimit]] = {}
     if setting is None:
-        required = {"setting": ("servicetype",), "code": ("hcpcscode",), "value": ("muevalue",), "mai": ("mai",)}
+        required: Header = {
+            "setting": ("servicetype",),
+            "code": ("hcpcscode",),
+            "value": ("muevalue",),
+            "mai": ("mai",),
+        }
         records: Iterable[dict[str, str]] = _records(rows, required, "MUE")
     else:
         required = {
             "code": ("hcpcscptcode", "hcpcscode"),
-            "value": tuple(_key(f"{name} mue values") for name in ("practitioner services", "outpatient hospital services", "dme supplier services")),
+            "value": tuple(
+                _key(f"{name} mue values")
+                for name in ("practitioner services", "outpatient hospital services", "dme supplier services")
+            ),
             "mai": ("mueadjudicationindicator",),
         }
         records = ({**record, "setting": setting} for record in _records(rows, required, f"MUE {setting}"))
@@ -250,12 +273,12 @@ def build_mue(rows: Iterable[Row], setting: str | None) -> dict[str, dict[str, M
 
 def build_add_ons(rows: Iterable[Row]) -> dict[str, AddOnEdit]:
     """Active add-on code edits; rows with a deletion date are dropped."""
-    required = {"primary": ("primarycode",), "add_on": ("addoncode",), "edit_type": ("aocedittype",)}
+    required: Header = {"primary": ("primarycode",), "add_on": ("addoncode",), "edit_type": ("aocedittype",)}
     rows = list(rows)
     deletion_spellings = ("addoncodedeletiondate", "aocdeletiondate")
     has_deletion = any(_key(cell) in deletion_spellings for row in rows[:20] for cell in row)
     if has_deletion:
-        required["deleted"] = deletion_spellings
+        required = {**required, "deleted": deletion_spellings}
     primaries: dict[str, set[str]] = {}
     edit_types: dict[str, int] = {}
     for record in _records(rows, required, "add-on code edits"):
@@ -272,7 +295,7 @@ def build_add_ons(rows: Iterable[Row]) -> dict[str, AddOnEdit]:
 
 
 def build_places_of_service(rows: Iterable[Row]) -> dict[str, str]:
-    required = {"code": ("poscode", "placeofservicecodes"), "name": ("posname", "placeofservicename")}
+    required: Header = {"code": ("poscode", "placeofservicecodes"), "name": ("posname", "placeofservicename")}
     return {
         record["code"].zfill(2): record["name"]
         for record in _records(rows, required, "place of service")
@@ -295,7 +318,11 @@ def build_ptp(rows: Iterable[Row], keep_deleted_since: date) -> PtpTable:
                 positions = (0, 1, keys.index("deletiondate"), keys.index("modifierindicator"))
                 continue
         first, second, deleted_at, indicator_at = positions or (0, 1, 4, 5)
-        if len(row) <= indicator_at or not PROCEDURE_CODE.match(row[0].strip()) or not PROCEDURE_CODE.match(row[1].strip()):
+        if (
+            len(row) <= indicator_at
+            or not PROCEDURE_CODE.match(row[0].strip())
+            or not PROCEDURE_CODE.match(row[1].strip())
+        ):
             continue  # banner, header and blank lines of the CMS file
         indicator = row[indicator_at].strip()[:1]
         if indicator not in ("0", "1"):
@@ -304,12 +331,14 @@ def build_ptp(rows: Iterable[Row], keep_deleted_since: date) -> PtpTable:
         deletion = date_number(deleted) if deleted else 0
         if deletion and deletion < cutoff:
             continue
-        pairs.append((encode_code(row[first].strip()), encode_code(row[second].strip()), int(indicator), deletion))
+        pairs.append(
+            (encode_code(row[first].strip()), encode_code(row[second].strip()), int(indicator), deletion)
+        )
     if not pairs:
         raise ValueError("NCCI PTP file holds no edit with modifier indicator 0 or 1")
     pairs.sort()
     table = PtpTable(offsets=array("i"))
-    for first, second, indicator, deletion in pairs:
+    for first, second, indicator_value, deletion in pairs:
         if table.column1 and table.column1[-1] == first:
             if table.column2[-1] == second:
                 continue  # a pair repeated across the CMS file parts
@@ -317,7 +346,7 @@ def build_ptp(rows: Iterable[Row], keep_deleted_since: date) -> PtpTable:
             table.column1.append(first)
             table.offsets.append(len(table.column2))
         table.column2.append(second)
-        table.indicator.append(indicator)
+        table.indicator.append(indicator_value)
         table.deletion.append(deletion)
     table.offsets.append(len(table.column2))
     return table

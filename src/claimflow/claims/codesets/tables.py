@@ -144,8 +144,9 @@ class PtpEdit:
 class PtpTable:
     """NCCI procedure-to-procedure edits for one setting, as sorted packed arrays.
 
-    Column-1 codes are unique and sorted; the column-2 codes of column1[i] are column2[offsets[i]:offsets[i+1]],
-    sorted, with their modifier indicator and deletion date at the same positions.
+    Column-1 codes are unique and sorted; the column-2 codes of column1[i] are
+    column2[offsets[i]:offsets[i+1]], sorted, with their modifier indicator and deletion date at the
+    same positions.
     """
 
     column1: array[int] = field(default_factory=lambda: array("i"))
