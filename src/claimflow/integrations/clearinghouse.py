@@ -216,7 +216,7 @@ class ClearinghouseClient:
 
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with equal jitter: half the step fixed, half random."""
-        step = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+        step = min(self._max_backoff, self._backoff * 2.0 ** (attempt - 1))
         return step / 2 + self._rng.uniform(0, step / 2)
 
 

@@ -25,6 +25,9 @@ FUNCTIONAL_IDS = {
     "999": "FA",
 }
 
+SETS_WITHOUT_ST03 = frozenset({"835"})
+"""X221A1 marks ST03 'not used': the 835 names its guide in GS08 only."""
+
 
 def format_amount(amount: Decimal) -> str:
     """X12 R type: no superfluous zeros or plus sign ('100', '100.5', '-12.25')."""
@@ -164,7 +167,8 @@ def write_interchange(
         for body in members:
             set_number += 1
             control = f"{set_number:04d}"
-            lines.append(e.join(["ST", body.set_id, control, version]))
+            header = ["ST", body.set_id, control]
+            lines.append(e.join(header if body.set_id in SETS_WITHOUT_ST03 else [*header, version]))
             lines.extend(body.segments)
             lines.append(e.join(["SE", str(len(body.segments) + 2), control]))
         lines.append(e.join(["GE", str(len(members)), str(group_number)]))
