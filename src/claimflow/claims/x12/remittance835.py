@@ -1,0 +1,621 @@
+"""835 health care claim payment/advice (005010X221A1): written to the letter, read from real files.
+
+The reader never refuses a file for not adding up: balancing faults become findings on the
+Remittance (see balancing.py). It raises a typed X12 error, naming the segment, only when a value it
+needs cannot be read at all (an amount that is not a number, a missing BPR or payer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from claimflow.claims.encounter import Address
+from claimflow.claims.remittance import (
+    Adjustment,
+    AdjustmentGroup,
+    BankAccount,
+    ClaimPayment,
+    ClaimStatusCode,
+    Party,
+    ProviderAdjustment,
+    Remittance,
+    ServicePayment,
+)
+from claimflow.claims.x12.balancing import with_findings
+from claimflow.claims.x12.errors import X12StructureError, X12ValueError, X12WriteError
+from claimflow.claims.x12.segments import Segment, TransactionSet, format_date, transaction_sets
+from claimflow.claims.x12.writer import Envelope, SegmentWriter, TransactionBody, write_interchange
+
+VERSION = "005010X221A1"
+CAS_TRIPLES = 6
+PLB_PAIRS = 6
+MOA_REMARKS = 5
+SVC_MODIFIERS = 4
+CLP06_CODES = frozenset("12 13 14 15 16 17 AM CH DS HM LM MA MB MC OF TV VA WC ZZ".split())  # noqa: SIM905
+"""Claim filing indicators the 835 allows: narrower than the 837's SBR09 (no CI, BL, 09, 10, 11)."""
+CAS_GROUPS_5010 = frozenset(["CO", "OA", "PI", "PR"])
+
+
+def filing_indicator_for_835(sbr09: str) -> str:
+    """CLP06 for a claim billed with this SBR09: the same code where the 835 knows it, else ZZ.
+
+    Commercial (CI), Blue Cross (BL), self-pay (09) and other non-federal (11) have no 835 code;
+    the guide's ZZ (mutually defined) carries them."""
+    return sbr09 if sbr09 in CLP06_CODES else "ZZ"
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+
+def write_835(remittances: Sequence[Remittance], envelope: Envelope) -> str:
+    """One interchange holding one 835 transaction set per remittance."""
+    return write_interchange(envelope, [remittance_body(remittance) for remittance in remittances])
+
+
+def remittance_body(remittance: Remittance) -> TransactionBody:
+    """The segments between ST and SE of one 835."""
+    out = SegmentWriter()
+    _write_header(out, remittance)
+    if remittance.claims:
+        out.add("LX", 1)  # one 2000 loop: claims are not sorted into type-of-bill groups
+        for claim in remittance.claims:
+            _write_claim(out, claim)
+    _write_provider_adjustments(out, remittance.provider_adjustments)
+    return TransactionBody("835", VERSION, out.segments)
+
+
+def _write_header(out: SegmentWriter, remittance: Remittance) -> None:
+    if remittance.payment_date is None:
+        raise X12WriteError("the payment date (BPR16) is required", segment_id="BPR", element=16)
+    if remittance.payer_identifier is None:
+        raise X12WriteError(
+            "the payer identifier (TRN03, '1' + the payer's EIN) is required", segment_id="TRN", element=3
+        )
+    handling = "H" if remittance.payment_method == "NON" else "I"
+    if remittance.payment_method in ("ACH", "BOP", "FWT"):
+        sender, receiver = remittance.payer_account, remittance.payee_account
+        if sender is None or receiver is None:
+            raise X12WriteError(
+                f"an {remittance.payment_method} payment needs the payer's and the payee's bank accounts "
+                "(BPR06-BPR15); set payer_account and payee_account",
+                segment_id="BPR",
+                element=7,
+            )
+        out.add(
+            "BPR",
+            handling,
+            remittance.payment_amount,
+            remittance.credit_debit,
+            remittance.payment_method,
+            "CCP",
+            "01",
+            sender.routing_number,
+            "DA",
+            sender.account_number,
+            remittance.payer_identifier,
+            None,
+            "01",
+            receiver.routing_number,
+            "DA",
+            receiver.account_number,
+            format_date(remittance.payment_date),
+        )
+    else:
+        out.add(
+            "BPR",
+            handling,
+            remittance.payment_amount,
+            remittance.credit_debit,
+            remittance.payment_method,
+            *([None] * 11),
+            format_date(remittance.payment_date),
+        )
+    out.add("TRN", "1", remittance.trace_number, remittance.payer_identifier)
+    if remittance.production_date:
+        out.add("DTM", "405", format_date(remittance.production_date))
+    _write_payer(out, remittance.payer)
+    _write_payee(out, remittance.payee)
+
+
+def _write_payer(out: SegmentWriter, payer: Party) -> None:
+    if payer.id_qualifier == "XV":
+        out.add("N1", "PR", payer.name, "XV", payer.id)
+    else:
+        out.add("N1", "PR", payer.name)
+    if payer.address is None:
+        raise X12WriteError("the payer's address (1000A N3/N4) is required", segment_id="N3", element=1)
+    _write_address(out, payer.address)
+    if payer.id and payer.id_qualifier in (None, "2U"):
+        out.add("REF", "2U", payer.id)
+    if not payer.contact_phone:
+        raise X12WriteError(
+            "the payer's technical contact telephone (1000A PER*BL) is required; set payer.contact_phone",
+            segment_id="PER",
+            element=4,
+        )
+    out.add("PER", "BL", payer.contact_name, "TE", payer.contact_phone)
+
+
+def _write_payee(out: SegmentWriter, payee: Party) -> None:
+    if not payee.id:
+        raise X12WriteError(
+            "the payee's identifier (1000B N104: NPI, or tax id with qualifier FI) is required",
+            segment_id="N1",
+            element=4,
+        )
+    out.add("N1", "PE", payee.name, payee.id_qualifier or "XX", payee.id)
+    if payee.address is not None:
+        _write_address(out, payee.address)
+
+
+def _write_address(out: SegmentWriter, address: Address) -> None:
+    out.add("N3", address.line1, address.line2)
+    out.add("N4", address.city, address.state, address.postal_code)
+
+
+def _write_claim(out: SegmentWriter, claim: ClaimPayment) -> None:
+    where = f"claim {claim.patient_control_number}"
+    if claim.filing_indicator is None:
+        raise X12WriteError(f"{where}: the claim filing indicator (CLP06) is required", segment_id="CLP")
+    if claim.filing_indicator not in CLP06_CODES:
+        raise X12WriteError(
+            f"{where}: {claim.filing_indicator!r} is not an 835 claim filing indicator (CLP06); "
+            "map the 837 code with filing_indicator_for_835()",
+            segment_id="CLP",
+            element=6,
+        )
+    if claim.payer_claim_number is None:
+        raise X12WriteError(f"{where}: the payer claim number (CLP07) is required", segment_id="CLP")
+    out.add(
+        "CLP",
+        claim.patient_control_number,
+        claim.status.value,
+        claim.charge,
+        claim.paid,
+        claim.patient_responsibility,
+        claim.filing_indicator,
+        claim.payer_claim_number,
+        claim.facility_type,
+        claim.frequency,
+        None,
+        claim.drg,
+    )
+    write_adjustments(out, claim.adjustments)
+    name_id = ("MI", claim.member_id) if claim.member_id else (None, None)
+    out.add("NM1", "QC", "1", claim.patient_last_name, claim.patient_first_name, None, None, None, *name_id)
+    if len(claim.remarks) > MOA_REMARKS:
+        raise X12WriteError(f"{where}: at most {MOA_REMARKS} claim remark codes fit in MOA", segment_id="MOA")
+    if claim.remarks:
+        out.add("MOA", None, None, *claim.remarks)
+    if claim.service_date:
+        out.add("DTM", "232", format_date(claim.service_date))
+    if claim.received_date:
+        out.add("DTM", "050", format_date(claim.received_date))
+    for line in claim.service_lines:
+        _write_service(out, line, where)
+
+
+def _write_service(out: SegmentWriter, line: ServicePayment, where: str) -> None:
+    if len(line.modifiers) > SVC_MODIFIERS or len(line.submitted_modifiers) > SVC_MODIFIERS:
+        raise X12WriteError(f"{where}: at most {SVC_MODIFIERS} modifiers fit in SVC01", segment_id="SVC")
+    submitted = (
+        [line.qualifier, line.submitted_procedure_code, *line.submitted_modifiers]
+        if line.submitted_procedure_code
+        else None
+    )
+    out.add(
+        "SVC",
+        [line.qualifier, line.procedure_code, *line.modifiers],
+        line.charge,
+        line.paid,
+        line.revenue_code,
+        line.units,
+        submitted,
+        line.original_units,
+    )
+    if line.service_date:
+        out.add("DTM", "472", format_date(line.service_date))
+    write_adjustments(out, line.adjustments)
+    if line.line_control_number:
+        out.add("REF", "6R", line.line_control_number)
+    if line.allowed_amount is not None:
+        out.add("AMT", "B6", line.allowed_amount)
+    for remark in line.remarks:
+        out.add("LQ", "HE", remark)
+
+
+def write_adjustments(out: SegmentWriter, adjustments: Iterable[Adjustment]) -> None:
+    """CAS segments: one group code per segment, at most six reason/amount/quantity triples each."""
+    by_group: dict[AdjustmentGroup, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        by_group.setdefault(adjustment.group, []).append(adjustment)
+    for group, members in by_group.items():
+        if group.value not in CAS_GROUPS_5010:
+            raise X12WriteError(
+                f"adjustment group {group.value} is 4010 only; 5010 reversals use the original group codes",
+                segment_id="CAS",
+                element=1,
+            )
+        for start in range(0, len(members), CAS_TRIPLES):
+            triples: list[str | Decimal | None] = []
+            for adjustment in members[start : start + CAS_TRIPLES]:
+                triples += [adjustment.reason, adjustment.amount, adjustment.quantity]
+            out.add("CAS", group.value, *triples)
+
+
+def _write_provider_adjustments(out: SegmentWriter, adjustments: Sequence[ProviderAdjustment]) -> None:
+    """PLB segments: consecutive adjustments of one provider and period share a segment (six pairs)."""
+    runs: list[list[ProviderAdjustment]] = []
+    for adjustment in adjustments:
+        if adjustment.fiscal_period_end is None:
+            raise X12WriteError(
+                f"provider adjustment {adjustment.reason} needs its fiscal period date (PLB02)",
+                segment_id="PLB",
+                element=2,
+            )
+        last = runs[-1] if runs else None
+        if (
+            last
+            and len(last) < PLB_PAIRS
+            and (last[0].provider_id, last[0].fiscal_period_end)
+            == (adjustment.provider_id, adjustment.fiscal_period_end)
+        ):
+            last.append(adjustment)
+        else:
+            runs.append([adjustment])
+    for run in runs:
+        pairs: list[list[str] | Decimal] = []
+        for adjustment in run:
+            pairs += [[adjustment.reason, adjustment.reference or ""], adjustment.amount]
+        period = run[0].fiscal_period_end
+        assert period is not None  # checked above
+        out.add("PLB", run[0].provider_id, format_date(period), *pairs)
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def read_835(data: str | bytes) -> list[Remittance]:
+    """Every 835 transaction set of a file (all interchanges), with balancing findings computed."""
+    return [read_remittance(ts) for ts in transaction_sets(data, "835")]
+
+
+def read_remittance(ts: TransactionSet) -> Remittance:
+    """One 835 transaction set as a Remittance."""
+    reader = _RemittanceReader(ts)
+    for segment in ts.segments:
+        reader.feed(segment)
+    return with_findings(reader.finish())
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _build(model: type[M], segment: Segment, **values: Any) -> M:
+    """A model from a segment's values; a refusal names the segment instead of a pydantic trace."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field_name = ".".join(str(part) for part in error["loc"])
+        raise X12ValueError(
+            f"{model.__name__} {field_name}: {error['msg']}", segment_id=segment.id, position=segment.position
+        ) from exc
+
+
+def _lenient(model: type[M], **values: Any) -> M | None:
+    """Contact details real files mangle (masked ZIPs, lowercase states): kept when valid, else None.
+
+    They never decide a payment, so a malformed address must not cost the remittance."""
+    try:
+        return model(**values)
+    except ValidationError:
+        return None
+
+
+def composite(segment: Segment, index: int) -> list[str]:
+    """A composite's components, also when the sender used another separator than its ISA16.
+
+    Real files write 'HC>99213' under an ISA16 of ':'; a composite starting with a two-letter
+    qualifier followed by punctuation is split on that punctuation."""
+    parts = segment.components(index)
+    if len(parts) == 1 and len(parts[0]) > 3 and not parts[0][2].isalnum():
+        return parts[0].split(parts[0][2])
+    return parts
+
+
+def read_adjustments(segment: Segment) -> list[Adjustment]:
+    """A CAS segment's triples (CAS02-04, 05-07 .. 17-19) under its group code."""
+    try:
+        group = AdjustmentGroup(segment[1])
+    except ValueError as exc:
+        raise X12ValueError(
+            f"adjustment group {segment[1]!r} is not CO, OA, PI, PR (or CR)",
+            segment_id="CAS",
+            position=segment.position,
+            element=1,
+        ) from exc
+    found = []
+    for first in range(2, 20, 3):
+        reason = segment[first].strip()
+        if not reason:
+            continue
+        amount = segment.amount(first + 1, "adjustment amount")
+        if amount is None:
+            raise X12ValueError(
+                f"adjustment {reason} has no amount",
+                segment_id="CAS",
+                position=segment.position,
+                element=first + 1,
+            )
+        found.append(
+            _build(
+                Adjustment,
+                segment,
+                group=group,
+                reason=reason,
+                amount=amount,
+                quantity=segment.amount(first + 2, "adjustment quantity"),
+            )
+        )
+    return found
+
+
+@dataclass
+class _LineDraft:
+    values: dict[str, Any]
+    segment: Segment
+    adjustments: list[Adjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+
+    def build(self) -> ServicePayment:
+        return _build(
+            ServicePayment, self.segment, **self.values, adjustments=self.adjustments, remarks=self.remarks
+        )
+
+
+@dataclass
+class _ClaimDraft:
+    values: dict[str, Any]
+    segment: Segment
+    adjustments: list[Adjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    lines: list[_LineDraft] = field(default_factory=list)
+
+    def build(self) -> ClaimPayment:
+        return _build(
+            ClaimPayment,
+            self.segment,
+            **self.values,
+            adjustments=self.adjustments,
+            remarks=self.remarks,
+            service_lines=[line.build() for line in self.lines],
+        )
+
+
+class _RemittanceReader:
+    """Reads an 835 segment by segment, tolerating order and unknown segments as real files need."""
+
+    def __init__(self, ts: TransactionSet) -> None:
+        self.ts = ts
+        self.header: dict[str, Any] = {}
+        self.parties: dict[str, dict[str, Any]] = {}
+        self.party: dict[str, Any] | None = None
+        self.claims: list[_ClaimDraft] = []
+        self.claim: _ClaimDraft | None = None
+        self.line: _LineDraft | None = None
+        self.provider_adjustments: list[ProviderAdjustment] = []
+
+    def feed(self, segment: Segment) -> None:
+        handler = getattr(self, f"_on_{segment.id.lower()}", None)
+        if handler is not None:
+            handler(segment)
+
+    def _on_bpr(self, s: Segment) -> None:
+        amount = s.amount(2, "payment amount")
+        if amount is None:
+            raise X12ValueError("payment amount is missing", segment_id="BPR", position=s.position, element=2)
+        self.header.update(
+            payment_amount=amount,
+            credit_debit=s[3] or "C",
+            payment_method=s[4] or "NON",
+            payment_date=s.date(16, "payment date"),
+            payer_account=_lenient(BankAccount, routing_number=s[7], account_number=s[9]) if s[7] else None,
+            payee_account=_lenient(BankAccount, routing_number=s[13], account_number=s[15])
+            if s[13]
+            else None,
+        )
+
+    def _on_trn(self, s: Segment) -> None:
+        self.header.update(trace_number=s.require(2, "trace number"), payer_identifier=s[3] or None)
+
+    def _on_dtm(self, s: Segment) -> None:
+        qualifier = s[1]
+        if self.line is not None:
+            if qualifier in ("472", "150") and "service_date" not in self.line.values:
+                self.line.values["service_date"] = s.date(2, "service date")
+        elif self.claim is not None:
+            if qualifier == "232":
+                self.claim.values["service_date"] = s.date(2, "statement from date")
+            elif qualifier == "050":
+                self.claim.values["received_date"] = s.date(2, "claim received date")
+        elif qualifier == "405":
+            self.header["production_date"] = s.date(2, "production date")
+
+    def _on_n1(self, s: Segment) -> None:
+        if self.claim is not None:
+            return
+        self.party = {"name": s[2], "id": s[4] or None, "id_qualifier": s[3] or None}
+        self.parties[s[1]] = self.party
+
+    def _on_n3(self, s: Segment) -> None:
+        if self.party is not None and self.claim is None:
+            self.party["_street"] = (s[1], s[2] or None)
+
+    def _on_n4(self, s: Segment) -> None:
+        if self.party is not None and self.claim is None:
+            line1, line2 = self.party.pop("_street", ("", None))
+            self.party["address"] = _lenient(
+                Address, line1=line1, line2=line2, city=s[1], state=s[2], postal_code=s[3]
+            )
+
+    def _on_per(self, s: Segment) -> None:
+        if self.party is None or self.claim is not None or s[1] != "BL":
+            return
+        self.party["contact_name"] = s[2] or None
+        for qualifier_at in (3, 5, 7):
+            if s[qualifier_at] == "TE" and s[qualifier_at + 1]:
+                self.party["contact_phone"] = s[qualifier_at + 1]
+                break
+
+    def _on_ref(self, s: Segment) -> None:
+        if self.line is not None:
+            if s[1] == "6R":
+                self.line.values["line_control_number"] = s[2]
+        elif self.claim is None and self.party is not None and s[1] == "2U" and not self.party["id"]:
+            self.party.update(id=s[2], id_qualifier="2U")
+
+    def _on_clp(self, s: Segment) -> None:
+        self.line = None
+        try:
+            status = ClaimStatusCode(s[2])
+        except ValueError as exc:
+            raise X12ValueError(
+                f"claim status {s[2]!r} is not a CLP02 code (1-4, 19-23, 25)",
+                segment_id="CLP",
+                position=s.position,
+                element=2,
+            ) from exc
+        values = {
+            "patient_control_number": s.require(1, "patient control number"),
+            "status": status,
+            "charge": self._required_amount(s, 3, "claim charge"),
+            "paid": self._required_amount(s, 4, "claim payment"),
+            "patient_responsibility": s.amount(5, "patient responsibility"),
+            "filing_indicator": s[6] or None,
+            "payer_claim_number": s[7] or None,
+            "facility_type": s[8] or None,
+            "frequency": s[9] or None,
+            "drg": s[11] or None,
+        }
+        self.claim = _ClaimDraft(values, s)
+        self.claims.append(self.claim)
+
+    @staticmethod
+    def _required_amount(s: Segment, index: int, what: str) -> Decimal:
+        amount = s.amount(index, what)
+        if amount is None:
+            raise X12ValueError(f"{what} is missing", segment_id=s.id, position=s.position, element=index)
+        return amount
+
+    def _on_cas(self, s: Segment) -> None:
+        target = self.line or self.claim
+        if target is not None:
+            target.adjustments.extend(read_adjustments(s))
+
+    def _on_nm1(self, s: Segment) -> None:
+        if self.claim is not None and self.line is None and s[1] == "QC":
+            self.claim.values.update(
+                patient_last_name=s[3] or None,
+                patient_first_name=s[4] or None,
+                member_id=s[9] or None,
+            )
+
+    def _on_moa(self, s: Segment) -> None:
+        if self.claim is not None:
+            self.claim.remarks.extend(code for code in (s[i] for i in range(3, 8)) if code)
+
+    def _on_mia(self, s: Segment) -> None:
+        if self.claim is not None:
+            self.claim.remarks.extend(code for code in (s[i] for i in (5, 20, 21, 22, 23)) if code)
+
+    def _on_svc(self, s: Segment) -> None:
+        if self.claim is None:
+            raise X12StructureError(
+                "service line (SVC) before any claim (CLP)", segment_id="SVC", position=s.position
+            )
+        procedure = composite(s, 1)
+        if len(procedure) < 2 or not procedure[1]:
+            raise X12ValueError(
+                "procedure code (SVC01-2) is missing", segment_id="SVC", position=s.position, element=1
+            )
+        submitted = composite(s, 6)
+        values: dict[str, Any] = {
+            "qualifier": procedure[0],
+            "procedure_code": procedure[1],
+            "modifiers": [m for m in procedure[2:6] if m],
+            "charge": self._required_amount(s, 2, "line charge"),
+            "paid": self._required_amount(s, 3, "line payment"),
+            "revenue_code": s[4] or None,
+            "units": s.amount(5, "units paid"),
+            "original_units": s.amount(7, "units billed"),
+        }
+        if len(submitted) > 1 and submitted[1]:
+            values.update(
+                submitted_procedure_code=submitted[1], submitted_modifiers=[m for m in submitted[2:6] if m]
+            )
+        self.line = _LineDraft(values, s)
+        self.claim.lines.append(self.line)
+
+    def _on_amt(self, s: Segment) -> None:
+        if self.line is not None and s[1] == "B6":
+            self.line.values["allowed_amount"] = s.amount(2, "allowed amount")
+
+    def _on_lq(self, s: Segment) -> None:
+        if self.line is not None and s[1] == "HE" and s[2]:
+            self.line.remarks.append(s[2])
+
+    def _on_plb(self, s: Segment) -> None:
+        self.claim, self.line, self.party = None, None, None
+        period = s.date(2, "fiscal period date")
+        for reason_at in range(3, 15, 2):
+            if not s[reason_at]:
+                continue
+            reason = composite(s, reason_at)
+            amount = self._required_amount(s, reason_at + 1, "provider adjustment amount")
+            self.provider_adjustments.append(
+                _build(
+                    ProviderAdjustment,
+                    s,
+                    provider_id=s[1],
+                    fiscal_period_end=period,
+                    reason=reason[0],
+                    reference=reason[1] if len(reason) > 1 and reason[1] else None,
+                    amount=amount,
+                )
+            )
+
+    def _on_lx(self, s: Segment) -> None:
+        self.claim, self.line, self.party = None, None, None
+
+    def finish(self) -> Remittance:
+        header = self.ts.header
+        for needed, segment_id in (("payment_amount", "BPR"), ("trace_number", "TRN")):
+            if needed not in self.header:
+                raise X12StructureError(
+                    f"the 835 has no {segment_id} segment", segment_id="ST", position=header.position
+                )
+        parties = {}
+        for code, loop in (("PR", "1000A payer"), ("PE", "1000B payee")):
+            values = self.parties.get(code)
+            if values is None:
+                raise X12StructureError(
+                    f"the 835 has no {loop} (N1*{code})", segment_id="ST", position=header.position
+                )
+            values.pop("_street", None)
+            parties[code] = _build(Party, header, **values)
+        return _build(
+            Remittance,
+            header,
+            control_number=self.ts.control_number or None,
+            **self.header,
+            payer=parties["PR"],
+            payee=parties["PE"],
+            claims=[claim.build() for claim in self.claims],
+            provider_adjustments=self.provider_adjustments,
+        )
