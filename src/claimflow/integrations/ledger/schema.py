@@ -1,0 +1,137 @@
+"""The ledger's tables, as typed SQLAlchemy 2 ORM classes. Alembic migrations create them.
+
+Every amount is Numeric(12, 2) read back as Decimal. Rows carry identifiers, codes and amounts, never
+a patient's name, birth date or member id: the ledger is joined to people through the patient
+control number, which is opaque.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+MONEY = Numeric(12, 2, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ClaimRow(Base):
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_control_number: Mapped[str] = mapped_column(String(38), unique=True)
+    encounter_id: Mapped[str] = mapped_column(String(38))
+    payer_id: Mapped[str] = mapped_column(String(80), index=True)
+    billed_amount: Mapped[Decimal] = mapped_column(MONEY)
+    state: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    charges: Mapped[list[ChargeRow]] = relationship(
+        back_populates="claim", cascade="all, delete-orphan", order_by="ChargeRow.line_number"
+    )
+
+
+class ChargeRow(Base):
+    """One service line as billed."""
+
+    __tablename__ = "charges"
+    __table_args__ = (UniqueConstraint("claim_id", "line_number", name="uq_charges_claim_line"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    procedure_code: Mapped[str] = mapped_column(String(5))
+    modifiers: Mapped[str] = mapped_column(String(11), default="")
+    units: Mapped[Decimal] = mapped_column(Numeric(10, 3, asdecimal=True))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    service_date: Mapped[date] = mapped_column(Date)
+
+    claim: Mapped[ClaimRow] = relationship(back_populates="charges")
+
+
+class PaymentRow(Base):
+    """One claim occurrence (CLP loop) of one 835, posted once."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "trace_number", "occurrence", name="uq_payments_occurrence"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    trace_number: Mapped[str] = mapped_column(String(50), index=True)
+    occurrence: Mapped[str] = mapped_column(String(64), doc="payer claim number + ':' + CLP02")
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    status_code: Mapped[str] = mapped_column(String(2))
+    payer_id: Mapped[str | None] = mapped_column(String(80))
+    charge: Mapped[Decimal] = mapped_column(MONEY)
+    paid: Mapped[Decimal] = mapped_column(MONEY)
+    payment_date: Mapped[date | None] = mapped_column(Date)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    adjustments: Mapped[list[AdjustmentRow]] = relationship(
+        back_populates="payment", cascade="all, delete-orphan", order_by="AdjustmentRow.id"
+    )
+
+
+class AdjustmentRow(Base):
+    """One CAS reason/amount, at claim level (line_number None) or on a service line."""
+
+    __tablename__ = "adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    line_number: Mapped[int | None] = mapped_column(Integer, doc="1-based SVC position; None: claim level")
+    procedure_code: Mapped[str | None] = mapped_column(String(48))
+    group_code: Mapped[str] = mapped_column(String(2))
+    reason_code: Mapped[str] = mapped_column(String(5), doc="CARC")
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+    payment: Mapped[PaymentRow] = relationship(back_populates="adjustments")
+
+
+class PatientResponsibilityRow(Base):
+    """What a posted occurrence moved to the patient: the sum of its PR adjustments."""
+
+    __tablename__ = "patient_responsibility"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), unique=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    reported_amount: Mapped[Decimal | None] = mapped_column(MONEY, doc="CLP05 as the payer sent it")
+
+
+class PatientPaymentRow(Base):
+    __tablename__ = "patient_payments"
+    __table_args__ = (UniqueConstraint("claim_id", "reference", name="uq_patient_payments_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    received_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(64), doc="receipt or transaction id: posts once")
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who did what, when. Details hold identifiers and amounts, never PHI."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_claim_at", "patient_control_number", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    patient_control_number: Mapped[str | None] = mapped_column(String(38))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
