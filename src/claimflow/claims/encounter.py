@@ -195,6 +195,9 @@ class Encounter(Model):
     service_lines: list[ServiceLine] = Field(default_factory=list, max_length=50)
     prior_authorization: str | None = Field(default=None, max_length=50)
     institutional: InstitutionalInfo | None = None
+    reported_total_charge: Money | None = Field(
+        default=None, description="the total the source system stated (e.g. FHIR Claim.total), if any"
+    )
 
     @property
     def kind(self) -> ClaimKind:

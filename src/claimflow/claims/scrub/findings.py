@@ -1,0 +1,68 @@
+"""What the scrubber reports: findings with a rule, a category, a severity, a message and a fix hint."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from claimflow.claims.claim import Claim
+from claimflow.claims.encounter import Encounter, Model
+
+
+class Category(StrEnum):
+    """The kinds of problem payers deny claims for; the JSON output uses exactly these values."""
+
+    DEMOGRAPHICS = "demographics"
+    COVERAGE = "coverage"
+    PROVIDER = "provider"
+    CODE_VALIDITY = "code_validity"
+    NCCI_PTP = "ncci_ptp"
+    MUE = "mue"
+    MODIFIER = "modifier"
+    DIAGNOSIS_POINTER = "diagnosis_pointer"
+    AGE_SEX = "age_sex"
+    PLACE_OF_SERVICE = "place_of_service"
+    DUPLICATE = "duplicate"
+    TIMELY_FILING = "timely_filing"
+    CHARGE = "charge"
+    AUTHORIZATION = "authorization"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    """The payer would reject or deny the claim: fix before submission."""
+    WARNING = "warning"
+    """Worth a look, or already fixed by the scrubber."""
+
+
+class Finding(Model):
+    rule: str = Field(description="stable rule id, e.g. ptp-never-together")
+    category: Category
+    severity: Severity
+    message: str = Field(description="names the field and the value")
+    fix: str = Field(description="what to do about it")
+    location: str = Field(description="path in the encounter, e.g. service_lines[1].modifiers")
+    fixed: bool = Field(default=False, description="the scrubber corrected it; message says how")
+
+
+class ScrubResult(Model):
+    encounter: Encounter = Field(description="the encounter after the scrubber's certain fixes")
+    claim: Claim | None = Field(default=None, description="the scrubbed claim, when a claim was given")
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(finding for finding in self.findings if finding.severity is Severity.ERROR)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(finding.severity is Severity.ERROR for finding in self.findings)
+
+    @property
+    def fixes(self) -> tuple[Finding, ...]:
+        return tuple(finding for finding in self.findings if finding.fixed)
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        return frozenset(finding.category for finding in self.findings)
