@@ -106,6 +106,7 @@ class Acknowledgement(Model):
     sets_received: int
     sets_accepted: int
     transaction_sets: list[TransactionSetAck] = Field(default_factory=list)
+    group_error_codes: list[str] = Field(default_factory=list, description="AK905..AK909")
 
 
 class StatusInfo(Model):

@@ -39,6 +39,7 @@ class Finding(Model):
     set_id: str | None = None
     set_control_number: str | None = None
     set_position: int | None = Field(default=None, description="position inside the set, ST = 1 (999 IK302)")
+    missing_segment: str | None = Field(default=None, description="for SEGMENT_MISSING: the id expected")
 
     @property
     def place(self) -> str:
@@ -97,6 +98,7 @@ def _finding(
     ts: TransactionSet | None = None,
     severity: Severity = Severity.ERROR,
     component: int | None = None,
+    missing: str | None = None,
 ) -> Finding:
     return Finding(
         severity=severity,
@@ -109,6 +111,7 @@ def _finding(
         set_id=ts.id if ts else None,
         set_control_number=ts.control_number if ts else None,
         set_position=(segment.position - ts.header.position + 1) if ts and segment else None,
+        missing_segment=missing,
     )
 
 
@@ -344,6 +347,7 @@ def _billing_provider(ts: TransactionSet, hl: Segment, seen_85: bool) -> Iterato
             "name and NPI",
             hl,
             ts=ts,
+            missing="NM1",
         )
 
 
@@ -366,10 +370,14 @@ def _remittance_835(ts: TransactionSet) -> Iterator[Finding]:
     parties = {segment[1] for segment in ts.segments if segment.id == "N1"}
     for needed, what in (("BPR", "financial information"), ("TRN", "reassociation trace number")):
         if needed not in present:
-            yield _finding("SEGMENT_MISSING", f"the 835 has no {needed} ({what})", ts.header, ts=ts)
+            yield _finding(
+                "SEGMENT_MISSING", f"the 835 has no {needed} ({what})", ts.header, ts=ts, missing=needed
+            )
     for code, loop in (("PR", "1000A payer"), ("PE", "1000B payee")):
         if code not in parties:
-            yield _finding("SEGMENT_MISSING", f"the 835 has no {loop} (N1*{code})", ts.header, ts=ts)
+            yield _finding(
+                "SEGMENT_MISSING", f"the 835 has no {loop} (N1*{code})", ts.header, ts=ts, missing="N1"
+            )
     for segment in ts.segments:
         if segment.id == "CLP" and segment[2] not in CLP02_CODES:
             yield _finding(
