@@ -1,1 +1,1 @@
-
+"""Thin activities: each calls one integration or one pure function, idempotently."""

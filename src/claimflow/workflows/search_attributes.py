@@ -30,7 +30,9 @@ def dev_server_flags() -> list[str]:
     """`temporal server start-dev --search-attribute Name=Type` flags registering them all."""
     flags = []
     for key in ALL:
-        kind = IndexedValueType.Name(IndexedValueType.ValueType(key.indexed_value_type.value)).removeprefix("INDEXED_VALUE_TYPE_")
+        kind = IndexedValueType.Name(IndexedValueType.ValueType(key.indexed_value_type.value)).removeprefix(
+            "INDEXED_VALUE_TYPE_"
+        )
         flags += ["--search-attribute", f"{key.name}={_CLI_NAMES[kind]}"]
     return flags
 

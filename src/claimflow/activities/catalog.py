@@ -1,0 +1,47 @@
+"""Every activity's name with its argument and result types: what workflows call, by name.
+
+Workflows import this light module instead of the implementations, so the workflow sandbox never
+loads httpx or SQLAlchemy, and the implementations can change without touching workflow code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from claimflow.activities.requests import (
+    EligibilityRequest,
+    PatientPaymentRequest,
+    PostingOutcome,
+    PostingRequest,
+    RoutingReport,
+    ScrubOutcome,
+    ScrubRequest,
+    StatementRequest,
+    StatusRequest,
+    SubmitReceipt,
+    SubmitRequest,
+)
+from claimflow.claims.encounter import Coverage
+from claimflow.claims.payers import PayerProfile
+from claimflow.claims.responses import ClaimStatus, EligibilityResult
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class ActivityRef(Generic[Arg, Result]):
+    name: str
+    result_type: type[Result]
+
+
+PAYER_PROFILE = ActivityRef[Coverage, PayerProfile]("payer_profile", PayerProfile)
+CHECK_ELIGIBILITY = ActivityRef[EligibilityRequest, EligibilityResult]("check_eligibility", EligibilityResult)
+SCRUB_CLAIM = ActivityRef[ScrubRequest, ScrubOutcome]("scrub_claim", ScrubOutcome)
+SUBMIT_CLAIM = ActivityRef[SubmitRequest, SubmitReceipt]("submit_claim", SubmitReceipt)
+INQUIRE_CLAIM_STATUS = ActivityRef[StatusRequest, ClaimStatus]("inquire_claim_status", ClaimStatus)
+POST_PAYMENT = ActivityRef[PostingRequest, PostingOutcome]("post_payment", PostingOutcome)
+RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentRequest, None]("record_patient_payment", type(None))
+WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str)
+LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
+ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)

@@ -1,0 +1,104 @@
+"""The typed inputs and outputs of claimflow's activities: what crosses into and out of workflows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from claimflow.claims.claim import Claim
+from claimflow.claims.encounter import Encounter, Model
+from claimflow.claims.money import ZERO, Money
+from claimflow.claims.remittance import ClaimPayment
+
+
+class EligibilityRequest(Model):
+    encounter: Encounter
+    trace_number: str
+
+
+class ScrubRequest(Model):
+    claim: Claim
+    as_of: date = Field(description="the day the claim would reach the payer")
+    categories: list[str] | None = Field(default=None, description="only these categories; all if None")
+
+
+class Issue(Model):
+    """One scrub finding as the workflow keeps it (rule, category, severity and the message)."""
+
+    rule: str
+    category: str
+    severity: str
+    message: str
+    fix_hint: str | None = None
+
+
+class ScrubOutcome(Model):
+    encounter: Encounter = Field(description="with the certain fixes applied")
+    errors: list[Issue] = Field(default_factory=list)
+    warnings: list[Issue] = Field(default_factory=list)
+    fixes: list[str] = Field(default_factory=list)
+
+
+class SubmitRequest(Model):
+    claim: Claim
+    attempt: int = Field(ge=1, description="1 for the first submission; part of the idempotency key")
+    submitted_at: datetime
+
+
+class SubmitReceipt(Model):
+    submission_id: str
+    interchange_control_number: int
+    duplicate: bool = Field(default=False, description="the clearinghouse had it already")
+
+
+class StatusRequest(Model):
+    claim: Claim
+    trace_number: str
+    payer_claim_number: str | None = None
+
+
+class PostingRequest(Model):
+    claim_id: str
+    payment: ClaimPayment
+    trace_number: str
+    payer_id: str | None
+    payment_date: date | None
+    actor: str = "claimflow"
+
+
+class PostingOutcome(Model):
+    posted: bool = Field(description="False when this payment was already in the ledger")
+    paid: Money = ZERO
+    patient_responsibility: Money = ZERO
+    adjusted: Money = ZERO
+
+
+class PatientPaymentRequest(Model):
+    claim_id: str
+    amount: Money
+    actor: str
+    reference: str | None = None
+
+
+class StatementRequest(Model):
+    claim: Claim
+    notice: str = Field(pattern=r"^(first|reminder|final)$")
+    billed: Money
+    insurance_paid: Money
+    adjusted: Money
+    amount_due: Money
+    patient_paid: Money = ZERO
+    statement_date: date
+    due_date: date
+
+
+class RoutingReport(Model):
+    """What the inbox did with one file."""
+
+    file_id: str
+    kind: str
+    routed: int = 0
+    unmatched: int = 0
+    acknowledged: bool = False
+    problem: str | None = None

@@ -1,0 +1,603 @@
+"""ClaimWorkflow: one encounter's claim from intake to the last cent collected.
+
+`run` reads as the lifecycle. Every wait has a deadline from the payer's profile; where the claim
+needs judgement it opens a task and waits for a person's resolution (a validated Update).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from claimflow.activities import catalog
+    from claimflow.activities.catalog import ActivityRef
+    from claimflow.activities.requests import (
+        EligibilityRequest,
+        Issue,
+        PatientPaymentRequest,
+        PostingRequest,
+        ScrubRequest,
+        StatementRequest,
+        StatusRequest,
+        SubmitRequest,
+    )
+    from claimflow.claims.claim import Claim, FrequencyCode
+    from claimflow.claims.deadlines import timely_filing_deadline
+    from claimflow.claims.encounter import Encounter
+    from claimflow.claims.events import EventKind, PayerEvent
+    from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, TimelineEntry
+    from claimflow.claims.money import ZERO
+    from claimflow.claims.payers import PayerProfile
+    from claimflow.claims.remittance import ClaimPayment, ClaimStatusCode
+    from claimflow.claims.tasks import (
+        Action,
+        InvalidResolution,
+        Priority,
+        Task,
+        TaskKind,
+        TaskResolution,
+        check_resolution,
+    )
+    from claimflow.workflows import search_attributes as sa
+
+IO_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=12,
+    non_retryable_error_types=["PermanentClearinghouseError", "X12Error", "ValidationError"],
+)
+IO_TIMEOUT = timedelta(minutes=2)
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+class ClaimWrittenOff(Exception):
+    """A person decided this claim is not worth pursuing further; the workflow closes it."""
+
+
+@workflow.defn
+class ClaimWorkflow:
+    @workflow.init
+    def __init__(self, input: ClaimInput) -> None:
+        self._encounter: Encounter = input.encounter
+        self._claim_id = f"claim-{input.encounter.encounter_id}"
+        self._state = ClaimState.INTAKE
+        self._timeline: list[TimelineEntry] = []
+        self._tasks: list[Task] = []
+        self._events: list[PayerEvent] = []
+        self._seen_events: set[str] = set()
+        self._profile: PayerProfile | None = None
+        self._frequency = FrequencyCode.ORIGINAL
+        self._payer_claim_number: str | None = None
+        self._submissions = 0
+        self._submitted_at: datetime | None = None
+        self._accepted_on: datetime | None = None
+        self._payment: ClaimPayment | None = None
+        self._paid = ZERO
+        self._patient_responsibility = ZERO
+        self._patient_paid = ZERO
+        self._adjusted = ZERO
+        self._self_pay = False
+        self._documents: list[str] = []
+        self._last_failure = ""
+
+    # ------------------------------------------------------------------ the lifecycle
+    @workflow.run
+    async def run(self, input: ClaimInput) -> ClaimSnapshot:
+        self._note("intake", f"received by {input.received_by}")
+        try:
+            await self.load_payer_profile()
+            await self.validate_intake()
+            await self.verify_eligibility()
+            await self.await_coding()
+            await self.scrub()
+            if not self._self_pay:
+                await self.submit_until_paid()
+            await self.bill_patient()
+            self._set_state(ClaimState.CLOSED, "closed", "nothing left to collect")
+        except ClaimWrittenOff as written_off:
+            self._set_state(ClaimState.WRITTEN_OFF, "closed", f"written off: {written_off}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    async def load_payer_profile(self) -> None:
+        self._profile = await workflow.execute_activity(
+            catalog.PAYER_PROFILE.name,
+            self._encounter.coverage,
+            result_type=catalog.PAYER_PROFILE.result_type,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=IO_RETRY,
+        )
+        deadline = timely_filing_deadline(self._encounter.service_date, self._profile.timely_filing_days)
+        workflow.upsert_search_attributes(
+            [
+                sa.PAYER_ID.value_set(self._encounter.coverage.payer_id),
+                sa.BILLED_AMOUNT.value_set(float(self._encounter.total_charge)),
+                sa.TIMELY_FILING_DEADLINE.value_set(
+                    datetime(deadline.year, deadline.month, deadline.day, tzinfo=workflow.now().tzinfo)
+                ),
+            ]
+        )
+
+    async def validate_intake(self) -> None:
+        """Demographics complete enough to ask the payer: otherwise a person fixes them."""
+        while issues := await self._scrub_issues(["demographics", "coverage"]):
+            resolution = await self._task(
+                TaskKind.FIX_DEMOGRAPHICS,
+                f"{len(issues)} demographic or coverage field(s) missing or invalid",
+                [issue.message for issue in issues],
+            )
+            self._apply_correction(resolution)
+        self._note("intake", "demographics complete")
+
+    async def verify_eligibility(self) -> None:
+        self._set_state(ClaimState.ELIGIBILITY, "eligibility", "270 sent")
+        while True:
+            result = await self._io(
+                catalog.CHECK_ELIGIBILITY,
+                EligibilityRequest(encounter=self._encounter, trace_number=self._trace("270")),
+            )
+            if result is not None and result.active:
+                self._note("eligibility", "271: coverage active")
+                return
+            why = "coverage inactive on the date of service"
+            if result is None:
+                why = f"eligibility could not be checked: {self._last_failure}"
+            elif result.rejections:
+                why = "payer rejected the inquiry: AAA " + ", ".join(r.code for r in result.rejections)
+            resolution = await self._task(TaskKind.COVERAGE_ISSUE, why, [why])
+            if resolution.action is Action.SELF_PAY:
+                self._self_pay = True
+                self._patient_responsibility = self._encounter.total_charge
+                self._note("eligibility", "patient is self-pay")
+                return
+            assert resolution.coverage is not None  # the validator requires it
+            self._encounter = self._encounter.model_copy(update={"coverage": resolution.coverage})
+            await self.load_payer_profile()
+
+    async def await_coding(self) -> None:
+        """The coding hold: the claim waits until a coder supplies diagnoses and procedures."""
+        if self._encounter.is_coded:
+            return
+        self._set_state(ClaimState.CODING, "coding", "waiting for codes")
+        resolution = await self._task(
+            TaskKind.CODING,
+            "encounter has no diagnosis or procedure codes",
+            ["assign ICD-10-CM diagnoses and CPT/HCPCS procedures"],
+            due_days=self._payer.coding_sla_days,
+            escalate_to="coding-supervisor",
+        )
+        self._encounter = self._encounter.model_copy(
+            update={"diagnoses": resolution.diagnoses, "service_lines": resolution.service_lines}
+        )
+        workflow.upsert_search_attributes([sa.BILLED_AMOUNT.value_set(float(self._encounter.total_charge))])
+        self._note("coding", f"coded by {resolution.actor}")
+
+    async def scrub(self) -> None:
+        self._set_state(ClaimState.SCRUBBING, "scrub", "checking against code sets and payer edits")
+        while errors := await self._scrub_issues(None):
+            resolution = await self._task(
+                TaskKind.SCRUB_FAILURE,
+                f"{len(errors)} scrub error(s): " + ", ".join(sorted({e.category for e in errors})),
+                [f"{e.rule}: {e.message}" + (f" (fix: {e.fix_hint})" if e.fix_hint else "") for e in errors],
+            )
+            if resolution.action is Action.OVERRIDE:
+                self._note("scrub", f"override by {resolution.actor}: {resolution.reason}")
+                return
+            self._apply_correction(resolution)
+        self._note("scrub", "clean")
+
+    async def submit_until_paid(self) -> None:
+        """Submit, follow the claim through 999, 277CA and 835; correct and resubmit on rejection."""
+        while True:
+            rejection = await self.submit() or await self.await_acknowledgements()
+            if rejection is None:
+                remittance = await self.await_remittance()
+                if remittance is None:
+                    continue  # a person chose to resubmit after payer silence
+                if await self.post_payment(remittance):
+                    return
+                continue  # denied and corrected: a replacement claim goes out
+            resolution = await self._task(TaskKind.PAYER_REJECTION, rejection, [rejection])
+            if resolution.action is Action.CORRECT:
+                self._apply_correction(resolution)
+                await self.scrub()
+
+    async def submit(self) -> str | None:
+        """Send the 837. Returns why it could not be sent, if so."""
+        self._submissions += 1
+        self._events = [e for e in self._events if e.kind is EventKind.REMITTANCE_835]
+        receipt = await self._io(
+            catalog.SUBMIT_CLAIM,
+            SubmitRequest(claim=self._claim(), attempt=self._submissions, submitted_at=workflow.now()),
+        )
+        if receipt is None:
+            return f"the clearinghouse did not take the claim: {self._last_failure}"
+        self._submitted_at = workflow.now()
+        self._set_state(
+            ClaimState.SUBMITTED,
+            "submit",
+            f"837 submission {self._submissions} ({receipt.submission_id}), "
+            f"frequency {self._frequency.value}",
+        )
+        return None
+
+    async def await_acknowledgements(self) -> str | None:
+        """The 999 and the 277CA, each within its window. Returns why the claim was rejected, if so."""
+        ack = await self._next_event(EventKind.ACK_999, timedelta(hours=self._payer.ack_999_hours))
+        if ack is None:
+            self._note("999", f"none within {self._payer.ack_999_hours} h; waiting for the 277CA")
+        elif ack.ack_status == "R":
+            return "999 rejected the claim file: " + ("; ".join(ack.ack_errors) or "no detail given")
+        else:
+            self._set_state(ClaimState.ACKNOWLEDGED, "999", f"accepted ({ack.ack_status})")
+        claim_ack = await self._next_event(
+            EventKind.CLAIM_ACK_277CA,
+            timedelta(days=self._payer.ack_277ca_days),
+            also=EventKind.REMITTANCE_835,
+        )
+        if claim_ack is None or claim_ack.claim_status is None:
+            self._note("277CA", "none within the window; waiting for the remittance")
+            return None
+        status = claim_ack.claim_status
+        if status.primary.rejected:
+            return f"277CA rejected the claim: STC {status.primary.category}:{status.primary.code}"
+        self._payer_claim_number = status.payer_claim_number or self._payer_claim_number
+        self._accepted_on = claim_ack.received_at
+        self._set_state(ClaimState.ACCEPTED, "277CA", f"accepted, payer claim {self._payer_claim_number}")
+        return None
+
+    async def await_remittance(self) -> PayerEvent | None:
+        """The 835, on the payer's clock; silence past it calls for 276 status inquiries."""
+        profile = self._payer
+        wait = timedelta(days=profile.expected_adjudication_days)
+        inquiries = 0
+        while True:
+            event = await self._next_event(EventKind.REMITTANCE_835, wait)
+            if event is not None and event.payment is not None:
+                self._payer_claim_number = event.payment.payer_claim_number or self._payer_claim_number
+                return event
+            if inquiries < profile.status_inquiries_max:
+                inquiries += 1
+                await self.inquire_status(inquiries)
+                wait = timedelta(days=profile.status_inquiry_every_days)
+                continue
+            resolution = await self._task(
+                TaskKind.NO_RESPONSE,
+                f"no remittance after {inquiries} status inquiries",
+                [f"submitted {self._submitted_at:%Y-%m-%d}" if self._submitted_at else "never submitted"],
+            )
+            if resolution.action is Action.RESUBMIT:
+                return None
+            if resolution.action is Action.WRITE_OFF:
+                raise ClaimWrittenOff(resolution.reason or "no response from payer")
+            inquiries = 0
+
+    async def inquire_status(self, number: int) -> None:
+        status = await self._io(
+            catalog.INQUIRE_CLAIM_STATUS,
+            StatusRequest(
+                claim=self._claim(),
+                trace_number=self._trace(f"276-{self._submissions}-{number}"),
+                payer_claim_number=self._payer_claim_number,
+            ),
+        )
+        if status is None or not status.claims:
+            self._note("276", f"inquiry {number}: no answer")
+            return
+        detail = status.claims[0]
+        self._payer_claim_number = detail.payer_claim_number or self._payer_claim_number
+        self._note("276", f"inquiry {number}: 277 {detail.primary.category}:{detail.primary.code}")
+
+    async def post_payment(self, remittance: PayerEvent) -> bool:
+        """Post the 835 to the ledger. True when the claim is settled with the payer."""
+        payment = remittance.payment
+        assert payment is not None
+        outcome = await self._io(
+            catalog.POST_PAYMENT,
+            PostingRequest(
+                claim_id=self._claim_id,
+                payment=payment,
+                trace_number=remittance.trace_number or remittance.file_id,
+                payer_id=remittance.payer_id or self._encounter.coverage.payer_id,
+                payment_date=remittance.payment_date or workflow.now().date(),
+            ),
+        )
+        if outcome is None:
+            await self._task(
+                TaskKind.DENIAL if payment.status is ClaimStatusCode.DENIED else TaskKind.NO_RESPONSE,
+                f"the remittance could not be posted: {self._last_failure}",
+                [self._last_failure],
+            )
+        if outcome is not None:
+            self._paid += outcome.paid
+            self._adjusted += outcome.adjusted
+            self._patient_responsibility += outcome.patient_responsibility
+        if payment.status is ClaimStatusCode.DENIED or (payment.paid == ZERO and payment.charge > ZERO):
+            return await self.work_denial(payment)
+        self._set_state(
+            ClaimState.ADJUDICATED,
+            "835",
+            f"paid {payment.paid}, patient owes {payment.patient_responsibility}",
+        )
+        return True
+
+    async def work_denial(self, payment: ClaimPayment) -> bool:
+        """A denied claim: a person corrects it (a replacement claim follows) or writes it off."""
+        reasons = sorted({f"{a.group.value}-{a.reason}" for a in payment.all_adjustments})
+        self._set_state(ClaimState.DENIED, "835", "denied: " + ", ".join(reasons))
+        resolution = await self._task(TaskKind.DENIAL, "denied: " + ", ".join(reasons), reasons)
+        if resolution.action is Action.WRITE_OFF:
+            raise ClaimWrittenOff(resolution.reason or "denial written off")
+        self._apply_correction(resolution)
+        self._frequency = FrequencyCode.REPLACEMENT
+        await self.scrub()
+        return False
+
+    async def bill_patient(self) -> None:
+        """Statements on the cycle: first, reminder, final notice; a patient payment settles it."""
+        if self._patient_due <= ZERO:
+            return
+        self._set_state(ClaimState.PATIENT_BILLING, "statement", f"patient owes {self._patient_due}")
+        cycle = timedelta(days=self._payer.statement_cycle_days)
+        for notice in ("first", "reminder", "final"):
+            today = workflow.now().date()
+            path = await self._io(
+                catalog.WRITE_STATEMENT,
+                StatementRequest(
+                    claim=self._claim(),
+                    notice=notice,
+                    billed=self._encounter.total_charge,
+                    insurance_paid=self._paid,
+                    adjusted=self._adjusted,
+                    amount_due=self._patient_due,
+                    patient_paid=self._patient_paid,
+                    statement_date=today,
+                    due_date=today + cycle,
+                ),
+            )
+            if path:
+                self._documents.append(path)
+            self._note("statement", f"{notice} statement for {self._patient_due}")
+            if await self._settled_within(cycle):
+                self._note("statement", "settled by the patient")
+                return
+        resolution = await self._task(
+            TaskKind.PATIENT_BALANCE,
+            f"patient balance {self._patient_due} unpaid after the final notice",
+            ["send to collections or write off"],
+        )
+        raise ClaimWrittenOff(resolution.reason or "patient balance written off")
+
+    # ------------------------------------------------------------------ messages from outside
+    @workflow.signal
+    def payer_event(self, event: PayerEvent) -> None:
+        """A 999, 277CA or 835 for this claim. Redelivered events are ignored."""
+        if event.event_id in self._seen_events:
+            return
+        self._seen_events.add(event.event_id)
+        self._events.append(event)
+
+    @workflow.update
+    def resolve_task(self, resolution: TaskResolution) -> Task:
+        task = check_resolution(self._tasks, resolution)
+        resolved = task.model_copy(
+            update={"resolved_at": workflow.now(), "resolved_by": resolution.actor, "resolution": resolution}
+        )
+        self._tasks[self._tasks.index(task)] = resolved
+        self._note("task", f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}")
+        self._update_task_attributes()
+        return resolved
+
+    @resolve_task.validator
+    def validate_resolution(self, resolution: TaskResolution) -> None:
+        try:
+            check_resolution(self._tasks, resolution)
+        except InvalidResolution as invalid:
+            raise ApplicationError(str(invalid), type="InvalidResolution", non_retryable=True) from None
+
+    @workflow.update
+    def record_patient_payment(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
+        self._patient_paid += payment.amount
+        self._note("payment", f"patient paid {payment.amount} (recorded by {payment.actor})")
+        return self.state()
+
+    @record_patient_payment.validator
+    def validate_patient_payment(self, payment: PatientPaymentRequest) -> None:
+        if self._state is not ClaimState.PATIENT_BILLING:
+            raise ApplicationError(
+                f"claim is {self._state.value}, not waiting for a patient payment", type="InvalidPayment"
+            )
+        if payment.amount <= ZERO or payment.amount > self._patient_due:
+            raise ApplicationError(
+                f"payment {payment.amount} must be more than 0 and at most the balance {self._patient_due}",
+                type="InvalidPayment",
+            )
+
+    @workflow.query
+    def state(self) -> ClaimSnapshot:
+        return ClaimSnapshot(
+            claim_id=self._claim_id,
+            state=self._state,
+            payer_id=self._encounter.coverage.payer_id,
+            patient_control_number=self._encounter.encounter_id,
+            payer_claim_number=self._payer_claim_number,
+            billed=self._encounter.total_charge,
+            paid=self._paid,
+            patient_responsibility=self._patient_responsibility,
+            patient_paid=self._patient_paid,
+            adjusted=self._adjusted,
+            submissions=self._submissions,
+            timely_filing_deadline=(
+                timely_filing_deadline(self._encounter.service_date, self._profile.timely_filing_days)
+                if self._profile
+                else None
+            ),
+            accepted_on=self._accepted_on.date() if self._accepted_on else None,
+            timeline=list(self._timeline),
+            tasks=list(self._tasks),
+            documents=list(self._documents),
+        )
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def _payer(self) -> PayerProfile:
+        assert self._profile is not None, "the payer profile is loaded first"
+        return self._profile
+
+    @property
+    def _patient_due(self) -> Decimal:
+        return self._patient_responsibility - self._patient_paid
+
+    def _claim(self) -> Claim:
+        return Claim(
+            encounter=self._encounter,
+            patient_control_number=self._encounter.encounter_id,
+            frequency=self._frequency,
+            original_claim_number=self._payer_claim_number
+            if self._frequency is not FrequencyCode.ORIGINAL
+            else None,
+        )
+
+    def _trace(self, what: str) -> str:
+        return f"{self._encounter.encounter_id}-{what}"[:50]
+
+    async def _scrub_issues(self, categories: list[str] | None) -> list[Issue]:
+        outcome = await self._io(
+            catalog.SCRUB_CLAIM,
+            ScrubRequest(claim=self._claim(), as_of=workflow.now().date(), categories=categories),
+        )
+        if outcome is None:
+            # Never let a claim through unchecked: a scrubber failure is a scrub error for a person.
+            return [Issue(rule="SCRUB", category="scrub", severity="error", message=self._last_failure)]
+        if outcome.fixes:
+            self._encounter = outcome.encounter
+            self._note("scrub", "fixed: " + "; ".join(outcome.fixes))
+        return list(outcome.errors)
+
+    def _apply_correction(self, resolution: TaskResolution) -> None:
+        if resolution.encounter is not None:
+            if resolution.encounter.encounter_id != self._encounter.encounter_id:
+                # The claim keeps its identity; a correction changes its content only.
+                self._encounter = resolution.encounter.model_copy(
+                    update={"encounter_id": self._encounter.encounter_id}
+                )
+            else:
+                self._encounter = resolution.encounter
+        self._note("correction", f"corrected by {resolution.actor}")
+
+    async def _next_event(
+        self, kind: EventKind, timeout: timedelta, also: EventKind | None = None
+    ) -> PayerEvent | None:
+        """The next event of `kind` within `timeout`. When `also` arrives first, stop waiting."""
+
+        def arrived() -> bool:
+            return any(e.kind in (kind, also) for e in self._events)
+
+        try:
+            await workflow.wait_condition(arrived, timeout=timeout)
+        except TimeoutError:
+            return None
+        for event in self._events:
+            if event.kind is kind:
+                self._events.remove(event)
+                return event
+        return None
+
+    async def _settled_within(self, cycle: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(lambda: self._patient_due <= ZERO, timeout=cycle)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _task(
+        self,
+        kind: TaskKind,
+        reason: str,
+        details: list[str],
+        *,
+        due_days: int = 2,
+        escalate_to: str | None = None,
+    ) -> TaskResolution:
+        """Open a task and wait for a person's resolution. Past its due date it is escalated."""
+        now = workflow.now()
+        task = Task(
+            id=f"{self._claim_id}:{len(self._tasks) + 1}",
+            kind=kind,
+            reason=reason,
+            details=details,
+            created_at=now,
+            due_at=now + timedelta(days=due_days),
+            priority=Priority.NORMAL,
+            assignee="billing" if kind is not TaskKind.CODING else "coding",
+        )
+        self._tasks.append(task)
+        self._note("task", f"{kind.value} opened: {reason}")
+        self._update_task_attributes()
+
+        def resolved() -> bool:
+            return not self._current(task.id).is_open
+
+        try:
+            await workflow.wait_condition(resolved, timeout=task.due_at - now)
+        except TimeoutError:
+            escalated = self._current(task.id).model_copy(
+                update={"priority": Priority.HIGH, "assignee": escalate_to or "billing-manager"}
+            )
+            self._tasks[self._tasks.index(self._current(task.id))] = escalated
+            self._note("task", f"{kind.value} {task.id} overdue: escalated to {escalated.assignee}")
+            self._update_task_attributes()
+            await workflow.wait_condition(resolved)
+        resolution = self._current(task.id).resolution
+        assert resolution is not None
+        return resolution
+
+    def _current(self, task_id: str) -> Task:
+        return next(t for t in self._tasks if t.id == task_id)
+
+    async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
+        """Run an activity with the I/O retry policy. If it fails for good the claim does not crash:
+        the failure is noted, kept in `_last_failure`, and the caller turns it into a task."""
+        try:
+            result: Result = await workflow.execute_activity(
+                activity.name,
+                argument,
+                result_type=activity.result_type,
+                start_to_close_timeout=IO_TIMEOUT,
+                retry_policy=IO_RETRY,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            self._last_failure = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            self._note("error", f"{activity.name} failed: {self._last_failure}")
+            return None
+        return result
+
+    def _note(self, step: str, outcome: str) -> None:
+        self._timeline.append(TimelineEntry(at=workflow.now(), step=step, outcome=outcome))
+        workflow.upsert_search_attributes([sa.LAST_PROGRESS_AT.value_set(workflow.now())])
+
+    def _set_state(self, state: ClaimState, step: str, outcome: str) -> None:
+        self._state = state
+        self._note(step, outcome)
+        workflow.upsert_search_attributes([sa.CLAIM_STATE.value_set(state.value)])
+
+    def _update_task_attributes(self) -> None:
+        open_tasks = [t for t in self._tasks if t.is_open]
+        top = max(open_tasks, key=lambda t: t.priority, default=None)
+        workflow.upsert_search_attributes(
+            [
+                sa.OPEN_TASK.value_set([t.kind.value for t in open_tasks]),
+                sa.TASK_PRIORITY.value_set(int(top.priority) if top else 0),
+                sa.ASSIGNED_TO.value_set(top.assignee or "") if top else sa.ASSIGNED_TO.value_unset(),
+            ]
+        )

@@ -1,0 +1,242 @@
+"""A scripted payer: activities under the real names, answering as a test's scenario says."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from claimflow.activities import catalog
+from claimflow.activities.requests import (
+    EligibilityRequest,
+    Issue,
+    PostingOutcome,
+    PostingRequest,
+    ScrubOutcome,
+    ScrubRequest,
+    StatementRequest,
+    StatusRequest,
+    SubmitReceipt,
+    SubmitRequest,
+)
+from claimflow.claims.encounter import Coverage, Encounter
+from claimflow.claims.events import EventKind, PayerEvent
+from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState
+from claimflow.claims.money import ZERO
+from claimflow.claims.payers import PayerProfile, default_directory
+from claimflow.claims.remittance import Adjustment, AdjustmentGroup, ClaimPayment, ClaimStatusCode
+from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, EligibilityResult, StatusInfo
+from claimflow.workflows.claim import ClaimWorkflow
+from tests.factories import ClaimFactory
+
+TASK_QUEUE = "claim-tests"
+INACTIVE_MEMBER = "INACTIVE0001"
+
+
+@dataclass
+class ScriptedPayer:
+    """Records what the workflow asked for; eligibility and scrub answers follow simple rules."""
+
+    submissions: list[SubmitRequest] = field(default_factory=list)
+    inquiries: list[StatusRequest] = field(default_factory=list)
+    statements: list[StatementRequest] = field(default_factory=list)
+    postings: list[PostingRequest] = field(default_factory=list)
+
+    @activity.defn(name=catalog.PAYER_PROFILE.name)
+    async def payer_profile(self, coverage: Coverage) -> PayerProfile:
+        return default_directory().profile_for(coverage.payer_id, coverage.filing_indicator)
+
+    @activity.defn(name=catalog.CHECK_ELIGIBILITY.name)
+    async def check_eligibility(self, request: EligibilityRequest) -> EligibilityResult:
+        member = request.encounter.coverage.member_id
+        return EligibilityResult(
+            trace_number=request.trace_number, member_id=member, active=member != INACTIVE_MEMBER
+        )
+
+    @activity.defn(name=catalog.SCRUB_CLAIM.name)
+    async def scrub_claim(self, request: ScrubRequest) -> ScrubOutcome:
+        """One rule stands in for the scrubber here: a line charged 0.00 is a charge error."""
+        errors = [
+            Issue(rule="CHG01", category="charge", severity="error", message=f"line {n} charge is 0.00")
+            for n, line in enumerate(request.claim.encounter.service_lines, start=1)
+            if line.charge == ZERO
+        ]
+        wanted = request.categories
+        return ScrubOutcome(
+            encounter=request.claim.encounter,
+            errors=[e for e in errors if wanted is None or e.category in wanted],
+        )
+
+    @activity.defn(name=catalog.SUBMIT_CLAIM.name)
+    async def submit_claim(self, request: SubmitRequest) -> SubmitReceipt:
+        self.submissions.append(request)
+        return SubmitReceipt(
+            submission_id=f"SUB{len(self.submissions)}", interchange_control_number=len(self.submissions)
+        )
+
+    @activity.defn(name=catalog.INQUIRE_CLAIM_STATUS.name)
+    async def inquire_claim_status(self, request: StatusRequest) -> ClaimStatus:
+        self.inquiries.append(request)
+        detail = ClaimStatusDetail(
+            patient_control_number=request.claim.patient_control_number,
+            statuses=[StatusInfo(category="P1", code="20")],
+        )
+        return ClaimStatus(trace_number=request.trace_number, claims=[detail])
+
+    @activity.defn(name=catalog.POST_PAYMENT.name)
+    async def post_payment(self, request: PostingRequest) -> PostingOutcome:
+        self.postings.append(request)
+        payment = request.payment
+        return PostingOutcome(
+            posted=True,
+            paid=payment.paid,
+            patient_responsibility=payment.adjusted(AdjustmentGroup.PATIENT_RESPONSIBILITY),
+            adjusted=payment.adjusted(AdjustmentGroup.CONTRACTUAL),
+        )
+
+    @activity.defn(name=catalog.WRITE_STATEMENT.name)
+    async def write_statement(self, request: StatementRequest) -> str:
+        self.statements.append(request)
+        return f"statements/{request.claim.encounter.encounter_id}-{request.notice}.pdf"
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.payer_profile,
+            self.check_eligibility,
+            self.scrub_claim,
+            self.submit_claim,
+            self.inquire_claim_status,
+            self.post_payment,
+            self.write_statement,
+        ]
+
+
+def worker(client: Client, payer: ScriptedPayer) -> Worker:
+    return Worker(client, task_queue=TASK_QUEUE, workflows=[ClaimWorkflow], activities=payer.activities())
+
+
+def encounter(seed: int = 1, **changes: Any) -> Encounter:
+    base = ClaimFactory(seed, service_from=date.today() - timedelta(days=20)).claim().encounter
+    base = base.model_copy(update={"encounter_id": f"enc-{uuid.uuid4().hex[:12]}"})
+    return base.model_copy(update=changes) if changes else base
+
+
+async def start(client: Client, enc: Encounter) -> WorkflowHandle[ClaimWorkflow, ClaimSnapshot]:
+    return await client.start_workflow(
+        ClaimWorkflow.run, ClaimInput(encounter=enc), id=f"claim-{enc.encounter_id}", task_queue=TASK_QUEUE
+    )
+
+
+async def until(
+    handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot],
+    check: Callable[[ClaimSnapshot], bool],
+    what: str,
+    seconds: float = 20,
+) -> ClaimSnapshot:
+    """Poll the state query (queries do not skip time) until `check` holds."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        snapshot = await handle.query(ClaimWorkflow.state)
+        if check(snapshot):
+            return snapshot
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(
+                f"claim never reached: {what}; it is {snapshot.state}: {snapshot.timeline[-3:]}"
+            )
+        await asyncio.sleep(0.05)
+
+
+def in_state(state: ClaimState) -> Callable[[ClaimSnapshot], bool]:
+    return lambda snapshot: snapshot.state is state
+
+
+def open_task(kind: str) -> Callable[[ClaimSnapshot], bool]:
+    return lambda snapshot: any(t.kind.value == kind for t in snapshot.open_tasks)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ack_999(status: str = "A", errors: list[str] | None = None) -> PayerEvent:
+    return PayerEvent(
+        event_id=f"999-{uuid.uuid4().hex}",
+        kind=EventKind.ACK_999,
+        file_id="f999",
+        received_at=now(),
+        ack_status=status,
+        ack_errors=errors or [],
+    )
+
+
+def ack_277ca(pcn: str, category: str = "A1", code: str = "20", payer_claim: str = "PCN-1") -> PayerEvent:
+    detail = ClaimStatusDetail(
+        patient_control_number=pcn,
+        payer_claim_number=payer_claim,
+        statuses=[StatusInfo(category=category, code=code)],
+    )
+    return PayerEvent(
+        event_id=f"277-{uuid.uuid4().hex}",
+        kind=EventKind.CLAIM_ACK_277CA,
+        file_id="f277",
+        received_at=now(),
+        claim_status=detail,
+    )
+
+
+def remittance(
+    enc: Encounter,
+    *,
+    patient_owes: Decimal = ZERO,
+    denied_with: str | None = None,
+    event_id: str | None = None,
+) -> PayerEvent:
+    charge = enc.total_charge
+    if denied_with:
+        adjustments = [Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason=denied_with, amount=charge)]
+        paid, status = ZERO, ClaimStatusCode.DENIED
+    else:
+        contractual = (charge * Decimal("0.2")).quantize(Decimal("0.01"))
+        paid = charge - contractual - patient_owes
+        adjustments = [Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45", amount=contractual)]
+        if patient_owes:
+            adjustments.append(
+                Adjustment(group=AdjustmentGroup.PATIENT_RESPONSIBILITY, reason="2", amount=patient_owes)
+            )
+        status = ClaimStatusCode.PRIMARY
+    payment = ClaimPayment(
+        patient_control_number=enc.encounter_id,
+        status=status,
+        charge=charge,
+        paid=paid,
+        patient_responsibility=patient_owes,
+        payer_claim_number="PCN-1",
+        adjustments=adjustments,
+    )
+    return PayerEvent(
+        event_id=event_id or f"835-{uuid.uuid4().hex}",
+        kind=EventKind.REMITTANCE_835,
+        file_id="f835",
+        received_at=now(),
+        payment=payment,
+        trace_number="TRN-1",
+        payer_id=enc.coverage.payer_id,
+    )
+
+
+async def pay_cleanly(
+    handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], enc: Encounter, **remit: Any
+) -> None:
+    """999 accepted, 277CA accepted, 835 paid: the payer side of a clean claim."""
+    await handle.signal(ClaimWorkflow.payer_event, ack_999())
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))
+    await until(handle, in_state(ClaimState.ACCEPTED), "accepted")
+    await handle.signal(ClaimWorkflow.payer_event, remittance(enc, **remit))
