@@ -72,12 +72,15 @@ class SegmentWriter:
         bad = sorted(char for char in reserved if char in value)
         if bad:
             raise X12WriteError(
-                f"value {value!r} contains the delimiter {bad[0]!r}; remove it from the source data",
+                # the value itself is not shown: it may be a patient's name (PHI)
+                f"the value contains the delimiter {bad[0]!r}; remove it from the source data",
                 segment_id=segment_id,
                 element=index,
                 component=sub,
             )
-        return value.upper()
+        # Case is kept: 5010's extended character set has lower case, and identifiers such as the
+        # patient control number must come back from the payer exactly as we sent them.
+        return value
 
 
 class Envelope(BaseModel):

@@ -1,0 +1,543 @@
+"""Reading 837P and 837I claim files back into Claim models.
+
+Reads our own output and real files as far as they carry what the models hold: loops and segments
+the models have no place for (pay-to provider, other subscribers, line adjudication, notes) are
+skipped; data the models require but a file lacks is a typed error that names the segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from claimflow.claims.claim import Claim, FrequencyCode
+from claimflow.claims.encounter import (
+    Address,
+    ClaimFilingIndicator,
+    Coverage,
+    Encounter,
+    EntityType,
+    Facility,
+    InstitutionalInfo,
+    Person,
+    Provider,
+    Relationship,
+    ServiceLine,
+    Sex,
+)
+from claimflow.claims.x12.build import build_model, code_of
+from claimflow.claims.x12.errors import X12StructureError, X12ValueError
+from claimflow.claims.x12.segments import (
+    Segment,
+    TransactionSet,
+    parse_date,
+    parse_date_range,
+    transaction_sets,
+)
+
+T = TypeVar("T")
+ENCOUNTER_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+# An 837I carries no place of service: it is implied by the facility type (type of bill, first two
+# digits). The common ones; anything else is an outpatient hospital.
+PLACE_OF_SERVICE_BY_FACILITY_TYPE = {
+    "11": "21",
+    "12": "21",
+    "18": "21",
+    "13": "22",
+    "14": "81",
+    "85": "22",
+    "21": "31",
+    "22": "31",
+    "23": "31",
+    "32": "12",
+    "33": "12",
+    "34": "12",
+    "71": "72",
+    "72": "65",
+    "73": "50",
+    "77": "50",
+    "81": "34",
+    "82": "34",
+    "83": "24",
+}
+DEFAULT_INSTITUTIONAL_PLACE = "22"
+
+# The models keep four relationships; the guide's other codes (employee, unknown, organ donor..) are 'other'.
+RELATIONSHIPS = {code.value: code for code in Relationship}
+
+
+def place_of_service_for_bill_type(type_of_bill: str) -> str:
+    """The place of service an 837I implies through its facility type code."""
+    return PLACE_OF_SERVICE_BY_FACILITY_TYPE.get(type_of_bill[-3:-1], DEFAULT_INSTITUTIONAL_PLACE)
+
+
+def read_837(data: str | bytes) -> list[Claim]:
+    """Every claim of every 837 transaction set in a file, in file order."""
+    claims: list[Claim] = []
+    for transaction in transaction_sets(data, "837"):
+        claims.extend(_read_set(transaction))
+    return claims
+
+
+@dataclass
+class _Loop:
+    """An NM1 with the segments that follow it up to the next NM1 (N3, N4, DMG, REF, PRV..)."""
+
+    name: Segment | None
+    segments: list[Segment] = field(default_factory=list)
+
+    def first(self, segment_id: str, qualifier: str | None = None) -> Segment | None:
+        for segment in self.segments:
+            if segment.id == segment_id and (qualifier is None or segment[1] == qualifier):
+                return segment
+        return None
+
+
+def _loops(segments: Sequence[Segment]) -> list[_Loop]:
+    loops = [_Loop(None)]
+    for segment in segments:
+        if segment.id == "NM1":
+            loops.append(_Loop(segment))
+        else:
+            loops[-1].segments.append(segment)
+    return loops
+
+
+def _named(loops: Sequence[_Loop], entity: str) -> _Loop | None:
+    return next((loop for loop in loops if loop.name is not None and loop.name[1] == entity), None)
+
+
+@dataclass
+class _Subscriber:
+    provider_hl: str
+    coverage: Coverage
+    insured: Person
+
+
+def _read_set(transaction: TransactionSet) -> list[Claim]:
+    institutional_version = "X223" in transaction.version
+    providers: dict[str, Provider] = {}
+    subscribers: dict[str, _Subscriber] = {}
+    claims: list[Claim] = []
+    for hl, block in _hl_blocks(transaction.segments):
+        level, parent = hl[3], hl[2]
+        first_claim = next((i for i, segment in enumerate(block) if segment.id == "CLM"), len(block))
+        head = block[:first_claim]
+        if level == "20":
+            providers[hl[1]] = _billing_provider(hl, head)
+            continue
+        if level == "22":
+            provider = _parent(providers, parent, hl, "billing provider (2000A)")
+            subscriber = _subscriber(hl, head)
+            subscribers[hl[1]] = subscriber
+            patient, relationship = subscriber.insured, Relationship.SELF
+            insured: Person | None = None
+        elif level == "23":
+            subscriber = _parent(subscribers, parent, hl, "subscriber (2000B)")
+            provider = _parent(providers, subscriber.provider_hl, hl, "billing provider (2000A)")
+            patient, relationship = _patient(hl, head)
+            insured = subscriber.insured
+        else:
+            continue
+        for claim_segments in _split_at(block[first_claim:], "CLM"):
+            claims.append(
+                _claim(
+                    claim_segments,
+                    provider,
+                    subscriber.coverage,
+                    patient,
+                    relationship,
+                    insured,
+                    institutional_version,
+                )
+            )
+    return claims
+
+
+def _hl_blocks(segments: Sequence[Segment]) -> list[tuple[Segment, list[Segment]]]:
+    blocks: list[tuple[Segment, list[Segment]]] = []
+    for segment in segments:
+        if segment.id == "HL":
+            blocks.append((segment, []))
+        elif blocks:
+            blocks[-1][1].append(segment)
+    return blocks
+
+
+def _split_at(segments: Sequence[Segment], segment_id: str) -> list[list[Segment]]:
+    groups: list[list[Segment]] = []
+    for segment in segments:
+        if segment.id == segment_id or not groups:
+            groups.append([])
+        groups[-1].append(segment)
+    return groups
+
+
+def _parent(known: dict[str, T], parent: str, hl: Segment, what: str) -> T:
+    if parent not in known:
+        raise X12StructureError(
+            f"HL parent {parent or '(none)'} is not a {what} HL of this transaction set",
+            segment_id="HL",
+            position=hl.position,
+            element=2,
+        )
+    return known[parent]
+
+
+# 2000A / 2000B / 2000C -------------------------------------------------------------------------------
+
+
+def _billing_provider(hl: Segment, segments: Sequence[Segment]) -> Provider:
+    loops = _loops(segments)
+    loop = _named(loops, "85")
+    if loop is None:
+        raise X12StructureError(
+            "billing provider loop 2010AA (NM1*85) is missing", segment_id="HL", position=hl.position
+        )
+    prv = loops[0].first("PRV", "BI") or loop.first("PRV")
+    return _provider(loop, "billing provider (2010AA)", taxonomy=prv[3] if prv else None)
+
+
+def _subscriber(hl: Segment, segments: Sequence[Segment]) -> _Subscriber:
+    loops = _loops(segments)
+    sbr = loops[0].first("SBR")
+    if sbr is None:
+        raise X12StructureError(
+            "SBR is missing in the subscriber loop 2000B", segment_id="HL", position=hl.position
+        )
+    insured_loop = _named(loops, "IL")
+    payer_loop = _named(loops, "PR")
+    if insured_loop is None or insured_loop.name is None:
+        raise X12StructureError(
+            "subscriber loop 2010BA (NM1*IL) is missing", segment_id="HL", position=hl.position
+        )
+    if payer_loop is None or payer_loop.name is None:
+        raise X12StructureError(
+            "payer loop 2010BB (NM1*PR) is missing", segment_id="HL", position=hl.position
+        )
+    sbr.require(9, "claim filing indicator (SBR09)")
+    filing = code_of(ClaimFilingIndicator, sbr, 9, "claim filing indicator")
+    payer = payer_loop.name
+    coverage = build_model(
+        Coverage,
+        payer,
+        "coverage (SBR, NM1*IL, NM1*PR)",
+        payer_id=payer.require(9, "payer id (NM109)"),
+        payer_name=payer.require(3, "payer name (NM103)"),
+        member_id=insured_loop.name.require(9, "member id (NM109)"),
+        group_number=sbr[3] or None,
+        group_name=sbr[4] or None,
+        filing_indicator=filing,
+        payer_address=_address(payer_loop),
+    )
+    return _Subscriber(hl[2], coverage, _person(insured_loop, "subscriber (2010BA)"))
+
+
+def _patient(hl: Segment, segments: Sequence[Segment]) -> tuple[Person, Relationship]:
+    loops = _loops(segments)
+    pat = loops[0].first("PAT")
+    patient_loop = _named(loops, "QC")
+    if pat is None or patient_loop is None:
+        raise X12StructureError(
+            "patient loop 2000C needs PAT and NM1*QC", segment_id="HL", position=hl.position
+        )
+    code = pat.require(1, "relationship to the subscriber (PAT01)")
+    return _person(patient_loop, "patient (2010CA)"), RELATIONSHIPS.get(code, Relationship.OTHER)
+
+
+def _person(loop: _Loop, what: str) -> Person:
+    name = loop.name
+    assert name is not None
+    dmg = loop.first("DMG")
+    birth_date = None
+    sex = Sex.UNKNOWN
+    if dmg is not None:
+        if dmg[1] == "D8" and dmg[2]:
+            birth_date = parse_date(dmg[2], dmg, 2, "birth date")
+        if dmg[3]:
+            sex = code_of(Sex, dmg, 3, "sex")
+    return build_model(
+        Person,
+        name,
+        what,
+        last_name=name.require(3, f"{what} last name (NM103)"),
+        first_name=name.require(4, f"{what} first name (NM104)"),
+        middle_name=name[5] or None,
+        birth_date=birth_date,
+        sex=sex,
+        address=_address(loop),
+    )
+
+
+def _address(loop: _Loop) -> Address | None:
+    n3, n4 = loop.first("N3"), loop.first("N4")
+    if n3 is None:
+        return None
+    if n4 is None:
+        raise X12StructureError(
+            "N3 without N4: the city, state and ZIP are missing", segment_id="N3", position=n3.position
+        )
+    return build_model(
+        Address,
+        n4,
+        "address (N3/N4)",
+        line1=n3[1],
+        line2=n3[2] or None,
+        city=n4[1],
+        state=n4[2],
+        postal_code=n4[3],
+    )
+
+
+def _optional_provider(loop: _Loop | None, what: str) -> Provider | None:
+    """A provider the claim may name; one without an NPI (legacy ids only) is left out, since the
+    models identify providers by NPI."""
+    if loop is None or loop.name is None or loop.name[8] != "XX" or not loop.name[9]:
+        return None
+    return _provider(loop, what)
+
+
+def _provider(loop: _Loop, what: str, *, taxonomy: str | None = None) -> Provider:
+    name = loop.name
+    assert name is not None
+    if name[8] != "XX" or not name[9]:
+        raise X12ValueError(
+            f"{what} has no NPI (NM108 XX, NM109)", segment_id="NM1", position=name.position, element=9
+        )
+    prv = loop.first("PRV")
+    tax = loop.first("REF", "EI")
+    person = name[2] == EntityType.PERSON.value
+    return build_model(
+        Provider,
+        name,
+        what,
+        entity_type=EntityType.PERSON if person else EntityType.ORGANIZATION,
+        name=name.require(3, f"{what} name (NM103)"),
+        first_name=(name[4] or None) if person else None,
+        npi=name[9],
+        taxonomy=taxonomy or (prv[3] if prv else None),
+        tax_id=tax[2].replace("-", "") if tax else None,  # an EIN is often written 12-3456789
+        address=_address(loop),
+    )
+
+
+# 2300 claim and 2400 lines -----------------------------------------------------------------------
+
+
+def _claim(
+    segments: Sequence[Segment],
+    billing: Provider,
+    coverage: Coverage,
+    patient: Person,
+    relationship: Relationship,
+    subscriber: Person | None,
+    institutional_version: bool,
+) -> Claim:
+    clm = segments[0]
+    pcn = clm.require(1, "patient control number (CLM01)")
+    first_line = next((i for i, segment in enumerate(segments) if segment.id == "LX"), len(segments))
+    header = list(segments[1:first_line])
+    other_subscribers = next((i for i, segment in enumerate(header) if segment.id == "SBR"), len(header))
+    header = header[:other_subscribers]  # 2320/2330 coordination of benefits: not held by the models
+    loops = _loops(header)
+    claim_level = loops[0]
+    institutional = (
+        institutional_version
+        or claim_level.first("CL1") is not None
+        or any(segment.id == "SV2" for segment in segments[first_line:])
+    )
+    line_groups = _split_at(segments[first_line:], "LX") if first_line < len(segments) else []
+    if not line_groups:
+        raise X12StructureError(
+            f"claim {pcn} has no service line (2400 LX)", segment_id="CLM", position=clm.position
+        )
+    place_or_type = clm.component(5, 1)
+    frequency = code_of(FrequencyCode, clm, 5, "claim frequency", 3)
+    info: InstitutionalInfo | None = None
+    statement_from: date | None = None
+    if institutional:
+        info = _institutional(clm, place_or_type, frequency.value, loops)
+        statement_from = info.statement_from
+        place = place_of_service_for_bill_type(info.type_of_bill)
+    else:
+        place = place_or_type
+    lines = [_line(group, institutional, statement_from) for group in line_groups]
+    ea = claim_level.first("REF", "EA")
+    encounter_id = (
+        ea[2] if ea and ea[2] and set(ea[2]) <= ENCOUNTER_ID_CHARACTERS and len(ea[2]) <= 38 else pcn
+    )
+    prior_authorization = claim_level.first("REF", "G1")
+    original = claim_level.first("REF", "F8")
+    rendering = _named(loops, "82")
+    encounter = build_model(
+        Encounter,
+        clm,
+        f"claim {pcn}",
+        encounter_id=encounter_id,
+        patient=patient,
+        relationship=relationship,
+        subscriber=subscriber,
+        coverage=coverage,
+        billing_provider=billing,
+        rendering_provider=_optional_provider(rendering, "rendering provider (NM1*82)"),
+        referring_provider=_optional_provider(_named(loops, "DN"), "referring provider (NM1*DN)"),
+        facility=_facility(_named(loops, "77")),
+        place_of_service=place,
+        service_date=min(line.service_date for line in lines),
+        diagnoses=_diagnoses(claim_level.segments),
+        service_lines=lines,
+        prior_authorization=prior_authorization[2] if prior_authorization else None,
+        institutional=info,
+    )
+    return build_model(
+        Claim,
+        clm,
+        f"claim {pcn}",
+        encounter=encounter,
+        patient_control_number=pcn,
+        frequency=frequency,
+        original_claim_number=original[2] if original else None,
+    )
+
+
+def _institutional(
+    clm: Segment, facility_type: str, frequency: str, loops: Sequence[_Loop]
+) -> InstitutionalInfo:
+    claim_level = loops[0]
+    statement = claim_level.first("DTP", "434")
+    if statement is None:
+        raise X12StructureError(
+            "the statement dates (DTP*434) are missing from the 837I claim",
+            segment_id="CLM",
+            position=clm.position,
+        )
+    statement_from, statement_to = parse_date_range(statement.require(3, "statement dates"), statement, 3)
+    admission = claim_level.first("DTP", "435")
+    admission_date, admission_hour = None, None
+    if admission is not None:
+        value = admission.require(3, "admission date")
+        admission_date = parse_date(value[:8], admission, 3, "admission date")
+        if admission[2] == "DT" and len(value) >= 10:
+            admission_hour = value[8:10]
+    cl1 = claim_level.first("CL1")
+    attending = _named(loops, "71")
+    return build_model(
+        InstitutionalInfo,
+        clm,
+        "institutional claim (CLM05, DTP, CL1)",
+        type_of_bill=f"0{facility_type}{frequency}",
+        admission_date=admission_date,
+        admission_hour=admission_hour,
+        admission_type=(cl1[1] or None) if cl1 else None,
+        admission_source=(cl1[2] or None) if cl1 else None,
+        patient_status=(cl1[3] if cl1 and cl1[3] else "01"),
+        statement_from=statement_from,
+        statement_to=statement_to,
+        attending_provider=_optional_provider(attending, "attending provider (NM1*71)"),
+    )
+
+
+def _diagnoses(segments: Sequence[Segment]) -> list[str]:
+    """ABK principal then ABF others, in file order; other HI qualifiers (admitting, reason for
+    visit, condition and value codes) are not diagnoses the models keep."""
+    principal: list[str] = []
+    others: list[str] = []
+    for segment in segments:
+        if segment.id != "HI":
+            continue
+        for index in range(1, len(segment.elements) + 1):
+            qualifier, code = segment.component(index, 1), segment.component(index, 2)
+            if qualifier in ("BK", "BF"):
+                raise X12ValueError(
+                    f"diagnosis {qualifier} is ICD-9-CM: claimflow bills ICD-10-CM (ABK/ABF) only",
+                    segment_id="HI",
+                    position=segment.position,
+                    element=index,
+                    component=1,
+                )
+            if qualifier == "ABK":
+                principal.append(code)
+            elif qualifier == "ABF":
+                others.append(code)
+    return principal + others
+
+
+def _facility(loop: _Loop | None) -> Facility | None:
+    if loop is None or loop.name is None:
+        return None
+    name = loop.name
+    address = _address(loop)
+    if address is None:
+        raise X12StructureError(
+            "the service facility (NM1*77) has no address (N3/N4)", segment_id="NM1", position=name.position
+        )
+    return build_model(
+        Facility,
+        name,
+        "service facility (NM1*77)",
+        name=name.require(3, "service facility name (NM103)"),
+        npi=name[9] if name[8] == "XX" and name[9] else None,
+        address=address,
+    )
+
+
+def _line(segments: Sequence[Segment], institutional: bool, statement_from: date | None) -> ServiceLine:
+    lx = segments[0]
+    # the line's own segments end where the 2420 providers or 2430 adjudication loops begin
+    end = next((i for i, s in enumerate(segments) if s.id in ("NM1", "SVD")), len(segments))
+    own = _Loop(None, list(segments[1:end]))
+    service = own.first("SV2" if institutional else "SV1")
+    if service is None:
+        raise X12StructureError(
+            f"service line {lx[1]} has no {'SV2' if institutional else 'SV1'}",
+            segment_id="LX",
+            position=lx.position,
+        )
+    procedure_element = 2 if institutional else 1
+    qualifier = service.component(procedure_element, 1)
+    code = service.component(procedure_element, 2)
+    if qualifier not in ("HC", "HP", "ER", "WK") or not code:
+        raise X12ValueError(
+            "the line has no HCPCS/CPT procedure code: claimflow service lines carry one",
+            segment_id=service.id,
+            position=service.position,
+            element=procedure_element,
+        )
+    modifiers = [m for m in service.components(procedure_element)[2:6] if m]
+    charge = service.amount(3 if institutional else 2, "line charge")
+    units = service.amount(5 if institutional else 4, "units")
+    dtp = own.first("DTP", "472")
+    if dtp is not None:
+        start, end_date = parse_date_range(dtp.require(3, "service date"), dtp, 3)
+    elif statement_from is not None:  # an inpatient 837I line may leave its date to the statement
+        start, end_date = statement_from, statement_from
+    else:
+        raise X12StructureError(
+            f"service line {lx[1]} has no service date (DTP*472)", segment_id="LX", position=lx.position
+        )
+    lin = own.first("LIN")
+    pointers = [] if institutional else [p for p in service.components(7) if p]
+    try:
+        pointer_numbers = [int(p) for p in pointers]
+    except ValueError as exc:
+        raise X12ValueError(
+            "a diagnosis pointer is not a number", segment_id="SV1", position=service.position, element=7
+        ) from exc
+    return build_model(
+        ServiceLine,
+        service,
+        f"service line {lx[1]}",
+        procedure_code=code,
+        modifiers=modifiers,
+        units=units if units is not None else 1,
+        charge=charge if charge is not None else "",
+        diagnosis_pointers=pointer_numbers,
+        service_date=start,
+        service_date_end=end_date if end_date != start else None,
+        place_of_service=(service[5] or None) if not institutional else None,
+        revenue_code=service[1] if institutional else None,
+        ndc=lin[3] if lin is not None and lin[2] == "N4" else None,
+    )
