@@ -15,7 +15,6 @@ from claimflow.integrations.crypto import EncryptionKey, KeyRing
 from claimflow.integrations.temporal import data_converter
 from claimflow.workflows import search_attributes as sa
 
-
 TEST_KEYS = KeyRing((EncryptionKey("workflow-tests", bytes(range(32))),))
 """A fixed key, so the histories recorded by these tests can be replayed by later runs."""
 
