@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from claimflow.claims.responses import AckCode, Acknowledgement, SegmentError, TransactionSetAck
 from claimflow.claims.x12.check import Finding, check_set
 from claimflow.claims.x12.errors import X12StructureError, X12ValueError
-from claimflow.claims.x12.segments import FunctionalGroup, Segment, read_interchanges, transaction_sets
+from claimflow.claims.x12.segments import (
+    FunctionalGroup,
+    Segment,
+    TransactionSet,
+    read_interchanges,
+    transaction_sets,
+)
 from claimflow.claims.x12.writer import Envelope, SegmentWriter, TransactionBody, write_interchange
 
 VERSION = "005010X231A1"
@@ -70,7 +76,12 @@ def _write_errors(out: SegmentWriter, errors: Sequence[SegmentError]) -> None:
 
 def read_999(data: str | bytes) -> list[Acknowledgement]:
     """Every 999 in a file, one Acknowledgement per AK1."""
-    return [_read(ts.segments, ts.header) for ts in transaction_sets(data, "999")]
+    return [read_acknowledgement(ts) for ts in transaction_sets(data, "999")]
+
+
+def read_acknowledgement(ts: TransactionSet) -> Acknowledgement:
+    """One 999 transaction set."""
+    return _read(ts.segments, ts.header)
 
 
 def _code(value: str, segment: Segment, index: int) -> AckCode:
