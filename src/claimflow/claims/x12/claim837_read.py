@@ -8,27 +8,35 @@ skipped; data the models require but a file lacks is a typed error that names th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
 from claimflow.claims.claim import Claim, FrequencyCode
 from claimflow.claims.encounter import (
-    Address,
     ClaimFilingIndicator,
     Coverage,
     Encounter,
-    EntityType,
     Facility,
     InstitutionalInfo,
     Person,
     Provider,
     Relationship,
     ServiceLine,
-    Sex,
 )
 from claimflow.claims.x12.build import build_model, code_of
 from claimflow.claims.x12.errors import X12StructureError, X12ValueError
+from claimflow.claims.x12.loops import (
+    Loop,
+    hl_blocks,
+    named_loop,
+    read_address,
+    read_optional_provider,
+    read_person,
+    read_provider,
+    split_at,
+    split_loops,
+)
 from claimflow.claims.x12.segments import (
     Segment,
     TransactionSet,
@@ -83,34 +91,6 @@ def read_837(data: str | bytes) -> list[Claim]:
 
 
 @dataclass
-class _Loop:
-    """An NM1 with the segments that follow it up to the next NM1 (N3, N4, DMG, REF, PRV..)."""
-
-    name: Segment | None
-    segments: list[Segment] = field(default_factory=list)
-
-    def first(self, segment_id: str, qualifier: str | None = None) -> Segment | None:
-        for segment in self.segments:
-            if segment.id == segment_id and (qualifier is None or segment[1] == qualifier):
-                return segment
-        return None
-
-
-def _loops(segments: Sequence[Segment]) -> list[_Loop]:
-    loops = [_Loop(None)]
-    for segment in segments:
-        if segment.id == "NM1":
-            loops.append(_Loop(segment))
-        else:
-            loops[-1].segments.append(segment)
-    return loops
-
-
-def _named(loops: Sequence[_Loop], entity: str) -> _Loop | None:
-    return next((loop for loop in loops if loop.name is not None and loop.name[1] == entity), None)
-
-
-@dataclass
 class _Subscriber:
     provider_hl: str
     coverage: Coverage
@@ -122,7 +102,7 @@ def _read_set(transaction: TransactionSet) -> list[Claim]:
     providers: dict[str, Provider] = {}
     subscribers: dict[str, _Subscriber] = {}
     claims: list[Claim] = []
-    for hl, block in _hl_blocks(transaction.segments):
+    for hl, block in hl_blocks(transaction.segments):
         level, parent = hl[3], hl[2]
         first_claim = next((i for i, segment in enumerate(block) if segment.id == "CLM"), len(block))
         head = block[:first_claim]
@@ -142,7 +122,7 @@ def _read_set(transaction: TransactionSet) -> list[Claim]:
             insured = subscriber.insured
         else:
             continue
-        for claim_segments in _split_at(block[first_claim:], "CLM"):
+        for claim_segments in split_at(block[first_claim:], "CLM"):
             claims.append(
                 _claim(
                     claim_segments,
@@ -155,25 +135,6 @@ def _read_set(transaction: TransactionSet) -> list[Claim]:
                 )
             )
     return claims
-
-
-def _hl_blocks(segments: Sequence[Segment]) -> list[tuple[Segment, list[Segment]]]:
-    blocks: list[tuple[Segment, list[Segment]]] = []
-    for segment in segments:
-        if segment.id == "HL":
-            blocks.append((segment, []))
-        elif blocks:
-            blocks[-1][1].append(segment)
-    return blocks
-
-
-def _split_at(segments: Sequence[Segment], segment_id: str) -> list[list[Segment]]:
-    groups: list[list[Segment]] = []
-    for segment in segments:
-        if segment.id == segment_id or not groups:
-            groups.append([])
-        groups[-1].append(segment)
-    return groups
 
 
 def _parent(known: dict[str, T], parent: str, hl: Segment, what: str) -> T:
@@ -191,25 +152,25 @@ def _parent(known: dict[str, T], parent: str, hl: Segment, what: str) -> T:
 
 
 def _billing_provider(hl: Segment, segments: Sequence[Segment]) -> Provider:
-    loops = _loops(segments)
-    loop = _named(loops, "85")
+    loops = split_loops(segments)
+    loop = named_loop(loops, "85")
     if loop is None:
         raise X12StructureError(
             "billing provider loop 2010AA (NM1*85) is missing", segment_id="HL", position=hl.position
         )
     prv = loops[0].first("PRV", "BI") or loop.first("PRV")
-    return _provider(loop, "billing provider (2010AA)", taxonomy=prv[3] if prv else None)
+    return read_provider(loop, "billing provider (2010AA)", taxonomy=prv[3] if prv else None)
 
 
 def _subscriber(hl: Segment, segments: Sequence[Segment]) -> _Subscriber:
-    loops = _loops(segments)
+    loops = split_loops(segments)
     sbr = loops[0].first("SBR")
     if sbr is None:
         raise X12StructureError(
             "SBR is missing in the subscriber loop 2000B", segment_id="HL", position=hl.position
         )
-    insured_loop = _named(loops, "IL")
-    payer_loop = _named(loops, "PR")
+    insured_loop = named_loop(loops, "IL")
+    payer_loop = named_loop(loops, "PR")
     if insured_loop is None or insured_loop.name is None:
         raise X12StructureError(
             "subscriber loop 2010BA (NM1*IL) is missing", segment_id="HL", position=hl.position
@@ -231,97 +192,21 @@ def _subscriber(hl: Segment, segments: Sequence[Segment]) -> _Subscriber:
         group_number=sbr[3] or None,
         group_name=sbr[4] or None,
         filing_indicator=filing,
-        payer_address=_address(payer_loop),
+        payer_address=read_address(payer_loop),
     )
-    return _Subscriber(hl[2], coverage, _person(insured_loop, "subscriber (2010BA)"))
+    return _Subscriber(hl[2], coverage, read_person(insured_loop, "subscriber (2010BA)"))
 
 
 def _patient(hl: Segment, segments: Sequence[Segment]) -> tuple[Person, Relationship]:
-    loops = _loops(segments)
+    loops = split_loops(segments)
     pat = loops[0].first("PAT")
-    patient_loop = _named(loops, "QC")
+    patient_loop = named_loop(loops, "QC")
     if pat is None or patient_loop is None:
         raise X12StructureError(
             "patient loop 2000C needs PAT and NM1*QC", segment_id="HL", position=hl.position
         )
     code = pat.require(1, "relationship to the subscriber (PAT01)")
-    return _person(patient_loop, "patient (2010CA)"), RELATIONSHIPS.get(code, Relationship.OTHER)
-
-
-def _person(loop: _Loop, what: str) -> Person:
-    name = loop.name
-    assert name is not None
-    dmg = loop.first("DMG")
-    birth_date = None
-    sex = Sex.UNKNOWN
-    if dmg is not None:
-        if dmg[1] == "D8" and dmg[2]:
-            birth_date = parse_date(dmg[2], dmg, 2, "birth date")
-        if dmg[3]:
-            sex = code_of(Sex, dmg, 3, "sex")
-    return build_model(
-        Person,
-        name,
-        what,
-        last_name=name.require(3, f"{what} last name (NM103)"),
-        first_name=name.require(4, f"{what} first name (NM104)"),
-        middle_name=name[5] or None,
-        birth_date=birth_date,
-        sex=sex,
-        address=_address(loop),
-    )
-
-
-def _address(loop: _Loop) -> Address | None:
-    n3, n4 = loop.first("N3"), loop.first("N4")
-    if n3 is None:
-        return None
-    if n4 is None:
-        raise X12StructureError(
-            "N3 without N4: the city, state and ZIP are missing", segment_id="N3", position=n3.position
-        )
-    return build_model(
-        Address,
-        n4,
-        "address (N3/N4)",
-        line1=n3[1],
-        line2=n3[2] or None,
-        city=n4[1],
-        state=n4[2],
-        postal_code=n4[3],
-    )
-
-
-def _optional_provider(loop: _Loop | None, what: str) -> Provider | None:
-    """A provider the claim may name; one without an NPI (legacy ids only) is left out, since the
-    models identify providers by NPI."""
-    if loop is None or loop.name is None or loop.name[8] != "XX" or not loop.name[9]:
-        return None
-    return _provider(loop, what)
-
-
-def _provider(loop: _Loop, what: str, *, taxonomy: str | None = None) -> Provider:
-    name = loop.name
-    assert name is not None
-    if name[8] != "XX" or not name[9]:
-        raise X12ValueError(
-            f"{what} has no NPI (NM108 XX, NM109)", segment_id="NM1", position=name.position, element=9
-        )
-    prv = loop.first("PRV")
-    tax = loop.first("REF", "EI")
-    person = name[2] == EntityType.PERSON.value
-    return build_model(
-        Provider,
-        name,
-        what,
-        entity_type=EntityType.PERSON if person else EntityType.ORGANIZATION,
-        name=name.require(3, f"{what} name (NM103)"),
-        first_name=(name[4] or None) if person else None,
-        npi=name[9],
-        taxonomy=taxonomy or (prv[3] if prv else None),
-        tax_id=tax[2].replace("-", "") if tax else None,  # an EIN is often written 12-3456789
-        address=_address(loop),
-    )
+    return read_person(patient_loop, "patient (2010CA)"), RELATIONSHIPS.get(code, Relationship.OTHER)
 
 
 # 2300 claim and 2400 lines -----------------------------------------------------------------------
@@ -342,14 +227,14 @@ def _claim(
     header = list(segments[1:first_line])
     other_subscribers = next((i for i, segment in enumerate(header) if segment.id == "SBR"), len(header))
     header = header[:other_subscribers]  # 2320/2330 coordination of benefits: not held by the models
-    loops = _loops(header)
+    loops = split_loops(header)
     claim_level = loops[0]
     institutional = (
         institutional_version
         or claim_level.first("CL1") is not None
         or any(segment.id == "SV2" for segment in segments[first_line:])
     )
-    line_groups = _split_at(segments[first_line:], "LX") if first_line < len(segments) else []
+    line_groups = split_at(segments[first_line:], "LX") if first_line < len(segments) else []
     if not line_groups:
         raise X12StructureError(
             f"claim {pcn} has no service line (2400 LX)", segment_id="CLM", position=clm.position
@@ -371,7 +256,7 @@ def _claim(
     )
     prior_authorization = claim_level.first("REF", "G1")
     original = claim_level.first("REF", "F8")
-    rendering = _named(loops, "82")
+    rendering = named_loop(loops, "82")
     encounter = build_model(
         Encounter,
         clm,
@@ -382,9 +267,9 @@ def _claim(
         subscriber=subscriber,
         coverage=coverage,
         billing_provider=billing,
-        rendering_provider=_optional_provider(rendering, "rendering provider (NM1*82)"),
-        referring_provider=_optional_provider(_named(loops, "DN"), "referring provider (NM1*DN)"),
-        facility=_facility(_named(loops, "77")),
+        rendering_provider=read_optional_provider(rendering, "rendering provider (NM1*82)"),
+        referring_provider=read_optional_provider(named_loop(loops, "DN"), "referring provider (NM1*DN)"),
+        facility=_facility(named_loop(loops, "77")),
         place_of_service=place,
         service_date=min(line.service_date for line in lines),
         diagnoses=_diagnoses(claim_level.segments),
@@ -404,7 +289,7 @@ def _claim(
 
 
 def _institutional(
-    clm: Segment, facility_type: str, frequency: str, loops: Sequence[_Loop]
+    clm: Segment, facility_type: str, frequency: str, loops: Sequence[Loop]
 ) -> InstitutionalInfo:
     claim_level = loops[0]
     statement = claim_level.first("DTP", "434")
@@ -423,7 +308,7 @@ def _institutional(
         if admission[2] == "DT" and len(value) >= 10:
             admission_hour = value[8:10]
     cl1 = claim_level.first("CL1")
-    attending = _named(loops, "71")
+    attending = named_loop(loops, "71")
     return build_model(
         InstitutionalInfo,
         clm,
@@ -436,7 +321,7 @@ def _institutional(
         patient_status=(cl1[3] if cl1 and cl1[3] else "01"),
         statement_from=statement_from,
         statement_to=statement_to,
-        attending_provider=_optional_provider(attending, "attending provider (NM1*71)"),
+        attending_provider=read_optional_provider(attending, "attending provider (NM1*71)"),
     )
 
 
@@ -465,11 +350,11 @@ def _diagnoses(segments: Sequence[Segment]) -> list[str]:
     return principal + others
 
 
-def _facility(loop: _Loop | None) -> Facility | None:
+def _facility(loop: Loop | None) -> Facility | None:
     if loop is None or loop.name is None:
         return None
     name = loop.name
-    address = _address(loop)
+    address = read_address(loop)
     if address is None:
         raise X12StructureError(
             "the service facility (NM1*77) has no address (N3/N4)", segment_id="NM1", position=name.position
@@ -488,7 +373,7 @@ def _line(segments: Sequence[Segment], institutional: bool, statement_from: date
     lx = segments[0]
     # the line's own segments end where the 2420 providers or 2430 adjudication loops begin
     end = next((i for i, s in enumerate(segments) if s.id in ("NM1", "SVD")), len(segments))
-    own = _Loop(None, list(segments[1:end]))
+    own = Loop(None, list(segments[1:end]))
     service = own.first("SV2" if institutional else "SV1")
     if service is None:
         raise X12StructureError(
