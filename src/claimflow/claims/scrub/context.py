@@ -37,13 +37,17 @@ class Context:
         return self.codesets.ptp[setting]
 
     def mue(self, code: str) -> MueLimit | None:
+        """The code's MUE in this claim's setting. An MUE of 0 marks a service Medicare does not pay
+        (e.g. preventive visits): a coverage question, not a units limit, so it is not applied."""
         if self.is_inpatient:
             return None
         tables = self.codesets.core.mue
         if self.encounter.kind is ClaimKind.INSTITUTIONAL:
-            return tables.get("outpatient_hospital", {}).get(code)
-        # a DMEPOS code absent from the practitioner table is edited with the supplier values
-        return tables.get("practitioner", {}).get(code) or tables.get("dme_supplier", {}).get(code)
+            limit = tables.get("outpatient_hospital", {}).get(code)
+        else:
+            # a DMEPOS code absent from the practitioner table is edited with the supplier values
+            limit = tables.get("practitioner", {}).get(code) or tables.get("dme_supplier", {}).get(code)
+        return limit if limit is not None and limit.units > 0 else None
 
 
 def age_on(person: Person, day: date) -> int | None:
