@@ -129,10 +129,16 @@ def encounter(seed: int = 1, **changes: Any) -> Encounter:
     return base.model_copy(update=changes) if changes else base
 
 
+STARTED: list[WorkflowHandle[ClaimWorkflow, ClaimSnapshot]] = []
+"""Every claim the tests started: test_replay replays their histories."""
+
+
 async def start(client: Client, enc: Encounter) -> WorkflowHandle[ClaimWorkflow, ClaimSnapshot]:
-    return await client.start_workflow(
+    handle = await client.start_workflow(
         ClaimWorkflow.run, ClaimInput(encounter=enc), id=f"claim-{enc.encounter_id}", task_queue=TASK_QUEUE
     )
+    STARTED.append(handle)
+    return handle
 
 
 async def until(
