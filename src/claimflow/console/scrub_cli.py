@@ -2,7 +2,73 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
 
-def scrub() -> None:
-    """Scrub an encounter JSON or FHIR Bundle."""
-    raise NotImplementedError("scrubber not built yet (issue 4)")
+import typer
+
+from claimflow.claims.payers import PayerDirectory, default_directory, load_profiles
+from claimflow.claims.scrub import ScrubResult, Severity
+from claimflow.claims.scrub import scrub as run_scrub
+from claimflow.integrations.fhir import IntakeError, load_encounter
+
+
+def _directory(payers: Path | None) -> PayerDirectory:
+    if payers is None:
+        return default_directory()
+    return load_profiles(payers.read_text(encoding="utf-8"))
+
+
+def _print_text(result: ScrubResult, source: Path) -> None:
+    if not result.findings:
+        typer.echo(f"{source}: clean, nothing a payer would deny")
+        return
+    for finding in result.findings:
+        state = "fixed" if finding.fixed else finding.severity.value
+        typer.echo(f"{state:7} {finding.category.value:17} {finding.rule:28} {finding.location}")
+        typer.echo(f"        {finding.message}")
+        typer.echo(f"        fix: {finding.fix}")
+    errors = len(result.errors)
+    typer.echo(f"{source}: {errors} error(s), {len(result.findings) - errors} warning(s) or fix(es)")
+
+
+def scrub(
+    file: Annotated[Path, typer.Argument(help="encounter JSON or FHIR R4 Bundle (JSON) holding one Claim")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the findings as a JSON list")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="date the claim would reach the payer, YYYY-MM-DD (default: today)"),
+    ] = None,
+    known: Annotated[
+        list[Path] | None,
+        typer.Option("--known", help="a claim already billed (encounter JSON or Bundle), for duplicates"),
+    ] = None,
+    payers: Annotated[
+        Path | None, typer.Option("--payers", help="payer profiles TOML (default: the shipped directory)")
+    ] = None,
+) -> None:
+    """Scrub an encounter JSON or FHIR Bundle: exit 0 when clean, 1 when an error finding exists, 2 when
+    the input cannot be read."""
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not a date: write YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    try:
+        encounter = load_encounter(file)
+        known_claims = [load_encounter(path) for path in known or []]
+        directory = _directory(payers)
+    except (IntakeError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    profile = directory.profile_for(encounter.coverage.payer_id, encounter.coverage.filing_indicator)
+    result = run_scrub(encounter, as_of=day, profile=profile, known_claims=known_claims)
+    if as_json:
+        findings = [finding.model_dump(mode="json") for finding in result.findings]
+        typer.echo(json.dumps(findings, indent=2))
+    else:
+        _print_text(result, file)
+    if any(finding.severity is Severity.ERROR for finding in result.findings):
+        raise typer.Exit(1)

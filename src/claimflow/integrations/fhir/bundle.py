@@ -487,7 +487,7 @@ def _items(
         lines.append(line)
     claim_place = places[0] if places else None
     for line in lines:
-        if line.get("place_of_service") == claim_place:
+        if claim_place is not None and line.get("place_of_service") == claim_place:
             del line["place_of_service"]  # the same as the claim's: the 837 carries it once
     return lines, claim_place
 
