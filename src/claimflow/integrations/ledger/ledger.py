@@ -42,6 +42,7 @@ from claimflow.integrations.ledger.schema import (
     PatientPaymentRow,
     PatientResponsibilityRow,
     PaymentRow,
+    SubmissionRow,
 )
 
 
@@ -137,6 +138,44 @@ class Ledger:
                 self._audit(session, actor, "charges_replaced", pcn, _charge_details(claim))
             session.flush()
             return self._balance(session, row)
+
+    # -- submissions -----------------------------------------------------------------------------
+
+    def record_submission(
+        self, patient_control_number: str, group_control_number: int, submission_id: str
+    ) -> None:
+        """Remember that the interchange with this GS06 carried the claim. Repeating it is a no-op."""
+        group = str(group_control_number)
+        try:
+            with self._sessions.begin() as session:
+                known = session.scalar(
+                    select(SubmissionRow.id).where(
+                        SubmissionRow.group_control_number == group,
+                        SubmissionRow.patient_control_number == patient_control_number,
+                    )
+                )
+                if known is None:
+                    session.add(
+                        SubmissionRow(
+                            group_control_number=group,
+                            patient_control_number=patient_control_number,
+                            submission_id=submission_id,
+                            submitted_at=self._clock(),
+                        )
+                    )
+        except IntegrityError:
+            pass  # recorded by a concurrent retry of the same activity
+
+    def claims_for_submission(self, group_control_number: str) -> list[str]:
+        """Patient control numbers of the claims the interchange with this GS06 carried."""
+        group = group_control_number.strip().lstrip("0") or "0"  # stored without leading zeros
+        with self._sessions.begin() as session:
+            rows = session.scalars(
+                select(SubmissionRow.patient_control_number)
+                .where(SubmissionRow.group_control_number == group)
+                .order_by(SubmissionRow.id)
+            )
+            return list(rows)
 
     # -- payer payments --------------------------------------------------------------------------
 

@@ -135,3 +135,19 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     patient_control_number: Mapped[str | None] = mapped_column(String(38))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SubmissionRow(Base):
+    """Which claims an interchange we sent carried: a 999 names only the group control number it
+    acknowledges (AK102 = GS06), and this is how the inbox finds those claims."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("group_control_number", "patient_control_number", name="uq_submission"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_control_number: Mapped[str] = mapped_column(String(9), index=True)
+    patient_control_number: Mapped[str] = mapped_column(String(38))
+    submission_id: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
