@@ -1,0 +1,203 @@
+"""The sandbox over HTTP: a small REST surface that speaks X12 (Starlette, served by uvicorn).
+
+    POST /eligibility          270 in, 271 out
+    POST /claim-status         276 in, 277 out
+    POST /claims               837P/837I batch in (Idempotency-Key header), a JSON receipt out
+    GET  /inbox                files not yet acknowledged: {"files": [{id, kind, created_at, ...}]}
+    GET  /inbox/{id}           a file's content (X12, or JSON for an appeal decision)
+    POST /inbox/{id}/ack       acknowledge: the file leaves the inbox
+    POST /appeals              {"letter", "payer_claim_number" | "patient_control_number"}
+    GET  /admin/stats          counters, claims received per patient control number
+    POST /admin/advance        {"seconds": n} or {"days": n}: move the sandbox clock forward
+    GET|POST /admin/faults     read or change fault injection (fields of [faults] in the payer file)
+    GET  /health
+
+Answers to a refused request are JSON {"error": "..."} with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from claimflow.claims.x12.segments import decode
+from claimflow.integrations.sandbox.engine import X12, Sandbox, SandboxRequestError
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(sandbox: Sandbox) -> ASGIApp:
+    """The ASGI application, fault injection included."""
+
+    def refusals(handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SandboxRequestError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+        return wrapped
+
+    async def x12_body(request: Request) -> str:
+        raw = await request.body()
+        if not raw.strip():
+            raise SandboxRequestError(400, "the request body is empty: send the X12 interchange as the body")
+        try:
+            return decode(raw)
+        except ValueError as exc:
+            raise SandboxRequestError(400, f"the body cannot be read as text: {exc}") from None
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise SandboxRequestError(400, "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise SandboxRequestError(400, "the body must be a JSON object")
+        return body
+
+    async def eligibility(request: Request) -> Response:
+        text = await x12_body(request)
+        return PlainTextResponse(await run_in_threadpool(sandbox.eligibility, text), media_type=X12)
+
+    async def claim_status(request: Request) -> Response:
+        text = await x12_body(request)
+        return PlainTextResponse(await run_in_threadpool(sandbox.claim_status, text), media_type=X12)
+
+    async def claims(request: Request) -> Response:
+        text = await x12_body(request)
+        key = request.headers.get("Idempotency-Key")
+        receipt = await run_in_threadpool(sandbox.submit, text, key)
+        headers = {"Idempotent-Replayed": "true"} if receipt["duplicate"] else {}
+        return JSONResponse(receipt, status_code=200 if receipt["duplicate"] else 202, headers=headers)
+
+    async def inbox(request: Request) -> Response:
+        await run_in_threadpool(sandbox.catch_up)
+        entries = sandbox.store.inbox(sandbox.now().timestamp())
+        files = [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "created_at": datetime.fromtimestamp(e.created_at, UTC).isoformat(),
+                "media_type": e.media_type,
+                "size": e.size,
+            }
+            for e in entries
+        ]
+        return JSONResponse({"files": files})
+
+    async def fetch(request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        row = sandbox.store.file(file_id, sandbox.now().timestamp())
+        if row is None:
+            raise SandboxRequestError(404, f"no inbox file {file_id}; list GET /inbox for the ids")
+        return PlainTextResponse(row["content"], media_type=row["media_type"])
+
+    async def acknowledge(request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        if not await run_in_threadpool(sandbox.store.acknowledge, file_id, sandbox.now().timestamp()):
+            raise SandboxRequestError(404, f"no inbox file {file_id}; list GET /inbox for the ids")
+        return JSONResponse({"id": file_id, "acknowledged": True})
+
+    async def appeal(request: Request) -> Response:
+        body = await json_body(request)
+        receipt = await run_in_threadpool(
+            sandbox.appeal,
+            str(body.get("letter") or ""),
+            body.get("payer_claim_number"),
+            body.get("patient_control_number"),
+            request.headers.get("Idempotency-Key"),
+        )
+        return JSONResponse(receipt, status_code=200 if receipt["duplicate"] else 202)
+
+    async def stats(request: Request) -> Response:
+        await run_in_threadpool(sandbox.catch_up)
+        return JSONResponse(await run_in_threadpool(sandbox.stats))
+
+    async def advance(request: Request) -> Response:
+        body = await json_body(request)
+        try:
+            seconds = float(body.get("seconds", 0)) + float(body.get("days", 0)) * 86400
+        except (TypeError, ValueError):
+            raise SandboxRequestError(422, "give 'seconds' or 'days' as numbers") from None
+        moment = await run_in_threadpool(sandbox.advance, seconds)
+        return JSONResponse({"now": moment.isoformat()})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changed = await run_in_threadpool(sandbox.set_faults, await json_body(request))
+            except ValueError as exc:
+                raise SandboxRequestError(422, f"invalid fault settings: {exc}") from None
+            return JSONResponse(changed.model_dump())
+        return JSONResponse(sandbox.faults().model_dump())
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "now": sandbox.now().isoformat()})
+
+    routes = [
+        Route("/eligibility", refusals(eligibility), methods=["POST"]),
+        Route("/claim-status", refusals(claim_status), methods=["POST"]),
+        Route("/claims", refusals(claims), methods=["POST"]),
+        Route("/inbox", refusals(inbox), methods=["GET"]),
+        Route("/inbox/{file_id}", refusals(fetch), methods=["GET"]),
+        Route("/inbox/{file_id}/ack", refusals(acknowledge), methods=["POST"]),
+        Route("/appeals", refusals(appeal), methods=["POST"]),
+        Route("/admin/stats", refusals(stats), methods=["GET"]),
+        Route("/admin/advance", refusals(advance), methods=["POST"]),
+        Route("/admin/faults", refusals(faults), methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return FaultInjection(Starlette(routes=routes), sandbox)
+
+
+class FaultInjection:
+    """ASGI middleware: answers a share of requests (never /admin or /health) with a 5xx, a 429
+    with Retry-After, or slowly. Half the 5xx come after the request was processed, as when a
+    real answer is lost on the way back: only an idempotency key makes a retry safe then."""
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+        self.rng = random.Random(sandbox.config.seed)
+        self.injected = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith("/admin") or path == "/health":
+            await self.app(scope, receive, send)
+            return
+        faults = self.sandbox.faults()
+        draw = self.rng.random()
+        if draw < faults.throttle_rate:
+            self.injected += 1
+            headers = {"Retry-After": str(faults.retry_after_seconds)}
+            await JSONResponse({"error": "too many requests (injected fault)"}, 429, headers)(
+                scope, receive, send
+            )
+            return
+        if draw < faults.throttle_rate + faults.error_rate:
+            self.injected += 1
+            status = self.rng.choice([500, 502, 503])
+            if self.rng.random() < 0.5:
+                await self.app(scope, receive, _discard)
+            await JSONResponse({"error": f"injected fault {status}"}, status)(scope, receive, send)
+            return
+        if self.rng.random() < faults.slow_rate:
+            await asyncio.sleep(faults.slow_seconds)
+        await self.app(scope, receive, send)
+
+
+async def _discard(message: Message) -> None:
+    """A send that drops the answer: the work was done, the client never hears of it."""
