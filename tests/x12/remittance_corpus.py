@@ -1,4 +1,4 @@
-"""A generated, varied and balanced remittance corpus: pyx12 test input and benchmark load.
+"""Generated, varied payer responses (balanced 835s, 277CAs for our claims): pyx12 test input and bench load.
 
 Deterministic from a seed, so a failure names the remittance that caused it. Every remittance
 balances at line, claim and file level unless the caller breaks it on purpose.
@@ -10,6 +10,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from claimflow.claims.claim import Claim
 from claimflow.claims.encounter import Address
 from claimflow.claims.money import CENT, money_sum
 from claimflow.claims.npi import make_npi
@@ -24,6 +25,7 @@ from claimflow.claims.remittance import (
     Remittance,
     ServicePayment,
 )
+from claimflow.claims.responses import ClaimAcknowledgement, ClaimStatusDetail, StatusInfo
 from claimflow.claims.x12.writer import Envelope
 
 PROCEDURES = ["99213", "99214", "99203", "93000", "36415", "81002", "71046", "J1885", "G0008", "97110"]
@@ -215,3 +217,53 @@ def remittances(seed: int, total_claims: int, per_remittance: int = 25) -> list[
         made.append(remittance(rng, number, count))
         number += count
     return made
+
+
+def claim_acknowledgement(claims: list[Claim], seed: int) -> ClaimAcknowledgement:
+    """The 277CA a payer returns for a batch of our claims: most accepted, some rejected."""
+    rng = random.Random(seed)
+    details = []
+    for claim in claims:
+        encounter = claim.encounter
+        rejected = rng.random() < 0.2
+        statuses = (
+            [
+                StatusInfo(
+                    category="A7", code=rng.choice(["562", "21", "33"]), entity=rng.choice(["85", "IL", None])
+                )
+            ]
+            if rejected
+            else [StatusInfo(category=rng.choice(["A1", "A2"]), code="20")]
+        )
+        if rejected and rng.random() < 0.3:
+            statuses.append(StatusInfo(category="A3", code="21"))
+        lines = encounter.service_lines
+        end = max(line.service_date_end or line.service_date for line in lines)
+        details.append(
+            ClaimStatusDetail(
+                patient_control_number=claim.patient_control_number,
+                payer_claim_number=None if rejected else f"PCL{rng.randint(10**9, 10**10)}",
+                statuses=statuses,
+                status_date=date(2026, 3, 2),
+                total_charge=claim.total_charge,
+                service_date=encounter.service_date,
+                service_date_end=end if end != encounter.service_date else None,
+                patient_last_name=encounter.patient.last_name,
+                patient_first_name=encounter.patient.first_name,
+                member_id=encounter.coverage.member_id,
+                provider_name=encounter.billing_provider.name,
+                provider_npi=encounter.billing_provider.npi,
+                bill_type=encounter.institutional.type_of_bill if encounter.institutional else None,
+            )
+        )
+    return ClaimAcknowledgement(
+        payer_id=claims[0].encounter.coverage.payer_id,
+        payer_name=claims[0].encounter.coverage.payer_name,
+        receipt_date=date(2026, 3, 1),
+        process_date=date(2026, 3, 2),
+        trace_number=f"RCPT{seed:06d}",
+        receiver_name="CLAIMFLOW",
+        receiver_id="CLAIMFLOW",
+        receiver_trace=f"BATCH{seed:04d}",
+        claims=details,
+    )

@@ -62,14 +62,7 @@ def claim_ack_body(ack: ClaimAcknowledgement, created: datetime) -> TransactionB
     out.add("TRN", "2", _required(ack.receiver_trace, "our batch id (receiver_trace)", "TRN", 2))
     _write_totals(out, ack.claims, format_date(process_date), "PR", ("90", "AA"))
     hl = 2
-    providers: dict[tuple[str, str], list[ClaimStatusDetail]] = {}
-    for claim in ack.claims:
-        key = (
-            _required(claim.provider_name, f"claim {claim.patient_control_number}: provider name", "NM1", 3),
-            _required(claim.provider_npi, f"claim {claim.patient_control_number}: provider NPI", "NM1", 9),
-        )
-        providers.setdefault(key, []).append(claim)
-    for sequence, ((name, npi), claims) in enumerate(providers.items(), start=1):
+    for sequence, (name, npi, claims) in enumerate(_provider_runs(ack.claims), start=1):
         hl += 1
         provider_hl = hl
         out.add("HL", provider_hl, 2, "19", 1)
@@ -81,6 +74,20 @@ def claim_ack_body(ack: ClaimAcknowledgement, created: datetime) -> TransactionB
             out.add("HL", hl, provider_hl, "PT")
             _write_claim(out, claim)
     return TransactionBody("277", VERSION, out.segments)
+
+
+def _provider_runs(claims: Sequence[ClaimStatusDetail]) -> list[tuple[str, str, list[ClaimStatusDetail]]]:
+    """Consecutive claims of one billing provider share a 2000C; claim order is kept as given."""
+    runs: list[tuple[str, str, list[ClaimStatusDetail]]] = []
+    for claim in claims:
+        where = f"claim {claim.patient_control_number}"
+        name = _required(claim.provider_name, f"{where}: billing provider name", "NM1", 3)
+        npi = _required(claim.provider_npi, f"{where}: billing provider NPI", "NM1", 9)
+        if runs and runs[-1][:2] == (name, npi):
+            runs[-1][2].append(claim)
+        else:
+            runs.append((name, npi, [claim]))
+    return runs
 
 
 def _write_totals(
