@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from datetime import date
 
@@ -26,8 +27,11 @@ PHI = ["Vandersloot", "Marguerite", "1947-11-02", "1947, 11, 2", "W998877665", "
 
 @pytest.fixture(autouse=True)
 def _restore_structlog() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     yield
     structlog.reset_defaults()
+    root.handlers, root.level = handlers, level
 
 
 @pytest.mark.parametrize("log_format", ["json", "console"])
@@ -60,6 +64,17 @@ def test_a_logged_event_shows_no_phi(log_format: LogFormat) -> None:
             "filing_indicator": "CI",
             "payer_address": None,
         }
+
+
+def test_standard_library_logs_are_redacted_and_rendered_alike() -> None:
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    logging.getLogger("temporalio.activity").warning(
+        "activity failed", extra={"member_id": "W998877665", "encounter_id": "enc-1001"}
+    )
+    event = json.loads(stream.getvalue())
+    assert event["event"] == "activity failed" and event["logger"] == "temporalio.activity"
+    assert event["member_id"] == REDACTED and event["encounter_id"] == "enc-1001"
 
 
 def test_redact_leaves_identifiers_and_amounts() -> None:

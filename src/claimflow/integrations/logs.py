@@ -99,23 +99,34 @@ def configure_logging(
 ) -> None:
     """Configure structlog once per process (workers, console, sandbox): redaction always on.
 
-    The standard library's logging (Temporal SDK, uvicorn) goes to the same stream at `level`.
+    The standard library's logging (Temporal SDK, uvicorn, httpx) is rendered by the same chain,
+    so its `extra` fields are redacted too and production logs are JSON throughout.
     """
     output = stream if stream is not None else sys.stderr
-    processors: list[Processor] = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_phi,
     ]
-    if log_format == "json":
-        processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(default=str)]
-    else:
-        processors.append(structlog.dev.ConsoleRenderer(colors=output.isatty()))
+    rendering: list[Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(default=str)]
+        if log_format == "json"
+        else [structlog.dev.ConsoleRenderer(colors=output.isatty())]
+    )
     structlog.configure(
-        processors=processors,
+        processors=shared + rendering,
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=output),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level, stream=output, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
