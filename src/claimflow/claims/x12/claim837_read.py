@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import TypeVar
 
 from claimflow.claims.claim import Claim, FrequencyCode
@@ -276,6 +277,7 @@ def _claim(
         service_lines=lines,
         prior_authorization=prior_authorization[2] if prior_authorization else None,
         institutional=info,
+        reported_total_charge=_stated_total(clm, lines),
     )
     return build_model(
         Claim,
@@ -286,6 +288,12 @@ def _claim(
         frequency=frequency,
         original_claim_number=original[2] if original else None,
     )
+
+
+def _stated_total(clm: Segment, lines: Sequence[ServiceLine]) -> Decimal | None:
+    """CLM02 when it is not the sum of the lines: kept so the scrubber can report the difference."""
+    stated = clm.amount(2, "total claim charge")
+    return stated if stated is not None and stated != sum(line.charge for line in lines) else None
 
 
 def _institutional(

@@ -50,6 +50,49 @@ def hl_blocks(segments: Sequence[Segment]) -> list[tuple[Segment, list[Segment]]
     return blocks
 
 
+@dataclass
+class HLNode:
+    """One HL with its segments up to the next HL, linked to its parent."""
+
+    hl: Segment
+    segments: list[Segment]
+    parent: HLNode | None
+    children: list[HLNode] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return self.hl[3]
+
+    def ancestor(self, level: str) -> HLNode | None:
+        node: HLNode | None = self
+        while node is not None and node.level != level:
+            node = node.parent
+        return node
+
+
+def hl_tree(segments: Sequence[Segment]) -> list[HLNode]:
+    """Every HL of a transaction set in order, each linked to the parent HL02 names."""
+    nodes: dict[str, HLNode] = {}
+    ordered: list[HLNode] = []
+    for hl, block in hl_blocks(segments):
+        parent = None
+        if hl[2]:
+            parent = nodes.get(hl[2])
+            if parent is None:
+                raise X12StructureError(
+                    f"HL parent {hl[2]} is not an earlier HL of this transaction set",
+                    segment_id="HL",
+                    position=hl.position,
+                    element=2,
+                )
+        node = HLNode(hl, block, parent)
+        if parent is not None:
+            parent.children.append(node)
+        nodes[hl[1]] = node
+        ordered.append(node)
+    return ordered
+
+
 def split_at(segments: Sequence[Segment], segment_id: str) -> list[list[Segment]]:
     groups: list[list[Segment]] = []
     for segment in segments:
@@ -111,7 +154,11 @@ def read_optional_provider(loop: Loop | None, what: str) -> Provider | None:
     return read_provider(loop, what)
 
 
-def read_provider(loop: Loop, what: str, *, taxonomy: str | None = None) -> Provider:
+def read_provider(
+    loop: Loop, what: str, *, taxonomy: str | None = None, tax_qualifier: str = "EI"
+) -> Provider:
+    """A provider from its NM1 loop: NPI (NM108 XX), taxonomy (PRV03), tax id (REF, EI in claims and
+    TJ in inquiries), address."""
     name = loop.name
     assert name is not None
     if name[8] != "XX" or not name[9]:
@@ -119,7 +166,7 @@ def read_provider(loop: Loop, what: str, *, taxonomy: str | None = None) -> Prov
             f"{what} has no NPI (NM108 XX, NM109)", segment_id="NM1", position=name.position, element=9
         )
     prv = loop.first("PRV")
-    tax = loop.first("REF", "EI")
+    tax = loop.first("REF", tax_qualifier)
     person = name[2] == EntityType.PERSON.value
     return build_model(
         Provider,

@@ -88,6 +88,15 @@ class Segment:
         parts = self.components(index)
         return parts[sub - 1] if 0 < sub <= len(parts) else ""
 
+    def repeats(self, index: int) -> list[str]:
+        """The repeated values of an element (ISA11 separates them). A file whose ISA11 is its
+        component separator has no repetition separator of its own: there the components repeat."""
+        value = self[index]
+        if not value:
+            return []
+        separator = self.delimiters.repetition or self.delimiters.component
+        return [part for part in value.split(separator) if part]
+
     def require(self, index: int, what: str) -> str:
         value = self[index]
         if not value:

@@ -12,8 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from claimflow.claims.x12.errors import X12WriteError
 from claimflow.claims.x12.segments import Delimiters, format_date, format_time
 
+
+class Repeat(tuple[str, ...]):
+    """An element whose values repeat with the repetition separator (ISA11), e.g. EB03 service types."""
+
+    __slots__ = ()
+
+
 Element = str | Sequence[str] | Decimal | int | None
-"""An element value: text, a composite (a sequence of components), an amount, or absent."""
+"""An element value: text, a composite (a sequence of components), a Repeat, an amount, or absent."""
 
 FUNCTIONAL_IDS = {
     "837": "HC",
@@ -59,6 +66,11 @@ class SegmentWriter:
             return str(value)
         if isinstance(value, str):
             return self._text(segment_id, index, None, value)
+        if isinstance(value, Repeat):
+            if not self.delimiters.repetition:
+                raise X12WriteError("no repetition separator to repeat a value with", segment_id=segment_id)
+            texts = [self._text(segment_id, index, None, part) for part in value]
+            return self.delimiters.repetition.join(text for text in texts if text)
         components = [self._text(segment_id, index, sub, part) for sub, part in enumerate(value, start=1)]
         while components and components[-1] == "":
             components.pop()
