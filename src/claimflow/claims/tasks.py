@@ -27,6 +27,8 @@ class TaskKind(StrEnum):
     DENIAL = "denial"
     UNMATCHED_REMITTANCE = "unmatched_remittance"
     TIMELY_FILING_RISK = "timely_filing_risk"
+    APPEAL_REVIEW = "appeal_review"
+    WRITE_OFF_APPROVAL = "write_off_approval"
 
 
 class Priority(IntEnum):
@@ -47,6 +49,13 @@ class Action(StrEnum):
     INQUIRE_AGAIN = "inquire_again"
     WRITE_OFF = "write_off"
     ROUTE = "route"
+    APPROVE = "approve"
+    """Send the appeal letter as drafted."""
+    EDIT = "edit"
+    """Send it with the biller's argument instead (AppealResolution.argument)."""
+    WITHDRAW = "withdraw"
+    APPROVE_WRITE_OFF = "approve_write_off"
+    REJECT = "reject"
 
 
 ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
@@ -60,6 +69,8 @@ ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
     TaskKind.DENIAL: frozenset({Action.CORRECT, Action.WRITE_OFF}),
     TaskKind.UNMATCHED_REMITTANCE: frozenset({Action.ROUTE, Action.WRITE_OFF}),
     TaskKind.TIMELY_FILING_RISK: frozenset({Action.RESUBMIT, Action.WRITE_OFF}),
+    TaskKind.APPEAL_REVIEW: frozenset({Action.APPROVE, Action.EDIT, Action.WITHDRAW}),
+    TaskKind.WRITE_OFF_APPROVAL: frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT}),
 }
 
 
@@ -137,6 +148,8 @@ def _missing_fields(resolution: TaskResolution) -> str | None:
             return "a reason (field 'reason'), which is kept in the audit trail"
         case Action.ROUTE if not resolution.target_claim:
             return "the claim it belongs to (field 'target_claim')"
+        case Action.WITHDRAW | Action.REJECT | Action.APPROVE_WRITE_OFF if not resolution.reason:
+            return "a reason (field 'reason'), which is kept in the audit trail"
     return None
 
 

@@ -1,0 +1,231 @@
+"""Appeals: the payer's levels and windows, what comes after an upheld decision, and the models the
+AppealWorkflow is driven by. Pure: today is always an argument.
+
+Levels come from the payer's profile (claims/data/payers.toml): Medicare's five (redetermination 120
+days, reconsideration 180, ALJ hearing 60 with an amount in controversy, Appeals Council 60, judicial
+review 60 with a higher amount), a commercial plan's first and second level. Each level's window runs
+from the decision it appeals: the remittance for the first level, the previous level's decision after.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from claimflow.claims.claim import Claim
+from claimflow.claims.deadlines import appeal_deadline
+from claimflow.claims.denials import LetterCategory
+from claimflow.claims.encounter import Model
+from claimflow.claims.money import ZERO, Money
+from claimflow.claims.payers import AppealLevel, CoverageKind, PayerProfile
+from claimflow.claims.remittance import ClaimPayment
+from claimflow.claims.tasks import Action, InvalidResolution, Task, TaskKind, TaskResolution, check_resolution
+
+MEDICARE_DECISION_DAYS = (60, 60, 90, 90, 180)
+"""How long Medicare takes to decide each level: 60 days for redetermination (42 CFR 405.950) and
+reconsideration (405.970), 90 for an ALJ hearing (405.1016) and the Council (405.1100); the federal
+court sets no limit, so a long watch stands in for it."""
+PLAN_DECISION_DAYS = 60
+"""Other payers: 60 days for a post-service claim appeal (ERISA, 29 CFR 2560.503-1(i)(2)(iii))."""
+
+
+def appeal_levels(profile: PayerProfile) -> tuple[AppealLevel, ...]:
+    """The payer's levels in order; a profile without levels has one, on its appeal window."""
+    if profile.appeal_levels:
+        return tuple(sorted(profile.appeal_levels, key=lambda level: level.level))
+    return (AppealLevel(level=1, name="appeal", window_days=profile.appeal_days),)
+
+
+def level_of(profile: PayerProfile, number: int) -> AppealLevel:
+    levels = appeal_levels(profile)
+    found = next((level for level in levels if level.level == number), None)
+    if found is None:
+        numbers = ", ".join(str(level.level) for level in levels)
+        raise ValueError(f"{profile.name} has appeal levels {numbers}, not {number}")
+    return found
+
+
+def filing_deadline(level: AppealLevel, decided_on: date) -> date:
+    """The last day an appeal at `level` of a decision made on `decided_on` is heard."""
+    return appeal_deadline(decided_on, level.window_days)
+
+
+def decision_days(profile: PayerProfile, level: AppealLevel) -> int:
+    """How long the payer may take to decide an appeal at this level."""
+    if profile.kind is CoverageKind.MEDICARE and level.level <= len(MEDICARE_DECISION_DAYS):
+        return MEDICARE_DECISION_DAYS[level.level - 1]
+    return PLAN_DECISION_DAYS
+
+
+class NextStep(Model):
+    """After an upheld decision: the next level and its deadline, or why the appeals end here."""
+
+    level: AppealLevel | None = None
+    deadline: date | None = None
+    stop_reason: str | None = None
+
+    @property
+    def stops(self) -> bool:
+        return self.level is None
+
+
+def next_step(
+    profile: PayerProfile, current: int, decided_on: date, amount_in_controversy: Money, today: date
+) -> NextStep:
+    """Where an appeal upheld at level `current` on `decided_on` goes next."""
+    levels = appeal_levels(profile)
+    following = [level for level in levels if level.level > current]
+    if not following:
+        last = level_of(profile, current)
+        return NextStep(
+            stop_reason=f"level {current} ({last.name}) is the last appeal level of {profile.name}"
+        )
+    level = following[0]
+    if level.min_amount is not None and amount_in_controversy < level.min_amount:
+        return NextStep(
+            stop_reason=(
+                f"the amount in controversy {amount_in_controversy} is below the {level.min_amount} "
+                f"that a {level.name} (level {level.level}) requires"
+            )
+        )
+    deadline = filing_deadline(level, decided_on)
+    if today > deadline:
+        return NextStep(
+            stop_reason=f"the window for a {level.name} closed on {deadline.isoformat()} "
+            f"({level.window_days} days from the decision of {decided_on.isoformat()})"
+        )
+    return NextStep(level=level, deadline=deadline)
+
+
+# ---------------------------------------------------------------------------------- workflow models
+
+
+class TimelyFilingProof(Model):
+    """When the claim reached the clearinghouse and the payer: the proof a timely-filing appeal needs."""
+
+    submitted_at: datetime | None = None
+    ack_999_at: datetime | None = Field(default=None, description="999 accepted the file")
+    accepted_277ca_at: datetime | None = Field(default=None, description="277CA accepted the claim")
+    interchange_control_number: int | None = None
+    payer_claim_number: str | None = None
+
+    @property
+    def has_proof(self) -> bool:
+        return self.ack_999_at is not None or self.accepted_277ca_at is not None
+
+
+class AppealInput(Model):
+    """What the claim hands its AppealWorkflow."""
+
+    claim: Claim
+    payer: PayerProfile
+    payment: ClaimPayment = Field(description="the CLP loop that denied the claim")
+    remittance_date: date = Field(description="the 835's date: the first level's window runs from it")
+    proof: TimelyFilingProof = Field(default_factory=TimelyFilingProof)
+    managers: list[str] = Field(
+        min_length=1, description="actors who may approve a write-off (the configured managers list)"
+    )
+    enclosures: list[str] = Field(default_factory=list, description="documents sent with every letter")
+    start_level: int = Field(default=1, ge=1)
+
+
+class AppealDecision(Model):
+    """The payer's answer to an appeal, forwarded by the claim as the `decision` signal."""
+
+    overturned: bool
+    paid_amount: Money = ZERO
+    payer_note: str = Field(default="", max_length=2000)
+    decision_date: date
+    appeal_id: str | None = Field(default=None, description="the clearinghouse's id, when the payer gives it")
+
+
+class AppealState(StrEnum):
+    PREPARING = "preparing"
+    IN_REVIEW = "in_review"
+    AWAITING_DECISION = "awaiting_decision"
+    WRITE_OFF_PENDING = "write_off_pending"
+    OVERTURNED = "overturned"
+    WRITTEN_OFF = "written_off"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+    """The appeals ended without a write-off: a manager refused it, or the payer never answered."""
+
+
+class AppealLetterRef(Model):
+    level: int
+    revision: int
+    pdf_path: str
+    html_path: str
+
+
+class AppealTimelineEntry(Model):
+    at: datetime
+    step: str
+    outcome: str = Field(description="codes, levels and amounts; no PHI")
+
+
+class AppealSnapshot(Model):
+    """The answer to the AppealWorkflow's `state` query."""
+
+    appeal_id: str
+    claim_id: str
+    state: AppealState
+    level: int
+    level_name: str
+    filing_deadline: date | None = None
+    letter_category: LetterCategory | None = None
+    amount_at_stake: Money = ZERO
+    argument: str = ""
+    appeals_sent: list[str] = Field(default_factory=list, description="the clearinghouse's appeal ids")
+    letters: list[AppealLetterRef] = Field(default_factory=list)
+    decisions: list[AppealDecision] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    timeline: list[AppealTimelineEntry] = Field(default_factory=list)
+
+    @property
+    def open_tasks(self) -> list[Task]:
+        return [task for task in self.tasks if task.is_open]
+
+
+class AppealOutcome(Model):
+    """What the AppealWorkflow returns to the claim."""
+
+    overturned: bool
+    amount_recovered: Money = ZERO
+    levels_tried: list[int] = Field(default_factory=list)
+    written_off: bool = False
+    written_off_amount: Money = ZERO
+    withdrawn: bool = False
+    letters: list[AppealLetterRef] = Field(default_factory=list)
+    reason: str = Field(description="why it ended; no PHI")
+
+
+# ---------------------------------------------------------------------------------- resolutions
+
+
+class AppealResolution(TaskResolution):
+    """A resolution of an appeal task: `edit` carries the biller's argument text, longer than the
+    500 characters a `reason` holds."""
+
+    argument: str | None = Field(default=None, max_length=8000, description="for edit: the new argument")
+
+
+def check_appeal_resolution(tasks: list[Task], resolution: TaskResolution, managers: list[str]) -> Task:
+    """check_resolution, plus what appeal tasks need: an edit carries its argument, and only a
+    manager approves or rejects a write-off."""
+    task = check_resolution(tasks, resolution)
+    if resolution.action is Action.EDIT:
+        argument = resolution.argument if isinstance(resolution, AppealResolution) else None
+        if not argument or not argument.strip():
+            raise InvalidResolution(
+                "action 'edit' needs the edited argument text (field 'argument'); "
+                "to send the letter as drafted, use 'approve'"
+            )
+    if task.kind is TaskKind.WRITE_OFF_APPROVAL and resolution.actor not in managers:
+        raise InvalidResolution(
+            f"{resolution.actor} is not a manager: a write-off needs the approval of one of "
+            f"{', '.join(sorted(managers))}"
+        )
+    return task
