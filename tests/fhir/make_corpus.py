@@ -26,7 +26,9 @@ CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
 POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
-NUBC_REVENUE = "https://www.nubc.org/CodeSystem/RevenueCodes"
+NUBC = "https://www.nubc.org/CodeSystem/"
+NUBC_REVENUE = NUBC + "RevenueCodes"
+CARIN_INFO = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType"
 
 # payer id -> (name, SOPT code, member id prefix and digits) as the sandbox payers expect
 PAYERS = {
@@ -205,7 +207,7 @@ def build(case: Case, number: int) -> dict[str, Any]:
                 }
             ],
             "name": "LAKESHORE GENERAL HOSPITAL" if case.institutional else "LAKESHORE FAMILY MEDICINE",
-            "address": [_address("400 N MICHIGAN AVE", "CHICAGO", "IL", "60611")],
+            "address": [_address("400 N MICHIGAN AVE", "CHICAGO", "IL", "60611-4212")],
         }
     )
     resources.append(
@@ -311,7 +313,17 @@ def build(case: Case, number: int) -> dict[str, Any]:
                 "code": {
                     "coding": [{"system": "https://www.nubc.org/CodeSystem/TypeOfBill", "code": "0131"}]
                 },
-            }
+            },
+            {
+                "sequence": 2,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "admtype"}]},
+                "code": {"coding": [{"system": NUBC + "PriorityTypeOfAdmitOrVisit", "code": "3"}]},
+            },
+            {
+                "sequence": 3,
+                "category": {"coding": [{"system": CARIN_INFO, "code": "pointoforigin"}]},
+                "code": {"coding": [{"system": NUBC + "PointOfOrigin", "code": "1"}]},
+            },
         ]
     resources.append(claim)
     rng.shuffle(resources)

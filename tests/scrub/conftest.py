@@ -53,7 +53,7 @@ def encounter(**changes: Any) -> Encounter:
                 "line1": "400 N MICHIGAN AVE",
                 "city": "CHICAGO",
                 "state": "IL",
-                "postal_code": "60611",
+                "postal_code": "606114212",
             },
         },
         "place_of_service": "11",

@@ -33,7 +33,12 @@ def billing(**changes: Any) -> dict[str, Any]:
         "npi": "1234567893",
         "taxonomy": "207Q00000X",
         "tax_id": "361234567",
-        "address": {"line1": "400 N MICHIGAN AVE", "city": "CHICAGO", "state": "IL", "postal_code": "60611"},
+        "address": {
+            "line1": "400 N MICHIGAN AVE",
+            "city": "CHICAGO",
+            "state": "IL",
+            "postal_code": "606114212",
+        },
     }
     return {**base, **changes}
 
@@ -51,6 +56,7 @@ def coverage(**changes: Any) -> dict[str, Any]:
 def institutional(lines: list[Any], **changes: Any) -> Encounter:
     info: dict[str, Any] = {
         "type_of_bill": "0131",
+        "admission_type": "3",
         "statement_from": SERVICE_DAY,
         "statement_to": SERVICE_DAY,
         "attending_provider": {"entity_type": "1", "name": "CHEN", "first_name": "MEI", "npi": "1234567893"},
@@ -150,11 +156,26 @@ CASES = [
         encounter,
     ),
     Case(
+        "billing-zip-plus-4",
+        Category.PROVIDER,
+        lambda: encounter(
+            billing_provider=billing(
+                address={
+                    "line1": "400 N MICHIGAN AVE",
+                    "city": "CHICAGO",
+                    "state": "IL",
+                    "postal_code": "60611",
+                }
+            )
+        ),
+        encounter,
+    ),
+    Case(
         "billing-address-po-box",
         Category.PROVIDER,
         lambda: encounter(
             billing_provider=billing(
-                address={"line1": "P.O. Box 55", "city": "CHICAGO", "state": "IL", "postal_code": "60611"}
+                address={"line1": "P.O. Box 55", "city": "CHICAGO", "state": "IL", "postal_code": "606114212"}
             )
         ),
         encounter,
@@ -238,6 +259,12 @@ CASES = [
         Category.CODE_VALIDITY,  # 99417 needs 99205 or 99215
         lambda: encounter(service_lines=[line("99213"), line("99417")]),
         lambda: encounter(service_lines=[line("99215"), line("99417")]),
+    ),
+    Case(
+        "admission-type-missing",
+        Category.CODE_VALIDITY,
+        lambda: institutional([line("80053", revenue_code="0300")], admission_type=None),
+        lambda: institutional([line("80053", revenue_code="0300")]),
     ),
     Case(
         "revenue-code-missing",

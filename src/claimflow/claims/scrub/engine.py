@@ -20,6 +20,7 @@ RULES: tuple[Rule, ...] = (
     parties.provider,
     codes.diagnoses,
     codes.procedures,
+    codes.institutional_codes,
     codes.add_ons,
     codes.modifiers,
     edits.ncci_ptp,

@@ -525,6 +525,10 @@ def _institutional(
     admission = _supporting(claim, "admissionperiod")
     if admission is not None and admission.timingPeriod is not None and admission.timingPeriod.start:
         info["admission_date"] = _as_date(admission.timingPeriod.start)
+    for category, name in (("admtype", "admission_type"), ("pointoforigin", "admission_source")):
+        found = _supporting(claim, category)
+        if found is not None and _codes(found.code):
+            info[name] = _codes(found.code)[0]
     discharge = _supporting(claim, "discharge-status")
     if discharge is not None and _codes(discharge.code):
         info["patient_status"] = _codes(discharge.code)[0]

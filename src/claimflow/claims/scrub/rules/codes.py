@@ -152,6 +152,19 @@ def procedures(context: Context) -> Iterator[Finding]:
             )
 
 
+def institutional_codes(context: Context) -> Iterator[Finding]:
+    """The UB-04 codes an 837I cannot go without."""
+    info = context.encounter.institutional
+    if info is not None and info.admission_type is None:
+        yield error(
+            "admission-type-missing",
+            CODE_VALIDITY,
+            "institutional.admission_type",
+            f"institutional.admission_type is missing on type of bill {info.type_of_bill}",
+            "Give the UB-04 priority (type) of admission or visit, FL14 (e.g. 1 emergency, 3 elective).",
+        )
+
+
 def add_ons(context: Context) -> Iterator[Finding]:
     """An add-on code is paid only with one of its primary procedures on the same day."""
     lines = context.encounter.service_lines

@@ -156,7 +156,18 @@ def provider(context: Context) -> Iterator[Finding]:
             f"billing_provider.address is missing for {billing.name}",
             "Enter the billing provider's street address (837 loop 2010AA).",
         )
-    elif PO_BOX.search(f"{billing.address.line1} {billing.address.line2 or ''}"):
+    elif len(billing.address.postal_code) != 9:
+        yield error(
+            "billing-zip-plus-4",
+            PROVIDER,
+            "billing_provider.address.postal_code",
+            f"billing_provider.address.postal_code {billing.address.postal_code} has 5 digits; the 837 "
+            "billing provider address needs the full ZIP+4",
+            "Add the 4-digit ZIP extension (USPS lookup of the street address).",
+        )
+    if billing.address is not None and PO_BOX.search(
+        f"{billing.address.line1} {billing.address.line2 or ''}"
+    ):
         yield error(
             "billing-address-po-box",
             PROVIDER,
