@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from claimflow.activities.appeal_requests import (
+    AppealLetter,
+    AppealLetterRequest,
+    AppealSendRequest,
+    AppealSent,
+)
 from claimflow.activities.requests import (
     EligibilityRequest,
     PatientPaymentRequest,
@@ -45,3 +51,5 @@ RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentRequest, None]("record_patien
 WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str)
 LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
 ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)
+RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter]("render_appeal_letter", AppealLetter)
+SEND_APPEAL = ActivityRef[AppealSendRequest, AppealSent]("send_appeal", AppealSent)
