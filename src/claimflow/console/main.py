@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
-from claimflow.console import codesets_cli, sandbox_cli, scrub_cli, x12_cli
+from claimflow.console import claims_cli, codesets_cli, sandbox_cli, scrub_cli, tasks_cli, x12_cli
 
 app = typer.Typer(
     name="claimflow",
@@ -16,7 +19,26 @@ app.add_typer(x12_cli.app, name="x12")
 app.add_typer(codesets_cli.app, name="codesets")
 app.command("scrub")(scrub_cli.scrub)
 app.command("sandbox")(sandbox_cli.sandbox)
+app.command("tasks")(tasks_cli.tasks)
+app.add_typer(tasks_cli.app, name="task")
+app.add_typer(claims_cli.app, name="claim")
+app.command("stuck")(claims_cli.stuck)
+app.command("intake")(claims_cli.intake)
+
+
+def main() -> None:
+    """The `claimflow` script. A process that used a Temporal client can abort while the interpreter
+    shuts down (a known SDK issue, ../shared/TEMPORAL.md), so exit at once after flushing the output,
+    keeping the command's own exit code."""
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as exit_:
+        code = exit_.code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 if __name__ == "__main__":
-    app()
+    main()

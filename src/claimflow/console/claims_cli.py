@@ -1,0 +1,178 @@
+"""`claimflow claim show`, `claimflow stuck`, `claimflow intake`: claims for billers and managers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from claimflow.claims.encounter import Encounter
+from claimflow.claims.lifecycle import ClaimSnapshot
+from claimflow.console.claims_client import ClaimsClient, IntakeOutcome, StuckReport
+from claimflow.console.output import ExitCode, fail, print_json, stdout, table, when
+from claimflow.console.session import with_claims
+from claimflow.integrations.fhir import IntakeError, load_encounter
+
+app = typer.Typer(help="Look at one claim.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+@app.command("show")
+def show(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="claim-<encounter id>, or the encounter id")],
+    as_json: JsonOption = False,
+) -> None:
+    """A claim's state, amounts, timeline and tasks."""
+
+    async def work(claims: ClaimsClient) -> ClaimSnapshot:
+        return await claims.claim(claim_id)
+
+    snapshot = with_claims(work)
+    if as_json:
+        print_json(snapshot)
+        return
+    out = stdout()
+    out.print(
+        f"[bold]{snapshot.claim_id}[/]  {snapshot.state.value}  payer {snapshot.payer_id}"
+        f"  payer claim {snapshot.payer_claim_number or '-'}  submissions {snapshot.submissions}",
+        highlight=False,
+    )
+    out.print(
+        f"billed {snapshot.billed}  paid {snapshot.paid}  adjusted {snapshot.adjusted}  "
+        f"patient responsibility {snapshot.patient_responsibility} (paid {snapshot.patient_paid})",
+        highlight=False,
+    )
+    out.print(
+        f"timely filing by {when(snapshot.timely_filing_deadline)}  accepted on {when(snapshot.accepted_on)}",
+        highlight=False,
+    )
+    out.print(
+        table(
+            "timeline",
+            ("at (UTC)", "step", "outcome"),
+            [(when(entry.at), entry.step, entry.outcome) for entry in snapshot.timeline],
+        )
+    )
+    out.print(
+        table(
+            "tasks",
+            ("task", "kind", "reason", "due", "status"),
+            [
+                (
+                    task.id,
+                    task.kind.value,
+                    task.reason,
+                    when(task.due_at),
+                    "open" if task.is_open else f"resolved by {task.resolved_by}",
+                )
+                for task in snapshot.tasks
+            ],
+        )
+    )
+    for document in snapshot.documents:
+        out.print(f"document: {document}", highlight=False, markup=False)
+
+
+def stuck(
+    days: Annotated[
+        int, typer.Option(min=1, help="no progress for this many days; deadline within them")
+    ] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Claims without progress for N days, and timely-filing deadlines within N days, by state and payer."""
+
+    async def work(claims: ClaimsClient) -> StuckReport:
+        return await claims.stuck(days, datetime.now(UTC))
+
+    report = with_claims(work)
+    if as_json:
+        print_json(
+            {
+                **report.model_dump(mode="json"),
+                "by_state_and_payer": [
+                    {"state": state, "payer_id": payer, "no_progress": idle, "deadline_near": near}
+                    for state, payer, idle, near in report.by_state_and_payer()
+                ],
+            }
+        )
+        return
+    out = stdout()
+    out.print(
+        table(
+            f"by state and payer (as of {when(report.as_of)} UTC)",
+            ("state", "payer", f"no progress {days}+ days", f"deadline within {days} days"),
+            [
+                (state, payer, str(idle), str(near))
+                for state, payer, idle, near in report.by_state_and_payer()
+            ],
+        )
+    )
+    out.print(
+        table(
+            f"{len(report.no_progress)} claim(s) without progress for {days} days",
+            ("claim", "state", "payer", "last progress", "idle days"),
+            [
+                (c.claim_id, c.state, c.payer_id, when(c.last_progress_at), str(c.idle_days))
+                for c in report.no_progress
+            ],
+        )
+    )
+    out.print(
+        table(
+            f"{len(report.deadline_near)} claim(s) not yet accepted, timely filing due within {days} days",
+            ("claim", "state", "payer", "deadline", "days left"),
+            [
+                (c.claim_id, c.state, c.payer_id, when(c.timely_filing_deadline), str(c.days_to_deadline))
+                for c in report.deadline_near
+            ],
+        )
+    )
+
+
+def intake(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="FHIR R4 Bundles or encounter JSON files")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Start a claim per file. A claim that exists already is reported, not started twice.
+
+    Every file is read before any claim starts: one unreadable file stops the whole intake (exit 2).
+    """
+    encounters: list[tuple[Path, Encounter]] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            encounters.append((path, load_encounter(path)))
+        except IntakeError as error:
+            problems.append(str(error))
+    if problems:
+        fail("nothing was started:\n" + "\n".join(problems), ExitCode.USAGE)
+
+    async def work(claims: ClaimsClient) -> list[IntakeOutcome]:
+        return [await claims.intake(encounter) for _, encounter in encounters]
+
+    outcomes = with_claims(work)
+    if as_json:
+        print_json(
+            [
+                {"file": str(path), **outcome.model_dump(mode="json")}
+                for (path, _), outcome in zip(encounters, outcomes, strict=True)
+            ]
+        )
+        return
+    started = sum(outcome.started for outcome in outcomes)
+    out = stdout()
+    out.print(
+        table(
+            f"{started} claim(s) started, {len(outcomes) - started} already existed",
+            ("file", "claim", "outcome"),
+            [
+                (str(path), outcome.claim_id, "started" if outcome.started else "already exists")
+                for (path, _), outcome in zip(encounters, outcomes, strict=True)
+            ],
+        )
+    )

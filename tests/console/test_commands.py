@@ -1,0 +1,286 @@
+"""The biller's and manager's commands against the dev server and a scripted payer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.testing import WorkflowEnvironment
+
+from claimflow.claims.encounter import Encounter
+from claimflow.claims.lifecycle import ClaimInput
+from claimflow.claims.payers import default_directory
+from claimflow.claims.tasks import UnmatchedItem
+from claimflow.console.claims_client import ClaimsClient
+from claimflow.workflows import search_attributes as sa
+from claimflow.workflows.exceptions import ExceptionsWorkflow
+from tests.console.conftest import TASK_QUEUE, RunCli
+from tests.workflows.scripted import INACTIVE_MEMBER, encounter
+
+ANSI_ESCAPE = "\x1b["
+# The scripted payer's worker runs on the session loop: the tests must run on it too.
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def write(tmp_path: Path, enc: Encounter) -> Path:
+    path = tmp_path / f"{enc.encounter_id}.json"
+    path.write_text(enc.model_dump_json())
+    return path
+
+
+def inactive(seed: int) -> Encounter:
+    enc = encounter(seed)
+    return enc.model_copy(update={"coverage": enc.coverage.model_copy(update={"member_id": INACTIVE_MEMBER})})
+
+
+def uncoded(seed: int) -> Encounter:
+    return encounter(seed).model_copy(update={"diagnoses": [], "service_lines": []})
+
+
+def zero_charge(seed: int) -> Encounter:
+    enc = encounter(seed)
+    lines = [enc.service_lines[0].model_copy(update={"charge": 0}), *enc.service_lines[1:]]
+    return enc.model_copy(update={"service_lines": lines})
+
+
+async def json_of(cli: RunCli, *args: str) -> Any:
+    result = await cli(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+async def until_listed(cli: RunCli, claim_ids: set[str], *filters: str) -> list[dict[str, Any]]:
+    """Visibility is eventually consistent: poll `tasks` until every claim shows a task."""
+    for _ in range(100):
+        rows: list[dict[str, Any]] = await json_of(cli, "tasks", *filters)
+        if claim_ids <= {row["claim_id"] for row in rows}:
+            return rows
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"tasks of {claim_ids} never listed; last listing: {rows}")
+
+
+async def until_claim(cli: RunCli, claim_id: str, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    for _ in range(100):
+        snapshot: dict[str, Any] = await json_of(cli, "claim", "show", claim_id)
+        if check(snapshot):
+            return snapshot
+        await asyncio.sleep(0.1)
+    raise AssertionError(
+        f"{claim_id} never got there; it is {snapshot['state']}: {snapshot['timeline'][-3:]}"
+    )
+
+
+async def test_intake_list_show_and_resolve_each_kind(cli: RunCli, tmp_path: Path) -> None:
+    coverage, coding, scrub = inactive(11), uncoded(12), zero_charge(13)
+    files = [str(write(tmp_path, enc)) for enc in (coverage, coding, scrub)]
+
+    started = await json_of(cli, "intake", *files)
+    assert [row["started"] for row in started] == [True, True, True]
+    again = await cli("intake", *files)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.count("already exists") == 3 and ANSI_ESCAPE not in again.stdout
+
+    ids = {f"claim-{enc.encounter_id}" for enc in (coverage, coding, scrub)}
+    rows = await until_listed(cli, ids)
+    kinds = {row["claim_id"]: row["task"]["kind"] for row in rows if row["claim_id"] in ids}
+    assert kinds == {
+        f"claim-{coverage.encounter_id}": "coverage_issue",
+        f"claim-{coding.encounter_id}": "coding",
+        f"claim-{scrub.encounter_id}": "scrub_failure",
+    }
+    only_coding = await until_listed(cli, {f"claim-{coding.encounter_id}"}, "--kind", "coding")
+    assert {row["task"]["kind"] for row in only_coding} == {"coding"}
+    by_payer = await until_listed(cli, {f"claim-{coding.encounter_id}"}, "--payer", coding.coverage.payer_id)
+    assert {row["payer_id"] for row in by_payer} == {coding.coverage.payer_id}
+    assert await json_of(cli, "tasks", "--payer", "NO-SUCH-PAYER") == []
+    assert await json_of(cli, "tasks", "--overdue") == []  # every task is due in days, not yet
+
+    table = await cli("tasks", "--kind", "coverage_issue")
+    assert f"claim-{coverage.encounter_id}:1" in table.stdout and "coverage_issue" in table.stdout
+
+    coverage_task = f"claim-{coverage.encounter_id}:1"
+    shown = await cli("task", "show", coverage_task)
+    assert shown.exit_code == 0 and "inactive" in shown.stdout and "new_coverage | self_pay" in shown.stdout
+
+    refused = await cli(
+        "task", "resolve", coverage_task, "--action", "override", "--actor", "amy", "--reason", "x"
+    )
+    assert refused.exit_code == 1
+    assert "does not resolve a coverage_issue task; use one of: new_coverage, self_pay" in refused.stderr
+    incomplete = await cli("task", "resolve", coverage_task, "--action", "new_coverage", "--actor", "amy")
+    assert incomplete.exit_code == 1 and "needs the new coverage" in incomplete.stderr
+
+    resolved = await cli(
+        "task", "resolve", coverage_task, "--action", "new_coverage", "--actor", "amy@billing",
+        "--coverage-payer-id", "SMPBCX", "--coverage-payer-name", "Sandbox Blue Cross",
+        "--member-id", "BCX1234",
+    )  # fmt: skip
+    assert resolved.exit_code == 0, resolved.output
+    assert f"resolved {coverage_task} (coverage_issue) with new_coverage by amy@billing" in resolved.stdout
+    twice = await cli("task", "resolve", coverage_task, "--action", "self_pay", "--actor", "amy")
+    assert twice.exit_code == 1 and "already resolved by amy@billing" in twice.stderr
+
+    lines = tmp_path / "lines.json"
+    lines.write_text(json.dumps([line.model_dump(mode="json") for line in encounter(12).service_lines]))
+    coded = await cli(
+        "task", "resolve", f"claim-{coding.encounter_id}:1", "--action", "codes", "--actor", "cody",
+        "--diagnoses", "E11.9,I10", "--lines", str(lines),
+    )  # fmt: skip
+    assert coded.exit_code == 0, coded.output
+
+    overridden = await cli(
+        "task", "resolve", f"claim-{scrub.encounter_id}:1", "--action", "override", "--actor", "sam",
+        "--reason", "free follow-up visit, charge is 0 by contract", "--json",
+    )  # fmt: skip
+    assert overridden.exit_code == 0, overridden.output
+    assert json.loads(overridden.stdout)["resolved_by"] == "sam"
+
+    for enc in (coverage, coding, scrub):
+        snapshot = await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "submitted")
+        assert not [t for t in snapshot["tasks"] if t["resolved_at"] is None]
+    recoded = await json_of(cli, "claim", "show", f"claim-{coding.encounter_id}")
+    assert any(e["outcome"] == "coded by cody" for e in recoded["timeline"])
+
+
+async def test_claim_show_prints_timeline_and_tasks(cli: RunCli, tmp_path: Path) -> None:
+    enc = inactive(21)
+    assert (await cli("intake", str(write(tmp_path, enc)))).exit_code == 0
+    await until_listed(cli, {f"claim-{enc.encounter_id}"})
+    shown = await cli("claim", "show", enc.encounter_id)
+    assert shown.exit_code == 0, shown.output
+    for expected in (f"claim-{enc.encounter_id}", "eligibility", "270 sent", "coverage_issue", "open"):
+        assert expected in shown.stdout
+    missing = await cli("claim", "show", "claim-never-seen")
+    assert missing.exit_code == 1 and "no claim 'claim-never-seen'" in missing.stderr
+    bad_task = await cli("task", "show", "not-a-task-id")
+    assert bad_task.exit_code == 1 and "is not a task id" in bad_task.stderr
+
+
+async def test_unmatched_remittance_listed_and_resolved(cli: RunCli, dev_env: WorkflowEnvironment) -> None:
+    file_id = f"835-{uuid.uuid4().hex[:8]}"
+    await dev_env.client.start_workflow(
+        ExceptionsWorkflow.run,
+        id="claim-exceptions",
+        task_queue=TASK_QUEUE,
+        start_signal="unmatched",
+        start_signal_args=[UnmatchedItem(file_id=file_id, kind="835", reason="CLP01 matches no claim")],
+    )
+    rows = await until_listed(cli, {"claim-exceptions"}, "--kind", "unmatched_remittance")
+    task_id = next(row["task"]["id"] for row in rows if file_id in " ".join(row["task"]["details"]))
+    done = await cli(
+        "task", "resolve", task_id, "--action", "write_off", "--actor", "lee", "--reason", "test file"
+    )
+    assert done.exit_code == 0, done.output
+    left = await json_of(cli, "tasks", "--kind", "unmatched_remittance")
+    assert task_id not in {row["task"]["id"] for row in left}
+
+
+async def test_stuck_lists_idle_claims_and_near_deadlines(cli: RunCli, dev_env: WorkflowEnvironment) -> None:
+    # A claim nobody works on: its workflow waits on a queue no worker polls, as after an outage.
+    idle_id = f"claim-idle-{uuid.uuid4().hex[:8]}"
+    await dev_env.client.start_workflow(
+        "ClaimWorkflow",
+        ClaimInput(encounter=encounter(31)),
+        id=idle_id,
+        task_queue="nobody-polls-this",
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.CLAIM_STATE, "submitted"),
+                SearchAttributePair(sa.PAYER_ID, "SMPIDLE"),
+                SearchAttributePair(sa.LAST_PROGRESS_AT, datetime.now(UTC) - timedelta(days=12, hours=1)),
+            ]
+        ),
+    )
+    # A claim whose timely-filing window (90 days at this payer) closes in 5 days, held in coding.
+    enc = uncoded(32)
+    days = default_directory().profile_for(enc.coverage.payer_id, enc.coverage.filing_indicator)
+    late = enc.model_copy(update={"service_date": date.today() - timedelta(days=days.timely_filing_days - 5)})
+    outcome = await ClaimsClient(dev_env.client, TASK_QUEUE).intake(late)
+    assert outcome.started
+
+    late_id = f"claim-{late.encounter_id}"
+    for _ in range(100):
+        report = await json_of(cli, "stuck", "--days", "7")
+        idle = {c["claim_id"]: c for c in report["no_progress"]}
+        near = {c["claim_id"]: c for c in report["deadline_near"]}
+        if idle_id in idle and late_id in near:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"stuck never listed both claims: {report}")
+    assert idle[idle_id]["idle_days"] == 12 and idle[idle_id]["state"] == "submitted"
+    assert near[late_id]["days_to_deadline"] == 5 and late_id not in idle
+    groups = {(g["state"], g["payer_id"]): g for g in report["by_state_and_payer"]}
+    assert groups[("submitted", "SMPIDLE")]["no_progress"] == 1
+    assert groups[(near[late_id]["state"], late.coverage.payer_id)]["deadline_near"] >= 1
+
+    text = await cli("stuck", "--days", "7")
+    assert text.exit_code == 0 and idle_id in text.stdout and late_id in text.stdout
+    quiet = await json_of(cli, "stuck", "--days", "30")
+    assert idle_id not in {c["claim_id"] for c in quiet["no_progress"]}
+    await dev_env.client.get_workflow_handle(idle_id).terminate("test done")
+
+
+async def test_unreadable_intake_file_starts_nothing(cli: RunCli, tmp_path: Path) -> None:
+    good = write(tmp_path, encounter(41))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceType": "Bundle", "entry": [')
+    result = await cli("intake", str(good), str(bad))
+    assert result.exit_code == 2
+    assert (
+        "nothing was started" in result.stderr and "bad.json" in result.stderr and "not JSON" in result.stderr
+    )
+    missing = await cli("claim", "show", encounter(41).encounter_id)
+    assert missing.exit_code == 1
+
+
+async def test_bad_resolution_options_are_usage_errors(cli: RunCli, tmp_path: Path) -> None:
+    partial = await cli(
+        "task", "resolve", "claim-x:1", "--action", "new_coverage", "--actor", "a", "--member-id", "M1"
+    )
+    assert partial.exit_code == 2 and "missing --coverage-payer-id, --coverage-payer-name" in partial.stderr
+    codes = await cli(
+        "task", "resolve", "claim-x:1", "--action", "codes", "--actor", "a", "--diagnoses", "E11.9,??"
+    )
+    assert codes.exit_code == 2 and "--diagnoses" in codes.stderr
+    lines = tmp_path / "lines.json"
+    lines.write_text("[{}]")
+    no_lines = await cli(
+        "task", "resolve", "claim-x:1", "--action", "codes", "--actor", "a", "--lines", str(lines)
+    )
+    assert no_lines.exit_code == 2 and "procedure_code" in no_lines.stderr
+    bad_action = await cli("task", "resolve", "claim-x:1", "--action", "pray", "--actor", "a")
+    assert bad_action.exit_code == 2
+
+
+async def test_temporal_unreachable_exits_3(cli: RunCli) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = await cli("tasks", env={"TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
+    assert result.exit_code == 3
+    assert f"cannot reach Temporal at 127.0.0.1:{port}" in result.stderr and "claimflow up" in result.stderr
+
+
+async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
+    in_flight = peak = 0
+
+    async def query(item: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return item * 2
+
+    claims = ClaimsClient(client=None, task_queue="q", max_in_flight=50)  # type: ignore[arg-type]
+    assert await claims._bounded(list(range(500)), query) == [i * 2 for i in range(500)]
+    assert peak == 50
