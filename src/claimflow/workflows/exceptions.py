@@ -32,7 +32,8 @@ class ExceptionsWorkflow:
 
     @workflow.run
     async def run(self, carried: list[Task] | None = None) -> None:
-        self._tasks = list(carried or [])
+        # Signal-with-start delivers the first item before run begins: keep it after the carried tasks.
+        self._tasks = [*(carried or []), *self._tasks]
         self._publish()
         await workflow.wait_condition(lambda: workflow.info().get_current_history_length() > HISTORY_LIMIT)
         await workflow.wait_condition(workflow.all_handlers_finished)
