@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import AS_OF, encounter, line, rules_of, run
-
 from claimflow.claims.claim import Claim
 from claimflow.claims.codesets import CodeSets
 from claimflow.claims.payers import PayerDirectory, PayerProfile
 from claimflow.claims.scrub import Category, Severity, scrub
+from tests.scrub.builders import AS_OF, encounter, line, rules_of, run
 
 
 def test_a_clean_encounter_has_no_finding(commercial: PayerProfile) -> None:

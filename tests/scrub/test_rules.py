@@ -9,11 +9,11 @@ from datetime import date
 from typing import Any
 
 import pytest
-from conftest import AS_OF, SERVICE_DAY, encounter, line, rules_of, run
 
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.payers import PayerDirectory
 from claimflow.claims.scrub import Category
+from tests.scrub.builders import AS_OF, SERVICE_DAY, encounter, line, rules_of, run
 
 
 def patient(**changes: Any) -> dict[str, Any]:
