@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from claimflow.claims.claim import Claim
+from claimflow.claims.claim import Claim, FrequencyCode
 from claimflow.claims.encounter import Relationship, ServiceLine
 from claimflow.claims.remittance import Remittance
 from claimflow.claims.x12.balancing import balancing_findings
@@ -118,7 +118,11 @@ def claim(
             "subscriber": None,
         }
     )
-    update: dict[str, object] = {"encounter": encounter}
+    update: dict[str, object] = {
+        "encounter": encounter,
+        "frequency": FrequencyCode.ORIGINAL,
+        "original_claim_number": None,
+    }
     if pcn:
         update["patient_control_number"] = pcn
     return Claim.model_validate(base.model_copy(update=update).model_dump())
