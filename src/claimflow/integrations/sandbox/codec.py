@@ -11,11 +11,12 @@ from claimflow.claims.x12 import (
     read_835,
     read_837,
     read_999,
-    transaction_sets,
     write_277ca,
     write_835,
 )
-from claimflow.claims.x12.segments import read_interchanges
+from claimflow.claims.x12.eligibility import read_270, read_271, write_271
+from claimflow.claims.x12.segments import read_interchanges, transaction_sets
+from claimflow.claims.x12.status import read_276, read_277, write_277
 
 __all__ = [
     "X12Error",
@@ -23,10 +24,16 @@ __all__ = [
     "acknowledge",
     "batch_id",
     "interchange_sender",
+    "read_270",
+    "read_271",
+    "read_276",
+    "read_277",
     "read_277ca",
     "read_835",
     "read_837",
     "read_999",
+    "write_271",
+    "write_277",
     "write_277ca",
     "write_835",
 ]

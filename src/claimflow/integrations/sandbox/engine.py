@@ -116,6 +116,7 @@ class Sandbox:
             sender_id=self.config.clearinghouse.id,
             receiver_id=receiver[:15] or "CLAIMFLOW",
             application_sender=application_sender,
+            receiver_name=receiver[:60] or "CLAIMFLOW",
             interchange_control_number=number,
             group_control_number=number,
             created=self.now(),
