@@ -7,7 +7,8 @@ needs cannot be read at all (an amount that is not a number, a missing BPR or pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from claimflow.claims.encounter import Address
+from claimflow.claims.money import to_money
 from claimflow.claims.remittance import (
     Adjustment,
     AdjustmentGroup,
@@ -32,6 +34,7 @@ from claimflow.claims.x12.segments import Segment, TransactionSet, format_date, 
 from claimflow.claims.x12.writer import Envelope, SegmentWriter, TransactionBody, write_interchange
 
 VERSION = "005010X221A1"
+CARC = re.compile(r"[A-Z0-9]{1,5}\Z")
 CAS_TRIPLES = 6
 PLB_PAIRS = 6
 MOA_REMARKS = 5
@@ -341,27 +344,31 @@ def read_adjustments(segment: Segment) -> list[Adjustment]:
             element=1,
         ) from exc
     found = []
-    for first in range(2, 20, 3):
-        reason = segment[first].strip()
+    elements = segment.elements
+    for first in range(1, min(len(elements), 19), 3):  # 0-based: CAS02 is elements[1]
+        reason = elements[first].strip()
         if not reason:
             continue
-        amount = segment.amount(first + 1, "adjustment amount")
+        amount = segment.amount(first + 2, "adjustment amount")
         if amount is None:
             raise X12ValueError(
                 f"adjustment {reason} has no amount",
                 segment_id="CAS",
                 position=segment.position,
+                element=first + 2,
+            )
+        if not CARC.match(reason):
+            raise X12ValueError(
+                f"adjustment reason {reason!r} is not a CARC (1 to 5 letters or digits)",
+                segment_id="CAS",
+                position=segment.position,
                 element=first + 1,
             )
+        # The most numerous model of an 835: its three checks (group, reason, amount) are made
+        # here, so construction skips pydantic's second pass; it keeps the parse rate up.
+        quantity = segment.amount(first + 3, "adjustment quantity")
         found.append(
-            _build(
-                Adjustment,
-                segment,
-                group=group,
-                reason=reason,
-                amount=amount,
-                quantity=segment.amount(first + 2, "adjustment quantity"),
-            )
+            Adjustment.model_construct(group=group, reason=reason, amount=to_money(amount), quantity=quantity)
         )
     return found
 
@@ -410,9 +417,12 @@ class _RemittanceReader:
         self.claim: _ClaimDraft | None = None
         self.line: _LineDraft | None = None
         self.provider_adjustments: list[ProviderAdjustment] = []
+        self.handlers: dict[str, Callable[[Segment], None]] = {
+            name[4:].upper(): getattr(self, name) for name in dir(self) if name.startswith("_on_")
+        }
 
     def feed(self, segment: Segment) -> None:
-        handler = getattr(self, f"_on_{segment.id.lower()}", None)
+        handler = self.handlers.get(segment.id)
         if handler is not None:
             handler(segment)
 
