@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,9 +52,25 @@ class SegmentWriter:
 
     delimiters: Delimiters = field(default_factory=Delimiters)
     segments: list[str] = field(default_factory=list)
+    _reserved: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        d = self.delimiters
+        reserved = d.element + d.component + d.segment + d.repetition
+        self._reserved = re.compile(f"[{re.escape(reserved)}]")
 
     def add(self, segment_id: str, *elements: Element) -> None:
-        texts = [self._element(segment_id, index, value) for index, value in enumerate(elements, start=1)]
+        texts = []
+        for index, value in enumerate(elements, start=1):
+            if value is None:
+                texts.append("")
+            elif type(value) is str:  # the common case, inlined: writers add tens of thousands a second
+                value = value.strip()
+                if self._reserved.search(value):
+                    self._refuse(segment_id, index, None, value)
+                texts.append(value)
+            else:
+                texts.append(self._element(segment_id, index, value))
         while texts and texts[-1] == "":
             texts.pop()  # trailing empty elements are never written
         self.segments.append(self.delimiters.element.join([segment_id, *texts]))
@@ -78,21 +96,22 @@ class SegmentWriter:
 
     def _text(self, segment_id: str, index: int, sub: int | None, value: str) -> str:
         value = value.strip()
-        reserved = {self.delimiters.element, self.delimiters.component, self.delimiters.segment}
-        if self.delimiters.repetition:
-            reserved.add(self.delimiters.repetition)
-        bad = sorted(char for char in reserved if char in value)
-        if bad:
-            raise X12WriteError(
-                # the value itself is not shown: it may be a patient's name (PHI)
-                f"the value contains the delimiter {bad[0]!r}; remove it from the source data",
-                segment_id=segment_id,
-                element=index,
-                component=sub,
-            )
+        if self._reserved.search(value):
+            self._refuse(segment_id, index, sub, value)
         # Case is kept: 5010's extended character set has lower case, and identifiers such as the
         # patient control number must come back from the payer exactly as we sent them.
         return value
+
+    def _refuse(self, segment_id: str, index: int, sub: int | None, value: str) -> NoReturn:
+        found = self._reserved.search(value)
+        delimiter = found.group() if found else ""
+        raise X12WriteError(
+            # the value itself is not shown: it may be a patient's name (PHI)
+            f"the value contains the delimiter {delimiter!r}; remove it from the source data",
+            segment_id=segment_id,
+            element=index,
+            component=sub,
+        )
 
 
 class Envelope(BaseModel):
