@@ -7,7 +7,6 @@ needs cannot be read at all (an amount that is not a number, a missing BPR or pa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +15,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from claimflow.claims.encounter import Address
-from claimflow.claims.money import to_money
 from claimflow.claims.remittance import (
     Adjustment,
     AdjustmentGroup,
@@ -34,7 +32,6 @@ from claimflow.claims.x12.segments import Segment, TransactionSet, format_date, 
 from claimflow.claims.x12.writer import Envelope, SegmentWriter, TransactionBody, write_interchange
 
 VERSION = "005010X221A1"
-CARC = re.compile(r"[A-Z0-9]{1,5}\Z")
 CAS_TRIPLES = 6
 PLB_PAIRS = 6
 MOA_REMARKS = 5
@@ -357,18 +354,9 @@ def read_adjustments(segment: Segment) -> list[Adjustment]:
                 position=segment.position,
                 element=first + 2,
             )
-        if not CARC.match(reason):
-            raise X12ValueError(
-                f"adjustment reason {reason!r} is not a CARC (1 to 5 letters or digits)",
-                segment_id="CAS",
-                position=segment.position,
-                element=first + 1,
-            )
-        # The most numerous model of an 835: its three checks (group, reason, amount) are made
-        # here, so construction skips pydantic's second pass; it keeps the parse rate up.
         quantity = segment.amount(first + 3, "adjustment quantity")
         found.append(
-            Adjustment.model_construct(group=group, reason=reason, amount=to_money(amount), quantity=quantity)
+            _build(Adjustment, segment, group=group, reason=reason, amount=amount, quantity=quantity)
         )
     return found
 
