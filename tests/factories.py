@@ -15,7 +15,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from claimflow.claims.claim import Claim, FrequencyCode
+from claimflow.claims.claim import Claim, ClaimStatusInquiry, EligibilityInquiry, FrequencyCode
 from claimflow.claims.encounter import (
     Address,
     ClaimFilingIndicator,
@@ -277,6 +277,18 @@ class ClaimFactory:
 
     def claims(self, count: int, **encounter_options: object) -> list[Claim]:
         return [self.claim(**encounter_options) for _ in range(count)]
+
+    def eligibility_inquiry(self, **encounter_options: object) -> EligibilityInquiry:
+        """A 270 for a fresh encounter, traced by a number unique within this factory."""
+        encounter = self.encounter(**encounter_options)  # type: ignore[arg-type]
+        return EligibilityInquiry.for_encounter(encounter, f"ELG{self._serial:07d}")
+
+    def status_inquiry(
+        self, claim: Claim | None = None, payer_claim_number: str | None = None
+    ) -> ClaimStatusInquiry:
+        """A 276 about `claim` (a fresh one when not given)."""
+        claim = claim or self.claim()
+        return ClaimStatusInquiry.for_claim(claim, f"STS{self._serial:07d}", payer_claim_number)
 
     def _professional_line(self, start: date, diagnosis_count: int, place: str) -> ServiceLine:
         rng = self.rng

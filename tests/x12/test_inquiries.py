@@ -12,9 +12,9 @@ import pytest
 from claimflow.claims.claim import EligibilityInquiry
 from claimflow.claims.npi import make_npi
 from claimflow.claims.responses import EligibilityRejection, EligibilityResult
-from claimflow.claims.x12.eligibility import read_270, read_271, write_271
+from claimflow.claims.x12.eligibility import read_270, read_271, write_270, write_271
 from claimflow.claims.x12.errors import X12Error, X12WriteError
-from claimflow.claims.x12.status import read_276, read_277
+from claimflow.claims.x12.status import read_276, read_277, write_276
 from claimflow.claims.x12.writer import Envelope
 from tests.factories import ClaimFactory
 
@@ -160,3 +160,26 @@ def test_271_refuses_a_dependent_rejection_for_a_subscriber_inquiry() -> None:
     )
     with pytest.raises(X12WriteError, match="2100D"):
         write_271(result, inquiry, envelope)
+
+
+def test_factory_inquiries_travel_whole_where_the_guides_carry_them() -> None:
+    factory = ClaimFactory(12)
+    envelope = Envelope(
+        sender_id="P", receiver_id="Q", interchange_control_number=2, created=datetime(2026, 1, 1)
+    )
+    for dependent in (False, True):
+        inquiry = factory.eligibility_inquiry(dependent=dependent)
+        assert read_270(write_270(inquiry, envelope)) == [inquiry]
+        status = factory.status_inquiry(payer_claim_number="PCN-1")
+        (read,) = read_276(write_276(status, envelope))
+        assert (
+            read.trace_number,
+            read.patient_control_number,
+            read.total_charge,
+            read.payer_claim_number,
+        ) == (
+            status.trace_number,
+            status.patient_control_number,
+            status.total_charge,
+            "PCN-1",
+        )

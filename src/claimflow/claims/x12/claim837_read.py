@@ -87,7 +87,7 @@ def read_837(data: str | bytes) -> list[Claim]:
     """Every claim of every 837 transaction set in a file, in file order."""
     claims: list[Claim] = []
     for transaction in transaction_sets(data, "837"):
-        claims.extend(_read_set(transaction))
+        claims.extend(read_837_set(transaction))
     return claims
 
 
@@ -98,7 +98,8 @@ class _Subscriber:
     insured: Person
 
 
-def _read_set(transaction: TransactionSet) -> list[Claim]:
+def read_837_set(transaction: TransactionSet) -> list[Claim]:
+    """The claims of one 837 transaction set (837P or 837I), for readers that dispatch by set."""
     institutional_version = "X223" in transaction.version
     providers: dict[str, Provider] = {}
     subscribers: dict[str, _Subscriber] = {}
@@ -136,6 +137,9 @@ def _read_set(transaction: TransactionSet) -> list[Claim]:
                 )
             )
     return claims
+
+
+_read_set = read_837_set  # the name claims/x12/__init__.py first imported
 
 
 def _parent(known: dict[str, T], parent: str, hl: Segment, what: str) -> T:
