@@ -1,0 +1,128 @@
+"""`claimflow up` as a person runs it: a process of its own, stopped by a signal, leaving nothing behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+READY_LINE = "Press Ctrl-C to stop."
+START_TIMEOUT = 120.0
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_up(home: Path, ports: list[int]) -> subprocess.Popen[str]:
+    temporal, ui, sandbox = ports
+    return subprocess.Popen(
+        [sys.executable, "-m", "claimflow.console.main", "up", "--home", str(home),
+         "--port", str(temporal), "--ui-port", str(ui), "--sandbox-port", str(sandbox)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+
+
+def until_ready(up: subprocess.Popen[str]) -> dict[str, int]:
+    """Read the start-up banner; return each child's pid."""
+    assert up.stdout is not None
+    banner: list[str] = []
+    deadline = time.monotonic() + START_TIMEOUT
+    for line in up.stdout:
+        banner.append(line)
+        if line.strip() == READY_LINE:
+            break
+        assert time.monotonic() < deadline, "claimflow up did not come up in time:\n" + "".join(banner)
+    else:
+        raise AssertionError(f"claimflow up ended before it was ready:\n{''.join(banner)}{up.stderr.read()}")  # type: ignore[union-attr]
+    text = "".join(banner)
+    processes = re.search(r"processes\s+(.*)", text)
+    assert processes, text
+    return {name: int(pid) for name, pid in re.findall(r"([\w -]+?) pid (\d+)", processes.group(1))}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "home"
+
+
+@pytest.mark.slow
+def test_sigint_stops_every_child_and_leaves_no_process(home: Path) -> None:
+    ports = free_ports(3)
+    up = start_up(home, ports)
+    try:
+        pids = until_ready(up)
+        assert set(pids) == {"Temporal dev server", "sandbox", "worker"}
+        assert all(alive(pid) for pid in pids.values())
+        assert (home / "temporal.db").exists() and (home / "keys").exists()
+
+        up.send_signal(signal.SIGINT)
+        out, err = up.communicate(timeout=60)
+    finally:
+        up.kill()
+    assert up.returncode == 0, err
+    assert "stopped" in out
+    assert [name for name, pid in pids.items() if alive(pid)] == []
+    assert [port for port in ports if not _port_free(port)] == []
+
+
+@pytest.mark.slow
+def test_a_child_that_dies_stops_the_rest_and_is_named(home: Path) -> None:
+    up = start_up(home, free_ports(3))
+    try:
+        pids = until_ready(up)
+        os.kill(pids["worker"], signal.SIGKILL)
+        _, err = up.communicate(timeout=60)
+    finally:
+        up.kill()
+    assert up.returncode == 1
+    assert "worker was killed by signal 9" in err and "the rest of the stack was stopped" in err
+    assert [name for name, pid in pids.items() if alive(pid)] == []
+
+
+def test_port_in_use_is_refused_before_anything_starts(home: Path) -> None:
+    temporal, ui, sandbox = free_ports(3)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", sandbox))
+        taken.listen()
+        up = start_up(home, [temporal, ui, sandbox])
+        _, err = up.communicate(timeout=60)
+    assert up.returncode == 2
+    assert f"sandbox (--sandbox-port) {sandbox}" in err and "already in use" in err
+    assert not (home / "logs").exists()  # nothing was started
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
