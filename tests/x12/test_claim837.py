@@ -11,11 +11,12 @@ import pytest
 
 from claimflow.claims.claim import Claim, FrequencyCode
 from claimflow.claims.encounter import ClaimFilingIndicator, ClaimKind, Relationship
+from claimflow.claims.x12.check import check
 from claimflow.claims.x12.claim837 import read_837, write_837
 from claimflow.claims.x12.errors import X12Error, X12WriteError
 from claimflow.claims.x12.segments import tokenize
 from claimflow.claims.x12.writer import Envelope
-from tests.factories import ClaimFactory
+from tests.factories import ClaimFactory, varied_claims
 
 SAMPLES = Path(__file__).parent.parent / "data" / "x12-samples"
 CLAIM_SAMPLES = sorted([*SAMPLES.glob("837p/*"), *SAMPLES.glob("837i/*")])
@@ -178,3 +179,10 @@ def test_address_of_a_dependent_is_required() -> None:
     broken = claim.model_copy(update={"encounter": claim.encounter.model_copy(update={"patient": patient})})
     with pytest.raises(X12WriteError, match="2010CA N3/N4"):
         write_837([broken], ENVELOPE)
+
+
+@pytest.mark.parametrize("institutional", [False, True], ids=["837P", "837I"])
+def test_the_structural_check_finds_nothing_in_what_we_write(institutional: bool) -> None:
+    """Envelopes, counts, HL tree, claim totals and NPI check digits, checked independently of pyx12."""
+    text = write_837(varied_claims(40, seed=9, institutional=institutional), ENVELOPE)
+    assert check(text) == []

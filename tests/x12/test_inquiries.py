@@ -11,10 +11,17 @@ import pytest
 
 from claimflow.claims.claim import EligibilityInquiry
 from claimflow.claims.npi import make_npi
-from claimflow.claims.responses import EligibilityRejection, EligibilityResult
+from claimflow.claims.responses import (
+    ClaimStatus,
+    ClaimStatusDetail,
+    EligibilityRejection,
+    EligibilityResult,
+    StatusInfo,
+)
+from claimflow.claims.x12.check import check
 from claimflow.claims.x12.eligibility import read_270, read_271, write_270, write_271
 from claimflow.claims.x12.errors import X12Error, X12WriteError
-from claimflow.claims.x12.status import read_276, read_277, write_276
+from claimflow.claims.x12.status import read_276, read_277, write_276, write_277
 from claimflow.claims.x12.writer import Envelope
 from tests.factories import ClaimFactory
 
@@ -183,3 +190,25 @@ def test_factory_inquiries_travel_whole_where_the_guides_carry_them() -> None:
             status.total_charge,
             "PCN-1",
         )
+
+
+def test_the_structural_check_finds_nothing_in_the_inquiries_we_write() -> None:
+    factory = ClaimFactory(13)
+    envelope = Envelope(
+        sender_id="P", receiver_id="Q", interchange_control_number=3, created=datetime(2026, 1, 1)
+    )
+    eligibility = factory.eligibility_inquiry(dependent=True)
+    status = factory.status_inquiry()
+    answer = ClaimStatus(
+        trace_number=status.trace_number,
+        claims=[
+            ClaimStatusDetail(patient_control_number="P1", statuses=[StatusInfo(category="F1", code="65")])
+        ],
+    )
+    for text in (
+        write_270(eligibility, envelope),
+        write_271(EligibilityResult(active=True, copay=Decimal("20")), eligibility, envelope),
+        write_276(status, envelope),
+        write_277(answer, status, envelope),
+    ):
+        assert check(text) == []
