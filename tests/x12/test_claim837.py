@@ -186,3 +186,9 @@ def test_the_structural_check_finds_nothing_in_what_we_write(institutional: bool
     """Envelopes, counts, HL tree, claim totals and NPI check digits, checked independently of pyx12."""
     text = write_837(varied_claims(40, seed=9, institutional=institutional), ENVELOPE)
     assert check(text) == []
+
+
+def test_a_clm05_split_by_another_separator_than_isa16_is_named() -> None:
+    with pytest.raises(X12Error, match="component separator ':'") as raised:
+        read_837((SAMPLES / "837p" / "lfh__demo.example11.837").read_bytes())
+    assert (raised.value.segment_id, raised.value.element) == ("CLM", 5)

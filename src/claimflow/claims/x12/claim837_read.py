@@ -244,6 +244,15 @@ def _claim(
         raise X12StructureError(
             f"claim {pcn} has no service line (2400 LX)", segment_id="CLM", position=clm.position
         )
+    if len(clm.components(5)) != 3:
+        separator = clm.delimiters.component
+        raise X12ValueError(
+            f"CLM05 {clm[5]!r} is not place or facility type, qualifier and frequency separated by "
+            f"the component separator {separator!r} that ISA16 declares",
+            segment_id="CLM",
+            position=clm.position,
+            element=5,
+        )
     place_or_type = clm.component(5, 1)
     frequency = code_of(FrequencyCode, clm, 5, "claim frequency", 3)
     info: InstitutionalInfo | None = None
