@@ -192,3 +192,11 @@ def test_a_clm05_split_by_another_separator_than_isa16_is_named() -> None:
     with pytest.raises(X12Error, match="component separator ':'") as raised:
         read_837((SAMPLES / "837p" / "lfh__demo.example11.837").read_bytes())
     assert (raised.value.segment_id, raised.value.element) == ("CLM", 5)
+
+
+def test_a_bad_birth_date_is_named_without_its_value() -> None:
+    text = (SAMPLES / "837p" / "uhin__837.edi").read_text().replace("DMG*D8*19461111", "DMG*D8*19461311")
+    with pytest.raises(X12Error) as raised:
+        read_837(text)
+    assert (raised.value.segment_id, raised.value.element) == ("DMG", 2)
+    assert "19461311" not in str(raised.value) and raised.value.__cause__ is None

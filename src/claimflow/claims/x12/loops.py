@@ -110,7 +110,15 @@ def read_person(loop: Loop, what: str) -> Person:
     sex = Sex.UNKNOWN
     if dmg is not None:
         if dmg[1] == "D8" and dmg[2]:
-            birth_date = parse_date(dmg[2], dmg, 2, "birth date")
+            try:
+                birth_date = parse_date(dmg[2], dmg, 2, "birth date")
+            except X12ValueError:  # said again without the value (a birth date is PHI), not chained
+                raise X12ValueError(
+                    "the birth date is not a date (CCYYMMDD)",
+                    segment_id="DMG",
+                    position=dmg.position,
+                    element=2,
+                ) from None
         if dmg[3]:
             sex = code_of(Sex, dmg, 3, "sex")
     return build_model(
