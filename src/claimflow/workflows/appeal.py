@@ -1,0 +1,464 @@
+"""AppealWorkflow: one denial appealed through the payer's levels, a child of the claim's workflow.
+
+`run` reads as the appeal: draft the letter, a biller approves or edits it (appeal_review task), send
+it, wait for the payer's decision on its timer; upheld goes to the next level within its window, and
+when the levels end (last level, amount below a threshold, window closed) a manager approves the
+write-off (write_off_approval task). Workflow id: `appeal-<encounter id>`; task ids are
+`appeal-<encounter id>:<n>`, so a task id names the workflow that resolves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from claimflow.activities import catalog
+    from claimflow.activities.appeal_requests import (
+        AppealLetter,
+        AppealLetterRequest,
+        AppealSendRequest,
+        AppealSent,
+    )
+    from claimflow.activities.catalog import ActivityRef
+    from claimflow.claims.appeals import (
+        AppealDecision,
+        AppealInput,
+        AppealLetterRef,
+        AppealOutcome,
+        AppealResolution,
+        AppealSnapshot,
+        AppealState,
+        AppealTimelineEntry,
+        check_appeal_resolution,
+        decision_days,
+        filing_deadline,
+        level_of,
+        next_step,
+    )
+    from claimflow.claims.denials import DenialAssessment, LetterCategory, classify
+    from claimflow.claims.money import ZERO
+    from claimflow.claims.payers import AppealLevel
+    from claimflow.claims.tasks import Action, InvalidResolution, Priority, Task, TaskKind, TaskResolution
+    from claimflow.workflows import search_attributes as sa
+
+IO_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=12,
+    non_retryable_error_types=["PermanentClearinghouseError", "MissingEvidence", "ValidationError"],
+)
+IO_TIMEOUT = timedelta(minutes=2)
+REVIEW_DAYS = 2
+WRITE_OFF_REVIEW_DAYS = 5
+DECISION_GRACE = timedelta(days=14)
+"""How long past the payer's own decision time we wait before asking a person what to do."""
+URGENT_WITHIN = timedelta(days=7)
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+class _Withdrawn(Exception):
+    """A biller withdrew the appeal."""
+
+
+@workflow.defn
+class AppealWorkflow:
+    @workflow.init
+    def __init__(self, input: AppealInput) -> None:
+        self._input = input
+        self._appeal_id = workflow.info().workflow_id
+        self._claim_id = f"claim-{input.claim.encounter.encounter_id}"
+        self._assessment: DenialAssessment = classify(input.payment)
+        self._category: LetterCategory | None = self._assessment.letter
+        self._state = AppealState.PREPARING
+        self._level: AppealLevel = level_of(input.payer, input.start_level)
+        self._deadline: date | None = None
+        self._argument: list[str] = []
+        self._letters: list[AppealLetterRef] = []
+        self._sent: list[str] = []
+        self._decisions: list[AppealDecision] = []
+        self._unread: list[AppealDecision] = []
+        self._decided: set[str] = set()
+        self._tasks: list[Task] = []
+        self._timeline: list[AppealTimelineEntry] = []
+        self._levels_tried: list[int] = []
+        self._recovered = ZERO
+        self._last_failure = ""
+
+    # ------------------------------------------------------------------ the appeal
+    @workflow.run
+    async def run(self, input: AppealInput) -> AppealOutcome:
+        workflow.upsert_search_attributes([sa.PAYER_ID.value_set(input.payer.payer_id)])
+        if self._category is None:
+            outcome = self._end(
+                AppealState.CLOSED, f"nothing to appeal: {self._assessment.summary}", overturned=False
+            )
+        else:
+            outcome = await self.appeal_through_levels(input.remittance_date)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    async def appeal_through_levels(self, remittance_date: date) -> AppealOutcome:
+        decided_on = remittance_date
+        while True:
+            self._deadline = filing_deadline(self._level, decided_on)
+            self._note("level", f"level {self._level.level} ({self._level.name}) due by {self._deadline}")
+            if workflow.now().date() > self._deadline:
+                return await self.write_off(f"the window for a {self._level.name} closed on {self._deadline}")
+            try:
+                await self.prepare_and_send()
+            except _Withdrawn as withdrawn:
+                return self._end(
+                    AppealState.WITHDRAWN, f"withdrawn: {withdrawn}", overturned=False, withdrawn=True
+                )
+            decision = await self.await_decision()
+            if decision is None:
+                return await self.write_off("the payer never decided the appeal")
+            if decision.overturned:
+                self._recovered += decision.paid_amount
+                return self._end(
+                    AppealState.OVERTURNED,
+                    f"overturned at level {self._level.level}; paid {decision.paid_amount}",
+                    overturned=True,
+                )
+            step = next_step(
+                self._input.payer,
+                self._level.level,
+                decision.decision_date,
+                self._in_controversy,
+                workflow.now().date(),
+            )
+            if step.level is None:
+                return await self.write_off(step.stop_reason or "no further appeal level")
+            self._note("upheld", f"level {self._level.level} upheld; next: {step.level.name}")
+            self._level = step.level
+            decided_on = decision.decision_date
+
+    async def prepare_and_send(self) -> None:
+        """Draft the letter, have a biller approve or edit it, send it. Raises _Withdrawn."""
+        self._set_state(AppealState.IN_REVIEW, "letter", f"drafting the {self._category} letter")
+        revision = 1
+        letter = await self._render(None, revision)
+        problem = None if letter else f"the letter could not be drafted: {self._last_failure}"
+        while True:
+            resolution = await self._review(letter, problem)
+            if resolution.action is Action.WITHDRAW:
+                raise _Withdrawn(resolution.reason or "no reason given")
+            if resolution.action is Action.EDIT:
+                assert isinstance(resolution, AppealResolution) and resolution.argument
+                revision += 1
+                paragraphs = [p.strip() for p in resolution.argument.split("\n\n") if p.strip()]
+                letter = await self._render(paragraphs, revision)
+                if letter is None:
+                    problem = f"the edited letter could not be rendered: {self._last_failure}"
+                    continue
+            if letter is None:
+                problem = f"there is no letter to send yet: {self._last_failure}"
+                continue
+            receipt = await self._send(letter)
+            if receipt is not None:
+                return
+            problem = f"the letter could not be sent: {self._last_failure}; approve to try again"
+
+    async def await_decision(self) -> AppealDecision | None:
+        """The payer's decision, on the payer's clock; past it a person decides how long to wait."""
+        self._set_state(AppealState.AWAITING_DECISION, "sent", f"waiting for the {self._level.name} decision")
+        wait = timedelta(days=decision_days(self._input.payer, self._level)) + DECISION_GRACE
+        while True:
+            if await self._decision_within(wait):
+                decision = self._unread.pop(0)
+                self._decisions.append(decision)
+                verdict = "overturned" if decision.overturned else "upheld"
+                self._note("decision", f"level {self._level.level} {verdict} on {decision.decision_date}")
+                return decision
+            resolution = await self._task(
+                TaskKind.NO_RESPONSE,
+                f"no decision on the {self._level.name} after {wait.days} days",
+                [f"appeals sent: {', '.join(self._sent)}", "inquire again, resend, or write off"],
+                assignee="billing",
+                ends_when=lambda: bool(self._unread),
+            )
+            if resolution is None:
+                continue  # the decision arrived while the task was open
+            if resolution.action is Action.WRITE_OFF:
+                return None
+            if resolution.action is Action.RESUBMIT and self._letters:
+                await self._send(self._letters[-1])
+            wait = timedelta(days=decision_days(self._input.payer, self._level))
+
+    async def write_off(self, why: str) -> AppealOutcome:
+        """The appeals ended unpaid: a manager approves the write-off or rejects it."""
+        amount = self._in_controversy
+        self._set_state(AppealState.WRITE_OFF_PENDING, "write-off", f"{why}; {amount} to write off")
+        resolution = await self._task(
+            TaskKind.WRITE_OFF_APPROVAL,
+            f"appeals ended ({why}): approve writing off {amount}",
+            [
+                why,
+                f"levels tried: {', '.join(map(str, self._levels_tried)) or 'none'}",
+                self._assessment.summary,
+            ],
+            assignee="billing-manager",
+            due_days=WRITE_OFF_REVIEW_DAYS,
+        )
+        assert resolution is not None
+        if resolution.action is Action.APPROVE_WRITE_OFF:
+            return self._end(
+                AppealState.WRITTEN_OFF,
+                f"write-off of {amount} approved by {resolution.actor}",
+                overturned=False,
+                written_off=amount,
+            )
+        return self._end(
+            AppealState.CLOSED,
+            f"write-off rejected by {resolution.actor}: {resolution.reason}",
+            overturned=False,
+        )
+
+    # ------------------------------------------------------------------ messages from outside
+    @workflow.signal
+    def decision(self, decision: AppealDecision) -> None:
+        """The payer's decision, forwarded by the claim. A redelivered decision (same appeal id) is
+        ignored; one without an appeal id counts only while an appeal waits for its decision."""
+        if decision.appeal_id is not None:
+            if decision.appeal_id in self._decided:
+                return
+            self._decided.add(decision.appeal_id)
+        elif self._state is not AppealState.AWAITING_DECISION or self._unread:
+            return
+        self._unread.append(decision)
+
+    @workflow.update
+    def resolve_task(self, resolution: AppealResolution) -> Task:
+        task = check_appeal_resolution(self._tasks, resolution, self._input.managers)
+        resolved = task.model_copy(
+            update={"resolved_at": workflow.now(), "resolved_by": resolution.actor, "resolution": resolution}
+        )
+        self._tasks[self._tasks.index(task)] = resolved
+        self._note("task", f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}")
+        self._update_task_attributes()
+        return resolved
+
+    @resolve_task.validator
+    def validate_resolution(self, resolution: AppealResolution) -> None:
+        try:
+            check_appeal_resolution(self._tasks, resolution, self._input.managers)
+        except InvalidResolution as invalid:
+            raise ApplicationError(str(invalid), type="InvalidResolution", non_retryable=True) from None
+
+    @workflow.query
+    def state(self) -> AppealSnapshot:
+        return AppealSnapshot(
+            appeal_id=self._appeal_id,
+            claim_id=self._claim_id,
+            state=self._state,
+            level=self._level.level,
+            level_name=self._level.name,
+            filing_deadline=self._deadline,
+            letter_category=self._category,
+            amount_at_stake=self._in_controversy,
+            argument="\n\n".join(self._argument),
+            appeals_sent=list(self._sent),
+            letters=list(self._letters),
+            decisions=list(self._decisions),
+            tasks=list(self._tasks),
+            timeline=list(self._timeline),
+        )
+
+    # ------------------------------------------------------------------ steps
+    async def _render(self, argument: list[str] | None, revision: int) -> AppealLetter | None:
+        assert self._category is not None
+        letter = await self._io(
+            catalog.RENDER_APPEAL_LETTER,
+            AppealLetterRequest(
+                appeal_id=self._appeal_id,
+                claim=self._input.claim,
+                payer=self._input.payer,
+                payment=self._input.payment,
+                category=self._category,
+                level=self._level,
+                revision=revision,
+                letter_date=workflow.now().date(),
+                remittance_date=self._input.remittance_date,
+                proof=self._input.proof,
+                argument=argument,
+                enclosures=self._input.enclosures,
+            ),
+        )
+        if letter is not None:
+            self._letters.append(letter.ref)
+            self._argument = letter.argument
+            self._note("letter", f"level {letter.ref.level} revision {letter.ref.revision} rendered")
+        return letter
+
+    async def _review(self, letter: AppealLetter | None, problem: str | None) -> TaskResolution:
+        details = [problem] if problem else []
+        if letter is not None:
+            details += [f"letter: {letter.ref.pdf_path}", f"in dispute: {letter.amount_in_dispute}"]
+        details.append(f"file by {self._deadline}")
+        resolution = await self._task(
+            TaskKind.APPEAL_REVIEW,
+            f"review the {self._category} appeal ({self._level.name}) before {self._deadline}",
+            details,
+            assignee="billing",
+        )
+        assert resolution is not None
+        return resolution
+
+    async def _send(self, letter: AppealLetter | AppealLetterRef) -> AppealSent | None:
+        ref = letter.ref if isinstance(letter, AppealLetter) else letter
+        receipt = await self._io(
+            catalog.SEND_APPEAL,
+            AppealSendRequest(
+                appeal_id=self._appeal_id,
+                letter=ref,
+                attempt=len(self._sent) + 1,
+                payer_claim_number=self._input.payment.payer_claim_number,
+                patient_control_number=self._input.claim.patient_control_number,
+            ),
+        )
+        if receipt is not None:
+            self._sent.append(receipt.clearinghouse_appeal_id)
+            if self._level.level not in self._levels_tried:
+                self._levels_tried.append(self._level.level)
+            self._note("sent", f"level {ref.level} appeal {receipt.clearinghouse_appeal_id} sent")
+        return receipt
+
+    async def _decision_within(self, wait: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(lambda: bool(self._unread), timeout=wait)
+        except TimeoutError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def _in_controversy(self) -> Decimal:
+        """What is still unpaid of the amount the denial put at stake."""
+        return max(self._assessment.amount_at_stake - self._recovered, ZERO)
+
+    def _end(
+        self,
+        state: AppealState,
+        reason: str,
+        *,
+        overturned: bool,
+        written_off: Decimal | None = None,
+        withdrawn: bool = False,
+    ) -> AppealOutcome:
+        self._set_state(state, "closed", reason)
+        return AppealOutcome(
+            overturned=overturned,
+            amount_recovered=self._recovered,
+            levels_tried=list(self._levels_tried),
+            written_off=written_off is not None,
+            written_off_amount=written_off if written_off is not None else ZERO,
+            withdrawn=withdrawn,
+            letters=list(self._letters),
+            reason=reason,
+        )
+
+    async def _task(
+        self,
+        kind: TaskKind,
+        reason: str,
+        details: list[str],
+        *,
+        assignee: str,
+        due_days: int = REVIEW_DAYS,
+        ends_when: Callable[[], bool] | None = None,
+    ) -> TaskResolution | None:
+        """Open a task and wait for its resolution (None when `ends_when` came true first).
+        A review due after the filing deadline is due on it; past due it goes to a manager."""
+        now = workflow.now()
+        due = now + timedelta(days=due_days)
+        priority = Priority.NORMAL
+        if self._deadline is not None and kind is TaskKind.APPEAL_REVIEW:
+            last_day = datetime(
+                self._deadline.year, self._deadline.month, self._deadline.day, tzinfo=now.tzinfo
+            )
+            due = max(min(due, last_day), now)
+            if last_day - now < URGENT_WITHIN:
+                priority = Priority.URGENT
+        task = Task(
+            id=f"{self._appeal_id}:{len(self._tasks) + 1}",
+            kind=kind,
+            reason=reason,
+            details=details,
+            created_at=now,
+            due_at=due,
+            priority=priority,
+            assignee=assignee,
+        )
+        self._tasks.append(task)
+        self._note("task", f"{kind.value} opened: {reason}")
+        self._update_task_attributes()
+
+        def done() -> bool:
+            return not self._current(task.id).is_open or (ends_when is not None and ends_when())
+
+        try:
+            await workflow.wait_condition(done, timeout=max(due - now, timedelta(seconds=1)))
+        except TimeoutError:
+            escalated = self._current(task.id).model_copy(
+                update={"priority": Priority.URGENT, "assignee": "billing-manager"}
+            )
+            self._tasks[self._tasks.index(self._current(task.id))] = escalated
+            self._note("task", f"{kind.value} {task.id} overdue: escalated to billing-manager")
+            self._update_task_attributes()
+            await workflow.wait_condition(done)
+        current = self._current(task.id)
+        if current.is_open:  # ended by `ends_when`: close it on the system's behalf
+            closed = current.model_copy(update={"resolved_at": workflow.now(), "resolved_by": "claimflow"})
+            self._tasks[self._tasks.index(current)] = closed
+            self._update_task_attributes()
+            return None
+        return current.resolution
+
+    def _current(self, task_id: str) -> Task:
+        return next(t for t in self._tasks if t.id == task_id)
+
+    async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
+        """Run an activity with the I/O retry policy; a lasting failure is kept for the next task."""
+        try:
+            result: Result = await workflow.execute_activity(
+                activity.name,
+                argument,
+                result_type=activity.result_type,
+                start_to_close_timeout=IO_TIMEOUT,
+                retry_policy=IO_RETRY,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            self._last_failure = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            self._note("error", f"{activity.name} failed: {self._last_failure}")
+            return None
+        return result
+
+    def _note(self, step: str, outcome: str) -> None:
+        self._timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))
+        workflow.upsert_search_attributes([sa.LAST_PROGRESS_AT.value_set(workflow.now())])
+
+    def _set_state(self, state: AppealState, step: str, outcome: str) -> None:
+        self._state = state
+        self._note(step, outcome)
+
+    def _update_task_attributes(self) -> None:
+        open_tasks = [t for t in self._tasks if t.is_open]
+        top = max(open_tasks, key=lambda t: t.priority, default=None)
+        workflow.upsert_search_attributes(
+            [
+                sa.OPEN_TASK.value_set([t.kind.value for t in open_tasks]),
+                sa.TASK_PRIORITY.value_set(int(top.priority) if top else 0),
+                sa.ASSIGNED_TO.value_set(top.assignee or "") if top else sa.ASSIGNED_TO.value_unset(),
+            ]
+        )
