@@ -4,6 +4,8 @@ acknowledgement delay, 835 after the payer's adjudication delay, noise, appeals,
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -252,9 +254,76 @@ def test_restart_on_the_same_database_loses_nothing(tmp_path: Path, factory: Cla
     first.advance(60)
     first.store.close()
     second = Sandbox(quiet_config(), Store(tmp_path / "s.db"), clock=clock)
-    assert second.now() == clock() + __import__("datetime").timedelta(seconds=60)
+    assert second.now() == clock() + timedelta(seconds=60)
     assert second.submit(text.replace("000000009", "000000010"), "k1")["duplicate"] is True
     second.advance(3600)
     files = drain(second)
     assert len(files["999"]) == 1 and len(files["277CA"]) == 1
     assert [p.patient_control_number for p in payments(files)] == ["KEEP-1"]
+
+
+def test_institutional_claims_are_adjudicated_by_revenue_line(
+    sandbox: Sandbox, clock: FakeClock, factory: ClaimFactory
+) -> None:
+    hospital = factory.claim(institutional=True, payer_id="SMPPPO", frequency=FrequencyCode.ORIGINAL, lines=3)
+    coverage = hospital.encounter.coverage.model_copy(update={"member_id": "PPO55555555"})
+    hospital = hospital.model_copy(
+        update={"encounter": hospital.encounter.model_copy(update={"coverage": coverage})}
+    )
+    clock.moment = datetime.combine(hospital.encounter.service_date, time(9), tzinfo=UTC) + timedelta(days=1)
+    send(sandbox, [hospital], "inst-1")
+    clock.tick(4000)
+    (payment,) = payments(drain(sandbox))
+    info = hospital.encounter.institutional
+    assert info is not None and payment.facility_type == info.type_of_bill.lstrip("0")[:2]
+    assert [line.revenue_code for line in payment.service_lines] == [
+        line.revenue_code for line in hospital.encounter.service_lines
+    ]
+
+
+def test_a_broken_interchange_is_rejected_in_the_999_and_takes_no_claim(
+    sandbox: Sandbox, factory: ClaimFactory
+) -> None:
+    text = write_837([claim(factory, [Line("99213")], pcn="BROKEN")], envelope(77))
+    broken = re.sub(
+        r"^SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", text, flags=re.M
+    )  # a wrong count
+    assert broken != text
+    receipt = sandbox.submit(broken, "broken")
+    assert receipt["accepted"] is False and receipt["claims"] == 0
+    (ack_text,) = drain(sandbox)["999"]
+    (ack,) = read_999(ack_text)
+    assert ack.status is AckCode.REJECTED
+    assert sandbox.stats()["claims_received"] == {}
+
+
+def test_late_appeal_is_upheld(sandbox: Sandbox, clock: FakeClock, factory: ClaimFactory) -> None:
+    send(
+        sandbox,
+        [claim(factory, [Line("72148", "900.00")], payer_id="SMPMCR", diagnoses=["J069"], pcn="LATE")],
+    )
+    clock.tick(4000)
+    (denied,) = payments(drain(sandbox))
+    clock.tick(121 * 86400)  # Medicare's redetermination window is 120 days
+    letter = "The MRI was medically necessary; the medical record and clinical notes are enclosed."
+    sandbox.appeal(letter, denied.payer_claim_number, None, None)
+    clock.tick(7200)
+    notice = json.loads(drain(sandbox)["appeal_decision"][0])
+    assert notice["decision"] == "upheld" and "120 days" in notice["explanation"]
+
+
+def test_medical_necessity_appeal_with_records_is_overturned(
+    sandbox: Sandbox, clock: FakeClock, factory: ClaimFactory
+) -> None:
+    send(
+        sandbox, [claim(factory, [Line("72148", "900.00")], payer_id="SMPMCR", diagnoses=["J069"], pcn="MN")]
+    )
+    clock.tick(4000)
+    (denied,) = payments(drain(sandbox))
+    assert {a.reason for a in denied.all_adjustments} == {"50"}
+    letter = "The MRI was medically necessary; the medical record and clinical notes are enclosed."
+    sandbox.appeal(letter, denied.payer_claim_number, None, None)
+    clock.tick(7200)
+    reversal, paid = payments(drain(sandbox))
+    assert reversal.status is ClaimStatusCode.REVERSAL and paid.status is ClaimStatusCode.PRIMARY
+    assert {a.reason for a in paid.all_adjustments} == {"45", "1"}  # fee schedule, then the deductible

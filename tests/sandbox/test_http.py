@@ -159,3 +159,19 @@ async def test_admin_advance_moves_the_clock_and_releases_the_835(
         assert faults["error_rate"] == 0.5
         bad = await http.post("/admin/faults", json={"error_rate": 2})
         assert bad.status_code == 422 and "error_rate" in bad.json()["error"]
+
+
+async def test_fault_injection_answers_429_with_retry_after_and_5xx_but_spares_admin(
+    sandbox: Sandbox,
+) -> None:
+    transport = httpx.ASGITransport(app=create_app(sandbox))
+    async with httpx.AsyncClient(base_url="http://sandbox.test", transport=transport) as http:
+        await http.post("/admin/faults", json={"throttle_rate": 1.0, "retry_after_seconds": 3})
+        throttled = await http.get("/inbox")
+        assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "3"
+        assert (await http.get("/admin/stats")).status_code == 200
+        await http.post("/admin/faults", json={"throttle_rate": 0.0, "error_rate": 1.0})
+        assert (await http.get("/inbox")).status_code in (500, 502, 503)
+        assert (await http.get("/health")).status_code == 200
+        await http.post("/admin/faults", json={"error_rate": 0.0})
+        assert (await http.get("/inbox")).status_code == 200

@@ -25,6 +25,8 @@ of seconds, or a string such as ``"45s"``, ``"10m"``, ``"2h"``, ``"14d"``)::
     appeal_days = 180                       # from the remittance date: a later appeal is upheld
     adjudication_delay = "14d"              # receipt to 835
     appeal_decision_delay = "30d"           # appeal to decision
+    address = { line1 = "PO BOX 3003", city = "CHICAGO", state = "IL", postal_code = "60601" }  # 835 N3/N4
+    contact_phone = "8005550199"            # 835 PER*BL
     rules = ["eligibility", "timely_filing", "duplicate", "authorization", "modifiers",
              "bundling", "medical_necessity"]           # denial rules switched on (default: all)
 
@@ -87,7 +89,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from claimflow.claims.encounter import ClaimFilingIndicator
+from claimflow.claims.encounter import Address, ClaimFilingIndicator
 from claimflow.claims.money import Money
 
 DEFAULT_CONFIG = Path(__file__).with_name("payers.toml")
@@ -209,6 +211,12 @@ class Payer(ConfigModel):
     appeal_days: int = Field(gt=0)
     adjudication_delay: Duration = 14 * 86400.0
     appeal_decision_delay: Duration = 30 * 86400.0
+    address: Address = Field(
+        default_factory=lambda: Address(
+            line1="1 SANDBOX PLAZA", city="COLUMBUS", state="OH", postal_code="43215"
+        )
+    )
+    contact_phone: str = Field(default="8005550199", pattern=r"^\d{10}$")
     rules: list[Rule] = Field(default_factory=lambda: list(Rule))
     fee_schedule: FeeSchedule = Field(default_factory=FeeSchedule)
     plans: dict[str, Plan] = Field(default_factory=lambda: {"standard": Plan()})

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from claimflow.claims.claim import Claim
-from claimflow.claims.encounter import Address
 from claimflow.claims.money import ZERO, money_sum
 from claimflow.claims.remittance import ClaimPayment, Party, ProviderAdjustment, Remittance
 from claimflow.claims.responses import ClaimAcknowledgement, ClaimStatusDetail, StatusInfo
@@ -28,9 +27,6 @@ NOISE_REJECTIONS = (
     StatusInfo(category="A6", code="145", entity="82"),
 )
 """Front-end rejections the noise draws from: billing NPI, dates of service, rendering taxonomy."""
-
-SANDBOX_PAYER_ADDRESS = Address(line1="1 Sandbox Plaza", city="Columbus", state="OH", postal_code="43215")
-SANDBOX_PAYER_PHONE = "8005550199"
 
 
 def payer_tax_identifier(payer_id: str) -> str:
@@ -112,9 +108,9 @@ def remittance(
             name=payer.name,
             id=payer.id,
             id_qualifier="XV",
-            address=SANDBOX_PAYER_ADDRESS,
+            address=payer.address,
             contact_name="EDI SUPPORT",
-            contact_phone=SANDBOX_PAYER_PHONE,
+            contact_phone=payer.contact_phone,
         ),
         payee=payee,
         claims=mapped,

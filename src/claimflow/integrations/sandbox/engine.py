@@ -249,7 +249,8 @@ class Sandbox:
                 "problem": problem,
             }
             db.execute(
-                "INSERT INTO submissions (id, idempotency_key, body_sha256, received_at, receipt) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO submissions (id, idempotency_key, body_sha256, received_at, receipt) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (submission_id, idempotency_key or None, body_sha, ts, json.dumps(receipt)),
             )
         return receipt
@@ -270,8 +271,9 @@ class Sandbox:
         payer_id = claim.encounter.coverage.payer_id.upper()
         number = f"{payer_id[-3:]}{self.store.next_number(db, 'claim'):09d}"
         db.execute(
-            "INSERT INTO claims (payer_claim_number, submission_id, patient_control_number, payer_id, member_id, "
-            "fingerprint, claim, received_at, state, acknowledge_at, sender, batch_id, origin, waived) "
+            "INSERT INTO claims (payer_claim_number, submission_id, patient_control_number, payer_id, "
+            "member_id, fingerprint, claim, received_at, state, acknowledge_at, sender, batch_id, origin, "
+            "waived) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)",
             (
                 number,
@@ -306,7 +308,8 @@ class Sandbox:
 
     def _acknowledge_claims(self, db: sqlite3.Connection, ts: float) -> None:
         rows = db.execute(
-            "SELECT * FROM claims WHERE state = 'received' AND acknowledge_at <= ? ORDER BY received_at, rowid",
+            "SELECT * FROM claims WHERE state = 'received' AND acknowledge_at <= ? "
+            "ORDER BY received_at, rowid",
             (ts,),
         ).fetchall()
         groups: dict[tuple[str, str], list[ClaimStatusDetail]] = {}
@@ -373,7 +376,8 @@ class Sandbox:
 
     def _adjudicate_claims(self, db: sqlite3.Connection, ts: float, outgoing: _Outgoing) -> None:
         rows = db.execute(
-            "SELECT * FROM claims WHERE state = 'accepted' AND adjudicate_at <= ? ORDER BY adjudicate_at, rowid",
+            "SELECT * FROM claims WHERE state = 'accepted' AND adjudicate_at <= ? "
+            "ORDER BY adjudicate_at, rowid",
             (ts,),
         ).fetchall()
         for row in rows:
@@ -434,7 +438,8 @@ class Sandbox:
         """An identical claim (same member, day, provider and lines) was adjudicated before."""
         earlier = db.execute(
             "SELECT 1 FROM claims WHERE fingerprint = ? AND payer_claim_number != ? AND state IN "
-            "('remitted', 'reversed', 'replaced') AND rowid < (SELECT rowid FROM claims WHERE payer_claim_number = ?) "
+            "('remitted', 'reversed', 'replaced') "
+            "AND rowid < (SELECT rowid FROM claims WHERE payer_claim_number = ?) "
             "LIMIT 1",
             (row["fingerprint"], row["payer_claim_number"], row["payer_claim_number"]),
         ).fetchone()
@@ -520,7 +525,8 @@ class Sandbox:
             ts = self.now().timestamp()
             appeal_id = f"A{self.store.next_number(db, 'appeal'):08d}"
             db.execute(
-                "INSERT INTO appeals (id, idempotency_key, payer_claim_number, letter, received_at, decide_at) "
+                "INSERT INTO appeals (id, idempotency_key, payer_claim_number, letter, received_at, "
+                "decide_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     appeal_id,

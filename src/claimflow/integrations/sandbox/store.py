@@ -147,7 +147,8 @@ class Store:
     ) -> str:
         file_id = f"F{self.next_number(db, 'file'):08d}"
         db.execute(
-            "INSERT INTO files (id, kind, media_type, content, created_at, available_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO files (id, kind, media_type, content, created_at, available_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (file_id, kind, media_type, content, created, available),
         )
         return file_id
