@@ -158,6 +158,7 @@ def _diagnosis_table(
         periods={code: tuple(sorted(code_spans)) for code, code_spans in periods.items()},
         sex_flags=sex_flags,
         age_ranges=age_ranges,
+        sorted_codes=tuple(sorted(periods)),
         first_day=min(span[0] for span in spans),
         last_day=max(span[1] for span in spans),
     )

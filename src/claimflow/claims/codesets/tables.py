@@ -19,7 +19,7 @@ from typing import Any
 
 from claimflow.claims.codesets.codes import date_number, encode_code
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class DxFlag(IntFlag):
@@ -54,6 +54,8 @@ _MCE_FLAG_NAMES = {
 }
 
 AGE_FLAGS = (DxFlag.NEWBORN, DxFlag.PEDIATRIC, DxFlag.MATERNITY, DxFlag.ADULT)
+AGE_MASK = int(DxFlag.NEWBORN | DxFlag.PEDIATRIC | DxFlag.MATERNITY | DxFlag.ADULT)
+"""plain ints for the scrubber's hot path (IntFlag arithmetic is slow)"""
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,23 @@ class DiagnosisTable:
     age_ranges: tuple[AgeRange, ...]
     first_day: int
     last_day: int
+    sorted_codes: tuple[str, ...]
+    """every code ever billable, sorted: tells a category header (a prefix of billable codes) at once"""
 
-    def flags_on(self, code: str, day: date) -> DxFlag | None:
-        """The code's flags if it is billable on `day`, else None."""
+    def flags_on(self, code: str, day: date) -> int | None:
+        """The code's DxFlag bits (a plain int) if it is billable on `day`, else None."""
         number = date_number(day)
         for start, end, flags in self.periods.get(code, ()):
             if start <= number <= end:
-                return DxFlag(flags)
+                return flags
         return None
 
-    def known(self, code: str) -> bool:
-        return code in self.periods
+    def is_header(self, code: str) -> bool:
+        """Whether `code` is a category or subcategory above billable codes (E11 above E119)."""
+        position = bisect_left(self.sorted_codes, code)
+        if position < len(self.sorted_codes) and self.sorted_codes[position] == code:
+            position += 1
+        return position < len(self.sorted_codes) and self.sorted_codes[position].startswith(code)
 
     def valid_span(self, code: str) -> tuple[int, int] | None:
         spans = self.periods.get(code)

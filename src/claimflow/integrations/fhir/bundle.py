@@ -79,6 +79,8 @@ class BundleReader:
         self.problems: list[str] = []
         self.entries: list[Entry] = []
         self.by_reference: dict[str, Entry] = {}
+        self.invalid_types: set[str] = set()
+        """resource types of entries that failed validation (already reported)"""
         if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
             raise IntakeError(source, ["the top-level resource is not a FHIR Bundle (resourceType 'Bundle')"])
         raw_entries = data.get("entry")
@@ -103,6 +105,7 @@ class BundleReader:
         try:
             parsed = model.model_validate(resource)
         except ValidationError as exc:
+            self.invalid_types.add(resource_type)
             for error in exc.errors():
                 detail = "is missing" if error["type"] == "missing" else f"is invalid: {error['msg']}"
                 self.problems.append(f"{label}{_path(tuple(error['loc']))} {detail}")
@@ -239,6 +242,8 @@ def encounter_from_bundle(data: Any, source: str = "FHIR Bundle") -> Encounter:
     claims = [
         entry for entry in reader.entries if entry.resource_type == "Claim" and entry.resource.use == "claim"
     ]
+    if not claims and "Claim" in reader.invalid_types:
+        reader.fail_if_problems()
     if len(claims) != 1:
         found = ", ".join(entry.label for entry in claims) or "none"
         reader.problems.append(f"the Bundle must hold exactly one Claim with use 'claim' (found: {found})")
@@ -302,7 +307,7 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
             }
 
     diagnoses = _diagnoses(reader, claim, label)
-    fields["diagnoses"] = [code for _, code in diagnoses]
+    fields["diagnoses"] = [code for _, code in diagnoses if code]
     lines, place = _items(reader, claim, label, diagnoses, institutional)
     fields["service_lines"] = lines
     if place:
@@ -403,9 +408,10 @@ def _care_team(reader: BundleReader, claim: Any, label: str) -> dict[str, Any] |
     return _provider(reader, entry, member.qualification) if entry is not None else None
 
 
-def _diagnoses(reader: BundleReader, claim: Any, label: str) -> list[tuple[int, str]]:
-    """(sequence, ICD-10-CM code without the dot) in sequence order."""
-    found: list[tuple[int, str]] = []
+def _diagnoses(reader: BundleReader, claim: Any, label: str) -> list[tuple[int, str | None]]:
+    """(sequence, ICD-10-CM code without the dot) in sequence order; None for a diagnosis that could
+    not be read (its problem is reported once; lines pointing at it are not reported again)."""
+    found: list[tuple[int, str | None]] = []
     for index, diagnosis in sorted(enumerate(claim.diagnosis or []), key=lambda pair: pair[1].sequence):
         where = f"{label}.diagnosis[{index}]"
         concept = diagnosis.diagnosisCodeableConcept
@@ -413,20 +419,22 @@ def _diagnoses(reader: BundleReader, claim: Any, label: str) -> list[tuple[int, 
             condition = reader.resolve(
                 diagnosis.diagnosisReference, f"{where}.diagnosisReference", "Condition"
             )
+            concept = condition.resource.code if condition is not None else None
             if condition is None:
+                found.append((diagnosis.sequence, None))
                 continue
-            concept = condition.resource.code
         code = _first_code(reader, concept, systems.ICD10CM, where, "ICD-10-CM")
-        if code is not None:
-            found.append((diagnosis.sequence, code.replace(".", "").upper()))
+        found.append((diagnosis.sequence, code.replace(".", "").upper() if code else None))
     return found
 
 
 def _items(
-    reader: BundleReader, claim: Any, label: str, diagnoses: list[tuple[int, str]], institutional: bool
+    reader: BundleReader, claim: Any, label: str, diagnoses: list[tuple[int, str | None]], institutional: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The service lines, and the claim's place of service (the first line's)."""
-    pointer_of = {sequence: position for position, (sequence, _) in enumerate(diagnoses, start=1)}
+    readable = [sequence for sequence, code in diagnoses if code]
+    pointer_of = {sequence: position for position, sequence in enumerate(readable, start=1)}
+    unreadable = {sequence for sequence, code in diagnoses if not code}
     lines: list[dict[str, Any]] = []
     places: list[str] = []
     if not claim.item:
@@ -464,7 +472,7 @@ def _items(
         for sequence in item.diagnosisSequence or []:
             if sequence in pointer_of:
                 pointers.append(pointer_of[sequence])
-            else:
+            elif sequence not in unreadable:
                 reader.problems.append(
                     f"{where}.diagnosisSequence {sequence} matches no Claim.diagnosis.sequence"
                 )

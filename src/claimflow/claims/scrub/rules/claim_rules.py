@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from claimflow.claims.claim import FrequencyCode
-from claimflow.claims.codesets.tables import AGE_FLAGS, DxFlag
+from claimflow.claims.codesets.tables import AGE_FLAGS, AGE_MASK, DxFlag
 from claimflow.claims.encounter import ClaimKind, Encounter, Sex
 from claimflow.claims.money import ZERO
 from claimflow.claims.scrub.context import Context, age_on, error, warning
@@ -16,37 +16,38 @@ from claimflow.claims.scrub.findings import Category, Finding
 AGE_SEX = Category.AGE_SEX
 
 
+FEMALE, MALE = int(DxFlag.FEMALE), int(DxFlag.MALE)
+
+
 def age_sex(context: Context) -> Iterator[Finding]:
     """MCE age edits always; sex edits when the payer keeps them (CMS dropped them from 2024-10-01)."""
     encounter = context.encounter
     table = context.codesets.core.diagnoses
-    age = age_on(encounter.patient, encounter.service_date)
+    day = encounter.service_date
+    age = age_on(encounter.patient, day)
     sex = encounter.patient.sex
+    sex_edits = context.profile.sex_edits and sex is not Sex.UNKNOWN
     for index, code in enumerate(encounter.diagnoses):
         where = f"diagnoses[{index}]"
-        flags = table.flags_on(code, encounter.service_date)
+        flags = table.flags_on(code, day)
         if flags is None:
             continue
-        if age is not None:
+        if age is not None and flags & AGE_MASK:
             for flag in AGE_FLAGS:
-                age_range = table.age_range(flag, encounter.service_date) if flags & flag else None
+                age_range = table.age_range(flag, day) if flags & flag else None
                 if age_range is not None and not age_range.min_years <= age <= age_range.max_years:
-                    name = (flag.name or "").lower()
                     yield error(
                         "dx-age-conflict",
                         AGE_SEX,
                         where,
-                        f"{where} {code} is a {name} diagnosis (ages {age_range.min_years}-"
-                        f"{age_range.max_years}) but the patient is {age} on {encounter.service_date}",
+                        f"{where} {code} is a {(flag.name or '').lower()} diagnosis (ages "
+                        f"{age_range.min_years}-{age_range.max_years}) but the patient is {age} on {day}",
                         "Check the patient's birth date and the diagnosis code.",
                     )
-        if context.profile.sex_edits and sex is not Sex.UNKNOWN:
-            sex_flag = DxFlag(table.sex_flags.get(code, 0))
-            wrong = (sex_flag & DxFlag.FEMALE and sex is Sex.MALE) or (
-                sex_flag & DxFlag.MALE and sex is Sex.FEMALE
-            )
-            if wrong:
-                expected = "female" if sex_flag & DxFlag.FEMALE else "male"
+        if sex_edits:
+            sex_flag = table.sex_flags.get(code, 0)
+            if (sex_flag & FEMALE and sex is Sex.MALE) or (sex_flag & MALE and sex is Sex.FEMALE):
+                expected = "female" if sex_flag & FEMALE else "male"
                 yield error(
                     "dx-sex-conflict",
                     AGE_SEX,

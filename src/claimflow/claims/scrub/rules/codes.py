@@ -7,21 +7,18 @@ from collections.abc import Iterator
 from datetime import date
 
 from claimflow.claims.codesets.codes import CPT_FORMAT, HCPCS_FORMAT, date_number
-from claimflow.claims.codesets.tables import DiagnosisTable, DxFlag
+from claimflow.claims.codesets.tables import DxFlag
 from claimflow.claims.encounter import ClaimKind
 from claimflow.claims.scrub.context import Context, error, warning
 from claimflow.claims.scrub.findings import Category, Finding
 
 CODE_VALIDITY = Category.CODE_VALIDITY
+EXTERNAL_CAUSE, MANIFESTATION = int(DxFlag.EXTERNAL_CAUSE), int(DxFlag.MANIFESTATION)
 MODIFIER = Category.MODIFIER
 
 
 def _day(number: int) -> str:
     return date(number // 10000, number // 100 % 100, number % 100).isoformat()
-
-
-def _is_header(table: DiagnosisTable, code: str) -> bool:
-    return any(known.startswith(code) and known != code for known in table.periods)
 
 
 def diagnoses(context: Context) -> Iterator[Finding]:
@@ -40,7 +37,7 @@ def diagnoses(context: Context) -> Iterator[Finding]:
         where = f"diagnoses[{index}]"
         flags = table.flags_on(code, day)
         if flags is not None:
-            if index == 0 and flags & DxFlag.EXTERNAL_CAUSE:
+            if index == 0 and flags & EXTERNAL_CAUSE:
                 yield error(
                     "dx-external-cause-first",
                     CODE_VALIDITY,
@@ -48,7 +45,7 @@ def diagnoses(context: Context) -> Iterator[Finding]:
                     f"{where} {code} is an external-cause code and cannot be the first-listed diagnosis",
                     "List the injury or condition first and the external cause after it.",
                 )
-            elif index == 0 and flags & DxFlag.MANIFESTATION:
+            elif index == 0 and flags & MANIFESTATION:
                 yield error(
                     "dx-manifestation-first",
                     CODE_VALIDITY,
@@ -72,7 +69,7 @@ def diagnoses(context: Context) -> Iterator[Finding]:
                 f"{where} {code} is not a billable ICD-10-CM code on the date of service {day} ({when})",
                 "Code with the ICD-10-CM release in force on the date of service.",
             )
-        elif _is_header(table, code):
+        elif table.is_header(code):
             yield error(
                 "dx-header-code",
                 CODE_VALIDITY,

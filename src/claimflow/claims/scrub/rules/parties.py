@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from claimflow.claims.encounter import ClaimFilingIndicator, Person, Provider, Relationship, Sex
 from claimflow.claims.npi import is_valid_npi
@@ -16,6 +17,8 @@ PROVIDER = Category.PROVIDER
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9-]+$")
 PLACEHOLDER_IDS = frozenset({"UNKNOWN", "NONE", "NA", "N-A", "PENDING", "TBD", "SELFPAY", "000000000"})
+# NPIs repeat across a practice's claims: remember the answer (the check is pure)
+npi_is_valid = lru_cache(maxsize=65_536)(is_valid_npi)
 TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
 PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*BOX\b|\bPOST OFFICE BOX\b|\bLOCK ?BOX\b", re.IGNORECASE)
 
@@ -98,7 +101,7 @@ def coverage(context: Context) -> Iterator[Finding]:
 def _provider(provider: Provider | None, where: str) -> Iterator[Finding]:
     if provider is None:
         return
-    if not is_valid_npi(provider.npi):
+    if not npi_is_valid(provider.npi):
         yield error(
             "npi-check-digit",
             PROVIDER,
@@ -132,7 +135,7 @@ def provider(context: Context) -> Iterator[Finding]:
                 "institutional.attending_provider is missing on an institutional claim",
                 "Name the attending physician with their NPI (837I loop 2310A).",
             )
-    if encounter.facility is not None and encounter.facility.npi and not is_valid_npi(encounter.facility.npi):
+    if encounter.facility is not None and encounter.facility.npi and not npi_is_valid(encounter.facility.npi):
         yield error(
             "npi-check-digit",
             PROVIDER,
