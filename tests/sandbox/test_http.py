@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
+from claimflow.claims.claim import ClaimStatusInquiry, EligibilityInquiry
 from claimflow.claims.remittance import ClaimStatusCode
 from claimflow.claims.x12 import read_277ca, read_835, write_837
+from claimflow.claims.x12.eligibility import read_271, write_270
+from claimflow.claims.x12.status import read_277, write_276
 from claimflow.integrations.clearinghouse import ClearinghouseClient, PermanentClearinghouseError
 from claimflow.integrations.sandbox.app import create_app
 from claimflow.integrations.sandbox.engine import Sandbox
@@ -175,3 +179,32 @@ async def test_fault_injection_answers_429_with_retry_after_and_5xx_but_spares_a
         assert (await http.get("/health")).status_code == 200
         await http.post("/admin/faults", json={"error_rate": 0.0})
         assert (await http.get("/inbox")).status_code == 200
+
+
+async def test_eligibility_status_and_appeal_through_the_client(
+    sandbox: Sandbox, clock: FakeClock, factory: ClaimFactory
+) -> None:
+    sent = claim(factory, [Line("80053", "48.00"), Line("80048", "40.00")], payer_id="SMPMCD", pcn="CLI-1")
+    async with client_for(sandbox) as client:
+        inquiry = EligibilityInquiry.for_encounter(sent.encounter, "ELIG1")
+        (coverage,) = read_271(await client.check_eligibility(write_270(inquiry, envelope(60))))
+        assert coverage.active and coverage.copay == Decimal("4.00")
+        await client.submit_claims(write_837([sent], envelope(61)), idempotency_key="CLI-1-1")
+        clock.tick(4000)
+        status_inquiry = ClaimStatusInquiry.for_claim(sent, "STAT1")
+        (status,) = read_277(await client.claim_status(write_276(status_inquiry, envelope(62))))
+        number = status.claims[0].payer_claim_number
+        assert status.claims[0].primary.category == "F1" and number
+        receipt = await client.send_appeal(
+            "The panels were separate and distinct draws.", payer_claim_number=number, idempotency_key="ap-1"
+        )
+        assert receipt.payer_claim_number == number and not receipt.duplicate
+        again = await client.send_appeal("x", patient_control_number="CLI-1", idempotency_key="ap-1")
+        assert again.duplicate and again.appeal_id == receipt.appeal_id
+        clock.tick(7200)
+        entries = await client.list_inbox()
+        assert [entry.kind for entry in entries] == ["999", "277CA", "835", "835"]
+        (decision,) = read_835(await client.fetch(entries[-1].id))
+    reversal, repaid = decision.claims
+    assert reversal.status is ClaimStatusCode.REVERSAL and reversal.payer_claim_number == number
+    assert [line.paid > 0 for line in repaid.service_lines] == [True, True]  # CO-97 overturned

@@ -42,7 +42,7 @@ def claim_detail(
     last_day = max((line.service_date_end or line.service_date) for line in encounter.service_lines)
     return ClaimStatusDetail(
         patient_control_number=claim.patient_control_number,
-        payer_claim_number=payer_claim_number if status.accepted else None,
+        payer_claim_number=None if status.rejected else payer_claim_number,
         statuses=[status],
         status_date=day,
         total_charge=claim.total_charge,

@@ -145,7 +145,9 @@ class Sandbox:
                 if payer
                 else ZERO
             )
-            result = eligibility.answer(inquiry, payer, met, self._rng("270", inquiry.trace_number))
+            # keyed by the inquiry's order too, so that a 270 answered "try later" can succeed later
+            draw = self._rng("270", inquiry.trace_number, self.store.next_number(db, "eligibility"))
+            result = eligibility.answer(inquiry, payer, met, draw)
             envelope = self._envelope(db, _sender_of(text), payer.id if payer else None)
         return codec.write_271(result, inquiry, envelope)
 
@@ -178,10 +180,14 @@ class Sandbox:
         return codec.write_277(status, inquiry, envelope)
 
     def _claim_for(self, payer_claim_number: str | None, patient_control_number: str) -> sqlite3.Row | None:
+        """The claim a 276 or an appeal names, as it stands now: a payer claim number that was
+        reversed leads to the claim that took its place."""
         if payer_claim_number:
             rows = self.store.rows("SELECT * FROM claims WHERE payer_claim_number = ?", payer_claim_number)
             if rows:
-                return rows[0]
+                if rows[0]["state"] not in ("reversed", "replaced"):
+                    return rows[0]
+                patient_control_number = rows[0]["patient_control_number"]
         rows = self.store.rows(
             "SELECT * FROM claims WHERE patient_control_number = ? AND state NOT IN ('reversed', 'replaced') "
             "ORDER BY received_at DESC, rowid DESC LIMIT 1",
@@ -196,7 +202,7 @@ class Sandbox:
         try:
             claims: list[Claim] = codec.read_837(text)
             problem = None
-        except codec.X12Error as exc:
+        except (codec.X12Error, ValueError) as exc:  # ValueError: a value the domain model refuses
             claims, problem = [], str(exc)
         body_sha = _content_digest(text, claims)
         with self.store.transaction() as db:
@@ -397,7 +403,11 @@ class Sandbox:
             payment = self._pay(db, row, claim, payer)
             outgoing.add(payer.id, claim, payment)
             reverse_at = None
-            if self._rng("reversal", row["payer_claim_number"]).random() < payer.noise.reversal_rate:
+            first_time = row["origin"] == "submitted"  # a re-adjudication is not reversed again
+            if (
+                first_time
+                and self._rng("reversal", row["payer_claim_number"]).random() < payer.noise.reversal_rate
+            ):
                 reverse_at = ts + payer.adjudication_delay
             db.execute(
                 "UPDATE claims SET reverse_at = ? WHERE payer_claim_number = ?",
@@ -545,9 +555,12 @@ class Sandbox:
             "SELECT * FROM appeals WHERE decided_at IS NULL AND decide_at <= ? ORDER BY decide_at, id", (ts,)
         ).fetchall()
         for appeal in rows:
-            claim_row = db.execute(
+            named = db.execute(
                 "SELECT * FROM claims WHERE payer_claim_number = ?", (appeal["payer_claim_number"],)
             ).fetchone()
+            claim_row = (
+                self._claim_for(appeal["payer_claim_number"], named["patient_control_number"]) or named
+            )
             payer = self.config.payer(claim_row["payer_id"])
             assert payer is not None
             payment = ClaimPayment.model_validate_json(claim_row["payment"])
@@ -752,8 +765,7 @@ def _status_detail(row: sqlite3.Row, today: date) -> ClaimStatusDetail:
                 "adjudication_date": datetime.fromtimestamp(row["remitted_at"], UTC).date(),
             }
         )
-    detail = documents.claim_detail(claim, status, number, today)
-    return detail.model_copy(update={"payer_claim_number": number if state != "rejected" else None})
+    return documents.claim_detail(claim, status, number, today)
 
 
 def _appeal_receipt(row: sqlite3.Row, *, duplicate: bool) -> dict[str, Any]:
