@@ -12,6 +12,7 @@ import pickle
 import zlib
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntFlag
@@ -178,6 +179,28 @@ class PtpTable:
         if position == high or self.column2[position] != second:
             return None
         return PtpEdit(column1, column2, self.indicator[position], self.deletion[position])
+
+    def edits_among(self, codes: Sequence[str]) -> Iterator[tuple[int, int, PtpEdit]]:
+        """Every edit between two of `codes` (by position): (column-1 index, column-2 index, edit)."""
+        encoded = [encode_code(code) for code in codes]
+        column1, column2 = self.column1, self.column2
+        for first_index, first in enumerate(encoded):
+            row = bisect_left(column1, first)
+            if row == len(column1) or column1[row] != first:
+                continue
+            low, high = self.offsets[row], self.offsets[row + 1]
+            for second_index, second in enumerate(encoded):
+                if second == first:
+                    continue
+                position = bisect_left(column2, second, low, high)
+                if position < high and column2[position] == second:
+                    edit = PtpEdit(
+                        codes[first_index],
+                        codes[second_index],
+                        self.indicator[position],
+                        self.deletion[position],
+                    )
+                    yield first_index, second_index, edit
 
     def to_state(self) -> dict[str, bytes]:
         return {name: getattr(self, name).tobytes() for name in _PTP_ARRAYS}

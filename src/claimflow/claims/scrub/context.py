@@ -2,52 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.codesets import CodeSets
 from claimflow.claims.codesets.tables import MueLimit, PtpTable
-from claimflow.claims.encounter import ClaimKind, Encounter, Person
+from claimflow.claims.encounter import Encounter, Person
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.scrub.findings import Category, Finding, Severity
 
 
-@dataclass(frozen=True)
 class Context:
-    encounter: Encounter
-    profile: PayerProfile
-    codesets: CodeSets
-    as_of: date
-    known_claims: Sequence[Encounter]
-    frequency: FrequencyCode
+    """Built once per scrub; the setting's NCCI tables are chosen here so rules only look codes up."""
 
-    @property
-    def is_inpatient(self) -> bool:
-        """Inpatient bills (type of bill 11x/12x) are paid per stay: NCCI PTP and MUE do not apply."""
-        info = self.encounter.institutional
-        return info is not None and info.type_of_bill.lstrip("0")[:2] in ("11", "12")
+    __slots__ = (
+        "as_of",
+        "codesets",
+        "encounter",
+        "frequency",
+        "known_claims",
+        "mue_tables",
+        "profile",
+        "ptp",
+    )
 
-    @property
-    def ptp(self) -> PtpTable | None:
-        if self.is_inpatient:
-            return None
-        setting = "outpatient_hospital" if self.encounter.kind is ClaimKind.INSTITUTIONAL else "practitioner"
-        return self.codesets.ptp[setting]
+    def __init__(
+        self,
+        encounter: Encounter,
+        profile: PayerProfile,
+        codesets: CodeSets,
+        as_of: date,
+        known_claims: Sequence[Encounter],
+        frequency: FrequencyCode,
+    ) -> None:
+        self.encounter = encounter
+        self.profile = profile
+        self.codesets = codesets
+        self.as_of = as_of
+        self.known_claims = known_claims
+        self.frequency = frequency
+        info = encounter.institutional
+        mue = codesets.core.mue
+        self.ptp: PtpTable | None
+        self.mue_tables: tuple[Mapping[str, MueLimit], ...]
+        if info is not None and info.type_of_bill.lstrip("0")[:2] in ("11", "12"):
+            # inpatient bills (type of bill 11x/12x) are paid per stay: NCCI PTP and MUE do not apply
+            self.ptp, self.mue_tables = None, ()
+        elif info is not None:
+            self.ptp, self.mue_tables = codesets.ptp["outpatient_hospital"], (mue["outpatient_hospital"],)
+        else:
+            # a DMEPOS code absent from the practitioner table is edited with the supplier values
+            self.ptp, self.mue_tables = (
+                codesets.ptp["practitioner"],
+                (mue["practitioner"], mue["dme_supplier"]),
+            )
 
     def mue(self, code: str) -> MueLimit | None:
         """The code's MUE in this claim's setting. An MUE of 0 marks a service Medicare does not pay
         (e.g. preventive visits): a coverage question, not a units limit, so it is not applied."""
-        if self.is_inpatient:
-            return None
-        tables = self.codesets.core.mue
-        if self.encounter.kind is ClaimKind.INSTITUTIONAL:
-            limit = tables.get("outpatient_hospital", {}).get(code)
-        else:
-            # a DMEPOS code absent from the practitioner table is edited with the supplier values
-            limit = tables.get("practitioner", {}).get(code) or tables.get("dme_supplier", {}).get(code)
-        return limit if limit is not None and limit.units > 0 else None
+        for table in self.mue_tables:
+            limit = table.get(code)
+            if limit is not None:
+                return limit if limit.units > 0 else None
+        return None
 
 
 def age_on(person: Person, day: date) -> int | None:

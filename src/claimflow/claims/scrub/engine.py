@@ -64,4 +64,7 @@ def scrub(
     for rule in RULES:
         all_findings.extend(rule(context))
     scrubbed_claim = claim.model_copy(update={"encounter": encounter}) if claim else None
-    return ScrubResult(encounter=encounter, claim=scrubbed_claim, findings=tuple(all_findings))
+    # every part is an already validated model: construct without validating them again
+    return ScrubResult.model_construct(
+        encounter=encounter, claim=scrubbed_claim, findings=tuple(all_findings)
+    )

@@ -62,7 +62,3 @@ class ScrubResult(Model):
     @property
     def fixes(self) -> tuple[Finding, ...]:
         return tuple(finding for finding in self.findings if finding.fixed)
-
-    @property
-    def categories(self) -> frozenset[Category]:
-        return frozenset(finding.category for finding in self.findings)

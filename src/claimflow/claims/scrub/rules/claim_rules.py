@@ -97,6 +97,9 @@ REPEAT_MODIFIERS = frozenset({"76", "77", "91"})
 def duplicate(context: Context) -> Iterator[Finding]:
     """Same patient, date of service, procedure code and units as a claim already known."""
     encounter = context.encounter
+    lines = encounter.service_lines
+    if not context.known_claims and len(lines) < 2:
+        return
     key = _patient_key(encounter)
     billed: dict[tuple[date, str, object], str] = {}
     for known in context.known_claims:
@@ -137,14 +140,13 @@ def timely_filing(context: Context) -> Iterator[Finding]:
     encounter = context.encounter
     if context.frequency is not FrequencyCode.ORIGINAL:
         return  # replacements and voids run from the remittance date, which the workflow tracks
-    if encounter.institutional is not None:
-        start = encounter.institutional.statement_to
-    else:
-        start = min((line.service_date for line in encounter.service_lines), default=encounter.service_date)
+    lines = encounter.service_lines
+    dates = [line.service_date for line in lines] if lines else [encounter.service_date]
+    start = encounter.institutional.statement_to if encounter.institutional is not None else min(dates)
     limit = context.profile.timely_filing_days
     deadline = start + timedelta(days=limit)
+    latest = max(dates)
     name = f"{context.profile.name} ({context.profile.payer_id})"
-    latest = max((line.service_date for line in encounter.service_lines), default=encounter.service_date)
     if latest > context.as_of:
         yield error(
             "service-in-future",

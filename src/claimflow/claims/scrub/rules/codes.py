@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import date
 
 from claimflow.claims.codesets.codes import CPT_FORMAT, HCPCS_FORMAT, date_number
-from claimflow.claims.codesets.tables import DxFlag
-from claimflow.claims.encounter import ClaimKind
+from claimflow.claims.codesets.tables import DxFlag, HcpcsCode
+from claimflow.claims.encounter import ClaimKind, ServiceLine
 from claimflow.claims.scrub.context import Context, error, warning
 from claimflow.claims.scrub.findings import Category, Finding
 
@@ -98,39 +98,13 @@ def procedures(context: Context) -> Iterator[Finding]:
             "service_lines is empty: a claim needs at least one procedure",
             "Have the coder assign the procedures performed.",
         )
+    institutional = encounter.kind is ClaimKind.INSTITUTIONAL
     for index, line in enumerate(encounter.service_lines):
-        where = f"service_lines[{index}].procedure_code"
         code = line.procedure_code
-        number = date_number(line.service_date)
         if HCPCS_FORMAT.match(code):
-            entry = hcpcs.get(code)
-            if entry is None:
-                yield error(
-                    "hcpcs-unknown",
-                    CODE_VALIDITY,
-                    where,
-                    f"{where} {code} is not a HCPCS Level II code",
-                    "Check the code against the CMS HCPCS file for the date of service.",
-                )
-            elif number < entry.add_date:
-                yield error(
-                    "hcpcs-not-yet-valid",
-                    CODE_VALIDITY,
-                    where,
-                    f"{where} {code} was added on {_day(entry.add_date)}, after the date of service "
-                    f"{line.service_date}",
-                    "Use the code in force on the date of service.",
-                )
-            elif entry.term_date and number > entry.term_date:
-                yield error(
-                    "hcpcs-terminated",
-                    CODE_VALIDITY,
-                    where,
-                    f"{where} {code} was terminated on {_day(entry.term_date)}, before the date of service "
-                    f"{line.service_date}",
-                    "Use the code that replaced it (see the HCPCS file's action notes).",
-                )
+            yield from _hcpcs_dates(hcpcs.get(code), index, line)
         elif not CPT_FORMAT.match(code):
+            where = f"service_lines[{index}].procedure_code"
             yield error(
                 "procedure-format",
                 CODE_VALIDITY,
@@ -139,7 +113,7 @@ def procedures(context: Context) -> Iterator[Finding]:
                 "(a letter A-V and 4 digits)",
                 "Correct the procedure code.",
             )
-        if encounter.kind is ClaimKind.INSTITUTIONAL and line.revenue_code is None:
+        if institutional and line.revenue_code is None:
             yield error(
                 "revenue-code-missing",
                 CODE_VALIDITY,
@@ -147,6 +121,39 @@ def procedures(context: Context) -> Iterator[Finding]:
                 f"service_lines[{index}].revenue_code is missing on an institutional line ({code})",
                 "Give the UB-04 revenue code for the line (e.g. 0450 emergency room).",
             )
+
+
+def _hcpcs_dates(entry: HcpcsCode | None, index: int, line: ServiceLine) -> Iterator[Finding]:
+    """A HCPCS Level II code must exist and be in force on the line's date of service."""
+    code = line.procedure_code
+    where = f"service_lines[{index}].procedure_code"
+    number = date_number(line.service_date)
+    if entry is None:
+        yield error(
+            "hcpcs-unknown",
+            CODE_VALIDITY,
+            where,
+            f"{where} {code} is not a HCPCS Level II code",
+            "Check the code against the CMS HCPCS file for the date of service.",
+        )
+    elif number < entry.add_date:
+        yield error(
+            "hcpcs-not-yet-valid",
+            CODE_VALIDITY,
+            where,
+            f"{where} {code} was added on {_day(entry.add_date)}, after the date of service "
+            f"{line.service_date}",
+            "Use the code in force on the date of service.",
+        )
+    elif entry.term_date and number > entry.term_date:
+        yield error(
+            "hcpcs-terminated",
+            CODE_VALIDITY,
+            where,
+            f"{where} {code} was terminated on {_day(entry.term_date)}, before the date of service "
+            f"{line.service_date}",
+            "Use the code that replaced it (see the HCPCS file's action notes).",
+        )
 
 
 def institutional_codes(context: Context) -> Iterator[Finding]:

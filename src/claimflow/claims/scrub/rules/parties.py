@@ -23,6 +23,11 @@ TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
 PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*BOX\b|\bPOST OFFICE BOX\b|\bLOCK ?BOX\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def is_po_box(street: str) -> bool:
+    return PO_BOX.search(street) is not None
+
+
 def _person(person: Person, where: str, context: Context) -> Iterator[Finding]:
     if person.birth_date is None:
         yield error(
@@ -168,9 +173,7 @@ def provider(context: Context) -> Iterator[Finding]:
             "billing provider address needs the full ZIP+4",
             "Add the 4-digit ZIP extension (USPS lookup of the street address).",
         )
-    if billing.address is not None and PO_BOX.search(
-        f"{billing.address.line1} {billing.address.line2 or ''}"
-    ):
+    if billing.address is not None and is_po_box(f"{billing.address.line1} {billing.address.line2 or ''}"):
         yield error(
             "billing-address-po-box",
             PROVIDER,
