@@ -99,28 +99,39 @@ def denied_claim(carc: str, charge: str = "450.00", payer_id: str = "SMPBCX") ->
     return claim, payment
 
 
+STARTED: list[WorkflowHandle[AppealWorkflow, AppealOutcome]] = []
+"""Every appeal the tests started: test_replay replays their histories."""
+
+
 async def today(env: WorkflowEnvironment) -> date:
     """The test server's date: time skipping moves it far from the wall clock's."""
     return (await env.get_current_time()).date()
 
 
 async def start(
-    env: WorkflowEnvironment, claim: Claim, payment: ClaimPayment, *, proof: TimelyFilingProof | None = None
+    env: WorkflowEnvironment,
+    claim: Claim,
+    payment: ClaimPayment,
+    *,
+    proof: TimelyFilingProof | None = None,
+    remitted_days_ago: int = 0,
 ) -> WorkflowHandle[AppealWorkflow, AppealOutcome]:
     payer = default_directory().profiles[claim.encounter.coverage.payer_id]
-    return await env.client.start_workflow(
+    handle = await env.client.start_workflow(
         AppealWorkflow.run,
         AppealInput(
             claim=claim,
             payer=payer,
             payment=payment,
-            remittance_date=await today(env),
+            remittance_date=await today(env) - timedelta(days=remitted_days_ago),
             proof=proof or TimelyFilingProof(),
             managers=[MANAGER],
         ),
         id=f"appeal-{claim.encounter.encounter_id}",
         task_queue=TASK_QUEUE,
     )
+    STARTED.append(handle)
+    return handle
 
 
 async def until(

@@ -211,3 +211,47 @@ async def test_timely_filing_letter_carries_the_999_and_277ca_dates(
         await handle.result()
     assert appeals.letters[0].category is LetterCategory.TIMELY_FILING
     assert appeals.letters[0].proof == proof
+
+
+async def test_payer_silence_opens_a_task_that_the_late_decision_closes(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    appeals = ScriptedAppeals()
+    claim, payment = denied_claim("50")
+    async with worker(time_skipping_env.client, appeals):
+        handle = await start(time_skipping_env, claim, payment)
+        review = await until(handle, open_task("appeal_review"), "review")
+        await handle.execute_update(
+            AppealWorkflow.resolve_task, resolve(review.open_tasks[0].id, Action.APPROVE)
+        )
+        await until(handle, sent(1), "sent")
+        await time_skipping_env.sleep(timedelta(days=75))  # 60 days to decide, 14 of grace
+        silent = await until(handle, open_task("no_response"), "no-response task")
+        assert "no decision on the first-level appeal after 74 days" in silent.open_tasks[0].reason
+        await handle.signal(
+            AppealWorkflow.decision, decided(await today(time_skipping_env), "A00000001", True, "450.00")
+        )
+        outcome = await handle.result()
+        final = await handle.query(AppealWorkflow.state)
+    assert outcome.overturned
+    silence = next(t for t in final.tasks if t.kind is TaskKind.NO_RESPONSE)
+    assert silence.resolved_by == "claimflow" and not final.open_tasks
+
+
+async def test_a_closed_window_goes_straight_to_write_off_approval(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    appeals = ScriptedAppeals()
+    claim, payment = denied_claim("50")
+    async with worker(time_skipping_env.client, appeals):
+        handle = await start(time_skipping_env, claim, payment, remitted_days_ago=200)
+        pending = await until(handle, open_task("write_off_approval"), "write-off approval")
+        assert "closed on" in pending.open_tasks[0].reason
+        await handle.execute_update(
+            AppealWorkflow.resolve_task,
+            resolve(
+                pending.open_tasks[0].id, Action.APPROVE_WRITE_OFF, actor=MANAGER, reason="window missed"
+            ),
+        )
+        outcome = await handle.result()
+    assert outcome.written_off and outcome.levels_tried == [] and not appeals.letters
