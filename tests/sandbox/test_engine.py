@@ -327,3 +327,18 @@ def test_medical_necessity_appeal_with_records_is_overturned(
     reversal, paid = payments(drain(sandbox))
     assert reversal.status is ClaimStatusCode.REVERSAL and paid.status is ClaimStatusCode.PRIMARY
     assert {a.reason for a in paid.all_adjustments} == {"45", "1"}  # fee schedule, then the deductible
+
+
+def test_a_value_the_claim_model_refuses_is_rejected_in_the_999_where_it_is(
+    sandbox: Sandbox, factory: ClaimFactory
+) -> None:
+    text = write_837([claim(factory, [Line("99213")], diagnoses=["M545"], pcn="DOTTED")], envelope(78))
+    dotted = text.replace("ABK:M545", "ABK:M54.5")  # ICD-10-CM codes are sent without the dot
+    receipt = sandbox.submit(dotted, "dotted")
+    assert receipt["accepted"] is False and "diagnoses" in str(receipt["problem"])
+    (ack_text,) = drain(sandbox)["999"]
+    (ack,) = read_999(ack_text)
+    (set_ack,) = ack.transaction_sets
+    assert ack.status is AckCode.REJECTED and set_ack.status is AckCode.REJECTED
+    assert set_ack.errors and set_ack.errors[0].segment_id == "CLM"
+    assert sandbox.stats()["claims_received"] == {}

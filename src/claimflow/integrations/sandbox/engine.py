@@ -199,11 +199,11 @@ class Sandbox:
 
     def submit(self, text: str, idempotency_key: str | None) -> dict[str, Any]:
         """Take an 837 batch: a 999 at once, each claim on its way to a 277CA and an 835."""
+        unreadable: codec.X12Error | None = None
         try:
             claims: list[Claim] = codec.read_837(text)
-            problem = None
-        except (codec.X12Error, ValueError) as exc:  # ValueError: a value the domain model refuses
-            claims, problem = [], str(exc)
+        except codec.X12Error as exc:
+            claims, unreadable = [], exc
         body_sha = _content_digest(text, claims)
         with self.store.transaction() as db:
             if idempotency_key:
@@ -229,6 +229,8 @@ class Sandbox:
                 ack = codec.acknowledge(text, envelope)
             except codec.X12Error as exc:
                 raise SandboxRequestError(400, f"the body is not an X12 837 interchange: {exc}") from None
+            if unreadable is not None and codec.accepted(ack):
+                ack = codec.reject_999(ack, text, unreadable, envelope)
             accepted = bool(claims) and codec.accepted(ack)
             ack_id = f"999-{submission_id}"
             ack_file = self._file(db, "999", X12, ack, key=ack_id)
@@ -252,7 +254,7 @@ class Sandbox:
                 "acknowledgement_file_id": ack_file,
                 "received_at": now.isoformat(),
                 "duplicate": False,
-                "problem": problem,
+                "problem": str(unreadable) if unreadable else None,
             }
             db.execute(
                 "INSERT INTO submissions (id, idempotency_key, body_sha256, received_at, receipt) "
