@@ -185,7 +185,7 @@ def tokenize(data: str | bytes) -> Iterator[Segment]:
 
 def _split(chunk: str, delimiters: Delimiters, position: int) -> Iterator[Segment]:
     element = delimiters.element
-    raws = [raw for raw in (text.strip("\r\n\t ") for text in chunk.split(delimiters.segment)) if raw]
+    raws = [raw for raw in map(str.strip, chunk.split(delimiters.segment)) if raw]
     for number, raw in enumerate(raws, start=position + 1):
         segment_id, *elements = raw.split(element)
         if not segment_id.isupper() or not segment_id.isalnum():  # indented or lower-case ids
@@ -241,6 +241,9 @@ class Interchange:
             yield from group.sets
 
 
+ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+
+
 def read_interchanges(data: str | bytes) -> list[Interchange]:
     """The envelope tree of a file. Missing trailers are left as None for the check to report."""
     interchanges: list[Interchange] = []
@@ -248,7 +251,9 @@ def read_interchanges(data: str | bytes) -> list[Interchange]:
     group: FunctionalGroup | None = None
     open_set: TransactionSet | None = None
     for segment in tokenize(data):
-        if segment.id == "ISA":
+        if open_set is not None and segment.id not in ENVELOPE_IDS:
+            open_set.segments.append(segment)  # the common case, tested first
+        elif segment.id == "ISA":
             current = Interchange(segment)
             interchanges.append(current)
             group, open_set = None, None
