@@ -15,7 +15,7 @@ from claimflow.claims.x12.claim837_read import read_837
 from claimflow.claims.x12.claim837_write import write_837
 from claimflow.claims.x12.remittance835 import read_835, write_835
 from claimflow.integrations.sandbox import adjudication, documents
-from claimflow.integrations.sandbox.config import SandboxConfig
+from claimflow.integrations.sandbox.config import Rule, SandboxConfig
 from claimflow.integrations.sandbox.engine import ncci_bundling
 from tests.factories import ClaimFactory
 from tests.sandbox.helpers import Line, assert_balanced, assert_valid_x12, claim, envelope, quiet_config
@@ -195,3 +195,14 @@ def test_reversal_negates_every_amount_and_balances(config: SandboxConfig, facto
     assert remittance.payment_amount == 0
     assert_valid_x12(write_835([remittance], envelope(3)))
     assert all(a.group is not AdjustmentGroup.CORRECTION_REVERSAL for a in reversal.all_adjustments)
+
+
+def test_a_rule_switched_off_in_the_payer_file_does_not_deny(
+    config: SandboxConfig, factory: ClaimFactory
+) -> None:
+    payer = config.payer("SMPMCD")
+    assert payer is not None
+    lenient = payer.model_copy(update={"rules": [r for r in payer.rules if r is not Rule.BUNDLING]})
+    relaxed = config.model_copy(update={"payers": [lenient]})
+    panel = claim(factory, [Line("80053", "48.00"), Line("80048", "40.00")], payer_id="SMPMCD")
+    assert only_denial(decide(relaxed, panel).payment) == []

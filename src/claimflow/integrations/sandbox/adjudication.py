@@ -60,11 +60,11 @@ CARC_MULTIPLE_PROCEDURE = "59"
 
 DENIAL_REMARKS = {
     CARC_COVERAGE_INACTIVE: "N30",
-    CARC_AUTHORIZATION: "N54",
+    CARC_AUTHORIZATION: "M62",
     CARC_MODIFIER: "N519",
     CARC_BUNDLED: "M15",
     "50": "N115",
-    "11": "N657",
+    "11": "M76",
 }
 """A RARC that tells the provider where to look, per denial."""
 
