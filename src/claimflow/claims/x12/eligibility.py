@@ -21,11 +21,11 @@ from claimflow.claims.x12.errors import X12StructureError, X12WriteError
 from claimflow.claims.x12.loops import (
     HLNode,
     Loop,
+    hl_loop,
+    hl_name,
     hl_tree,
-    named_loop,
     read_person,
     read_provider,
-    split_loops,
 )
 from claimflow.claims.x12.names import (
     write_address,
@@ -273,12 +273,12 @@ def _inquiry(node: HLNode) -> EligibilityInquiry:
             position=node.hl.position,
         )
     payer_name = _required_name(payer, "PR", "payer (2100A)")
-    provider_loop = _required_loop(receiver, "1P", "information receiver (2100B)")
-    subscriber_loop = _required_loop(subscriber_node, "IL", "subscriber (2100C)")
+    provider_loop = hl_loop(receiver, "1P", "information receiver (2100B)")
+    subscriber_loop = hl_loop(subscriber_node, "IL", "subscriber (2100C)")
     assert subscriber_loop.name is not None
     relationship, patient = Relationship.SELF, None
     if node.level == "23":
-        patient_loop = _required_loop(node, "03", "dependent (2100D)")
+        patient_loop = hl_loop(node, "03", "dependent (2100D)")
         patient = read_person(patient_loop, "dependent (2100D)")
         ins = patient_loop.first("INS")
         relationship = RELATIONSHIP_OF_INS.get(ins[2], Relationship.OTHER) if ins else Relationship.OTHER
@@ -312,10 +312,9 @@ def _inquiry(node: HLNode) -> EligibilityInquiry:
 
 
 def _result(node: HLNode) -> EligibilityResult:
-    payer = node.ancestor("20")
-    payer_name = payer and _named(payer, "PR")
+    payer_name = hl_name(node.ancestor("20"), "PR")
     subscriber_node = node.ancestor("22")
-    member = subscriber_node and _named(subscriber_node, "IL")
+    member = hl_name(subscriber_node, "IL")
     rejections = [rejection for hl in reversed(_path(node)) for rejection in _node_rejections(hl)]
     benefits = [_read_benefit(segment) for segment in node.segments if segment.id == "EB"]
     before_benefits = _before(node.segments, "EB")
@@ -425,23 +424,7 @@ def _first(segments: Sequence[Segment], segment_id: str, qualifier: str | None =
     return Loop(None, list(segments)).first(segment_id, qualifier)
 
 
-def _named(node: HLNode, entity: str) -> Segment | None:
-    loop = named_loop(split_loops(node.segments), entity)
-    return loop.name if loop else None
-
-
-def _required_loop(node: HLNode, entity: str, what: str) -> Loop:
-    loops = split_loops(node.segments)
-    loop = named_loop(loops, entity)
-    if loop is None:
-        raise X12StructureError(
-            f"the {what} name (NM1*{entity}) is missing", segment_id="HL", position=node.hl.position
-        )
-    # segments before the NM1 in the same HL (a 276's DMG, a 271's AAA) belong to the same person
-    return Loop(loop.name, [*loops[0].segments, *loop.segments])
-
-
 def _required_name(node: HLNode, entity: str, what: str) -> Segment:
-    name = _required_loop(node, entity, what).name
+    name = hl_loop(node, entity, what).name
     assert name is not None
     return name

@@ -188,3 +188,23 @@ def read_provider(
         tax_id=tax[2].replace("-", "") if tax else None,  # an EIN is often written 12-3456789
         address=read_address(loop),
     )
+
+
+def hl_name(node: HLNode | None, entity: str) -> Segment | None:
+    """The NM1 of `entity` in an HL, if it has one."""
+    if node is None:
+        return None
+    loop = named_loop(split_loops(node.segments), entity)
+    return loop.name if loop else None
+
+
+def hl_loop(node: HLNode, entity: str, what: str) -> Loop:
+    """The NM1 loop of `entity` in an HL, with the segments before the NM1 in the same HL (a 276's
+    DMG, a 271's TRN): they are about the same person."""
+    loops = split_loops(node.segments)
+    loop = named_loop(loops, entity)
+    if loop is None:
+        raise X12StructureError(
+            f"the {what} name (NM1*{entity}) is missing", segment_id="HL", position=node.hl.position
+        )
+    return Loop(loop.name, [*loops[0].segments, *loop.segments])

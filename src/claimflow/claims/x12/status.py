@@ -22,12 +22,12 @@ from claimflow.claims.x12.errors import X12StructureError
 from claimflow.claims.x12.loops import (
     HLNode,
     Loop,
+    hl_loop,
+    hl_name,
     hl_tree,
-    named_loop,
     read_person,
     read_provider,
     split_at,
-    split_loops,
 )
 from claimflow.claims.x12.names import write_demographics, write_person_name, write_provider_name
 from claimflow.claims.x12.segments import Segment, format_date, parse_date_range, transaction_sets
@@ -241,7 +241,7 @@ def read_277(data: str | bytes) -> list[ClaimStatus]:
         for node in hl_tree(transaction.segments):
             if node.level not in ("22", "23"):
                 continue
-            payer = _name(node.ancestor("20"), "PR")
+            payer = hl_name(node.ancestor("20"), "PR")
             who = _who_read(node)
             for claim_segments in _claim_loops(node):
                 trn = claim_segments[0]
@@ -278,9 +278,9 @@ def _claim_loops(node: HLNode) -> list[list[Segment]]:
 
 def _who_read(node: HLNode) -> dict[str, str | None]:
     """The provider, member and patient a claim status is given for, as ClaimStatusDetail fields."""
-    provider = _name(node.ancestor("19"), "1P")
-    subscriber = _name(node.ancestor("22"), "IL")
-    patient = _name(node, "QC") if node.level == "23" else subscriber
+    provider = hl_name(node.ancestor("19"), "1P")
+    subscriber = hl_name(node.ancestor("22"), "IL")
+    patient = hl_name(node, "QC") if node.level == "23" else subscriber
     return {
         "provider_name": (provider[3] or None) if provider else None,
         "provider_npi": (provider[9] or None) if provider and provider[8] == "XX" else None,
@@ -337,7 +337,7 @@ def _inquiries(node: HLNode) -> list[ClaimStatusInquiry]:
     claims = _claim_loops(node)
     if not claims:
         return []
-    payer = _name(node.ancestor("20"), "PR")
+    payer = hl_name(node.ancestor("20"), "PR")
     provider_node = node.ancestor("19")
     subscriber_node = node.ancestor("22")
     if payer is None or provider_node is None or subscriber_node is None:
@@ -346,13 +346,13 @@ def _inquiries(node: HLNode) -> list[ClaimStatusInquiry]:
             segment_id="HL",
             position=node.hl.position,
         )
-    provider_loop = _loop(provider_node, "1P", "service provider (2100C)")
-    subscriber_loop = _loop(subscriber_node, "IL", "subscriber (2100D)")
+    provider_loop = hl_loop(provider_node, "1P", "service provider (2100C)")
+    subscriber_loop = hl_loop(subscriber_node, "IL", "subscriber (2100D)")
     assert subscriber_loop.name is not None
     patient: Person | None = None
     relationship = Relationship.SELF
     if node.level == "23":
-        patient = read_person(_loop(node, "QC", "patient (2100E)"), "patient (2100E)")
+        patient = read_person(hl_loop(node, "QC", "patient (2100E)"), "patient (2100E)")
         relationship = Relationship.OTHER  # a 276 has no relationship code
     subscriber = read_person(subscriber_loop, "subscriber (2100D)")
     provider = read_provider(provider_loop, "service provider (2100C)")
@@ -403,21 +403,3 @@ def _inquiry(
         service_date=start,
         service_date_end=end_date if end_date != start else None,
     )
-
-
-def _name(node: HLNode | None, entity: str) -> Segment | None:
-    if node is None:
-        return None
-    loop = named_loop(split_loops(node.segments), entity)
-    return loop.name if loop else None
-
-
-def _loop(node: HLNode, entity: str, what: str) -> Loop:
-    """The NM1 loop of an HL, with the segments before the NM1 (a 276 puts DMG there)."""
-    loops = split_loops(node.segments)
-    loop = named_loop(loops, entity)
-    if loop is None:
-        raise X12StructureError(
-            f"the {what} name (NM1*{entity}) is missing", segment_id="HL", position=node.hl.position
-        )
-    return Loop(loop.name, [*loops[0].segments, *loop.segments])
