@@ -139,3 +139,45 @@ def test_update_from_scratch_needs_every_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["codesets", "update", str(source), "--out", str(tmp_path / "new")])
     assert result.exit_code == 1
     assert "lacks" in result.output and "icd10cm_mce" in result.output
+
+
+ANWEB_CSV = (
+    "HCPC,SEQNUM,RECID,LONG DESCRIPTION,SHORT DESCRIPTION,ADD DT,ACT EFF DT,TERM DT\n"
+    "A0021,00100,3,Ambulance service outside state per mile,Outside state ambulance serv,19850101,19960910,\n"
+    "A0021,00200,4,(continued description),,,,\n"
+    "G9999,00100,3,A code terminated in 2024,Ended code,20200101,20240101,20240331\n"
+    "Q0000,00100,3,A 2025 code given without dates,New code,,,\n"
+)
+
+MCE_CSV = (
+    "code,start_date,end_date,mce_flags\n"
+    "E119,2015-10-01,2027-03-31,\n"
+    "O80,2015-10-01,2024-09-30,maternity|female\n"
+    "O80,2024-10-01,2027-03-31,maternity\n"
+)
+
+POS_CSV = (
+    "pos_code,facility_type_northstar,pos_name,pos_description\n11,Non-Facility,Office,x\n30,,Unassigned,\n"
+)
+
+
+def test_update_reads_hcpcs_anweb_mce_and_place_of_service(tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    shutil.copytree(PACKAGE_INDEX, out)
+    source = tmp_path / "cms"
+    source.mkdir()
+    (source / "HCPC2025_JUL_ANWEB_v2.csv").write_text(ANWEB_CSV)
+    (source / "icd10cm_mce_validity.csv").write_text(MCE_CSV)
+    (source / "cms_place_of_service_codes.csv").write_text(POS_CSV)
+    result = CliRunner().invoke(app, ["codesets", "update", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt icd10cm, hcpcs, place_of_service" in result.output
+    core = _load(out).core
+    assert set(core.hcpcs) == {"A0021", "G9999"}
+    assert core.hcpcs["G9999"].term_date == 20240331 and core.hcpcs["A0021"].term_date == 0
+    assert core.places_of_service == {"11": "Office"}
+    diagnoses = core.diagnoses
+    assert set(diagnoses.periods) == {"E119", "O80"}
+    assert diagnoses.sex_flags == {"O80": DxFlag.FEMALE}  # kept from the last list that had it
+    assert diagnoses.age_ranges  # the age ranges of the index being updated are kept
+    assert diagnoses.is_header("E11") and not diagnoses.is_header("E119")
