@@ -12,11 +12,15 @@ from claimflow.claims.appeals import (
     appeal_levels,
     check_appeal_resolution,
     decision_days,
+    decision_from_notice,
+    decision_from_readjudication,
     filing_deadline,
+    first_level_deadline,
     level_of,
     next_step,
 )
 from claimflow.claims.payers import default_directory
+from claimflow.claims.remittance import ClaimPayment, ClaimStatusCode
 from claimflow.claims.tasks import Action, InvalidResolution, Task, TaskKind
 
 DIRECTORY = default_directory()
@@ -91,3 +95,33 @@ def test_an_edit_needs_its_argument_and_a_write_off_needs_a_manager() -> None:
         check_appeal_resolution(approval, by_biller, ["m"])
     by_manager = by_biller.model_copy(update={"actor": "m"})
     assert check_appeal_resolution(approval, by_manager, ["m"]).kind is TaskKind.WRITE_OFF_APPROVAL
+
+
+def test_an_unappealed_denial_has_the_first_levels_window() -> None:
+    assert first_level_deadline(MEDICARE, date(2026, 1, 10)) == date(2026, 5, 10)
+    assert first_level_deadline(COMMERCIAL, date(2026, 1, 10)) == date(2026, 7, 9)
+
+
+def test_decision_notices_and_readjudications_become_decisions() -> None:
+    notice = {
+        "appeal_id": "A00000007",
+        "decision": "upheld",
+        "explanation": "the letter does not carry what the denial needs",
+        "decided_on": "2026-03-02",
+    }
+    upheld = decision_from_notice(notice)
+    assert not upheld.overturned and upheld.appeal_id == "A00000007"
+    assert upheld.decision_date == date(2026, 3, 2) and "does not carry" in upheld.payer_note
+    with pytest.raises(ValueError, match="neither"):
+        decision_from_notice({**notice, "decision": "pending"})
+    with pytest.raises(ValueError, match="decided_on"):
+        decision_from_notice({"appeal_id": "A1", "decision": "upheld"})
+    paid = ClaimPayment(
+        patient_control_number="ENC1",
+        status=ClaimStatusCode.PRIMARY,
+        charge=Decimal("450.00"),
+        paid=Decimal("380.00"),
+        payer_claim_number="PCN-2",
+    )
+    overturned = decision_from_readjudication(paid, date(2026, 3, 3))
+    assert overturned.overturned and overturned.paid_amount == Decimal("380.00")

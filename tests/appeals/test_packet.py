@@ -43,7 +43,9 @@ EVIDENCE = {
     LetterCategory.TIMELY_FILING: [
         "999 implementation acknowledgement",
         "277CA claim acknowledgement",
-        "timely",
+        "STC A1:20",
+        "January 11, 2026",
+        "interchange control number 4711",
     ],
     LetterCategory.AUTHORIZATION: ["PA-448812"],
     LetterCategory.CODING: ["Coding review", "supports"],
@@ -100,6 +102,7 @@ def packet(category: LetterCategory, the_claim: Claim, **changes: object) -> App
             submitted_at=datetime(2026, 1, 9, 15, tzinfo=UTC),
             ack_999_at=datetime(2026, 1, 9, 16, tzinfo=UTC),
             accepted_277ca_at=datetime(2026, 1, 11, 9, tzinfo=UTC),
+            status_277ca="A1:20",
             interchange_control_number=4711,
         ),
     }

@@ -9,8 +9,10 @@ from the decision it appeals: the remittance for the first level, the previous l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -50,6 +52,11 @@ def level_of(profile: PayerProfile, number: int) -> AppealLevel:
 def filing_deadline(level: AppealLevel, decided_on: date) -> date:
     """The last day an appeal at `level` of a decision made on `decided_on` is heard."""
     return appeal_deadline(decided_on, level.window_days)
+
+
+def first_level_deadline(profile: PayerProfile, remittance_date: date) -> date:
+    """The last day to file the first appeal of a remittance: an unappealed denial's window."""
+    return filing_deadline(appeal_levels(profile)[0], remittance_date)
 
 
 def decision_days(profile: PayerProfile, level: AppealLevel) -> int:
@@ -108,6 +115,7 @@ class TimelyFilingProof(Model):
     submitted_at: datetime | None = None
     ack_999_at: datetime | None = Field(default=None, description="999 accepted the file")
     accepted_277ca_at: datetime | None = Field(default=None, description="277CA accepted the claim")
+    status_277ca: str | None = Field(default=None, description="the accepting STC, e.g. A1:20")
     interchange_control_number: int | None = None
     payer_claim_number: str | None = None
 
@@ -139,6 +147,38 @@ class AppealDecision(Model):
     payer_note: str = Field(default="", max_length=2000)
     decision_date: date
     appeal_id: str | None = Field(default=None, description="the clearinghouse's id, when the payer gives it")
+
+
+def decision_from_notice(notice: Mapping[str, Any]) -> AppealDecision:
+    """The payer's appeal decision notice (the clearinghouse inbox's `appeal_decision` JSON:
+    appeal_id, decision "upheld" or "overturned", explanation, decided_on) as the signal's model."""
+    try:
+        verdict = str(notice["decision"]).strip().lower()
+        decided_on = date.fromisoformat(str(notice["decided_on"]))
+    except (KeyError, ValueError) as bad:
+        raise ValueError(
+            f"appeal decision notice {notice.get('appeal_id', '(no appeal_id)')} lacks a readable "
+            f"'decision' or 'decided_on' ({bad}); route it to a person"
+        ) from None
+    if verdict not in ("upheld", "overturned"):
+        raise ValueError(f"appeal decision {verdict!r} is neither 'upheld' nor 'overturned'")
+    return AppealDecision(
+        overturned=verdict == "overturned",
+        payer_note=str(notice.get("explanation") or "")[:2000],
+        decision_date=decided_on,
+        appeal_id=str(notice["appeal_id"]) if notice.get("appeal_id") else None,
+    )
+
+
+def decision_from_readjudication(payment: ClaimPayment, paid_on: date) -> AppealDecision:
+    """A payer that answers an appeal by re-adjudicating the claim (a reversal, then a new claim
+    payment) has overturned it: the new payment is the decision."""
+    return AppealDecision(
+        overturned=True,
+        paid_amount=payment.paid,
+        payer_note=f"re-adjudicated as payer claim {payment.payer_claim_number or 'unknown'}",
+        decision_date=paid_on,
+    )
 
 
 class AppealState(StrEnum):

@@ -167,7 +167,7 @@ def _filing_proof(packet: AppealPacket) -> FilingProof:
         else None,
         acknowledged_999_on=proof.ack_999_at.date() if proof.ack_999_at else None,
         accepted_277ca_on=proof.accepted_277ca_at.date() if proof.accepted_277ca_at else None,
-        status_277ca="A1:20" if proof.accepted_277ca_at else None,
+        status_277ca=proof.status_277ca,
         payer_claim_number=proof.payer_claim_number or packet.payment.payer_claim_number,
     )
 
