@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from claimflow.claims.claim import Claim
 from claimflow.claims.encounter import ClaimKind, Encounter
@@ -110,9 +111,10 @@ def _set_json(parsed: ParsedSet) -> dict[str, Any]:
     result = parsed.result
     if isinstance(result, Remittance):
         return head | remittance_json(result)
-    if isinstance(result, list):
-        return head | {"claims": [claim.model_dump(mode="json") for claim in result]}
-    return head | {"result": result.model_dump(mode="json")}
+    if isinstance(result, BaseModel):
+        return head | {"result": result.model_dump(mode="json")}
+    key = "claims" if parsed.kind.startswith("837") else "results"
+    return head | {key: [item.model_dump(mode="json") for item in result]}
 
 
 def _set_summary(parsed: ParsedSet) -> str:
@@ -131,10 +133,16 @@ def _set_summary(parsed: ParsedSet) -> str:
             )
         lines += [f"  balancing {f.level.value}: {f.message}" for f in result.findings]
         return "\n".join(lines)
-    if isinstance(result, list):
-        claims = ", ".join(f"{c.patient_control_number} {c.total_charge}" for c in result)
+    if isinstance(result, BaseModel):
+        return f"{head}: {result.model_dump_json(exclude_none=True)}"
+    if parsed.kind.startswith("837"):
+        claims = ", ".join(
+            f"{c.patient_control_number} {c.total_charge}" for c in result if isinstance(c, Claim)
+        )
         return f"{head}: {len(result)} claim(s): {claims}"
-    return f"{head}: {result.model_dump_json(exclude_none=True)}"
+    return "\n".join(
+        [f"{head}: {len(result)} answer(s)"] + [f"  {r.model_dump_json(exclude_none=True)}" for r in result]
+    )
 
 
 @app.command("parse")
