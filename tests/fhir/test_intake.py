@@ -162,6 +162,13 @@ def test_every_problem_is_reported_at_once() -> None:
     assert any(".diagnosis[0] has no ICD-10-CM code" in p for p in found)
 
 
+def test_a_claim_id_too_long_for_clm01_is_reported() -> None:
+    bundle = professional()
+    index, claim = entry_of(bundle, "Claim")
+    claim["id"] = "c" * 40
+    assert problems(bundle)[0].startswith(f"Bundle.entry[{index}] (Claim/{'c' * 40}).id")
+
+
 def test_a_bundle_without_a_claim_is_refused() -> None:
     bundle = professional()
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Claim"]

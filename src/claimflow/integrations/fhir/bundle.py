@@ -29,6 +29,7 @@ RELATIONSHIPS = {
     "child": Relationship.CHILD,
 }
 GENDERS = {"male": "M", "female": "F"}
+ENCOUNTER_ID = re.compile(r"^[A-Za-z0-9._-]{1,38}$")
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,11 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
         )
     institutional = bool(claim_types) and claim_types[0] == "institutional"
     fields: dict[str, Any] = {"encounter_id": claim_entry.resource_id}
+    if not ENCOUNTER_ID.match(claim_entry.resource_id):
+        reader.problems.append(
+            f"{label}.id {claim_entry.resource_id!r} cannot be the encounter id: give the Claim an id of "
+            "1 to 38 letters, digits, '.', '_' or '-' (it becomes CLM01, the patient control number)"
+        )
 
     patient_entry = reader.resolve(claim.patient, f"{label}.patient", "Patient")
     if patient_entry is not None:
