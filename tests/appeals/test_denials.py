@@ -245,3 +245,16 @@ def test_coverage_is_fixed_before_a_correction_and_a_correction_before_an_appeal
     assert classify(payment).action is DenialAction.BILL_OTHER_PAYER
     without_cob = payment.model_copy(update={"service_lines": payment.service_lines[:2]})
     assert classify(without_cob).action is DenialAction.CORRECT_AND_RESUBMIT
+
+
+def test_a_denial_without_a_workable_reason_is_reviewed_not_ignored() -> None:
+    payment = ClaimPayment(
+        patient_control_number="ENC8",
+        status=ClaimStatusCode.DENIED,
+        charge=Decimal("120.00"),
+        paid=Decimal("0.00"),
+    )
+    assessment = classify(payment)
+    assert assessment.kind is AssessmentKind.DENIED
+    assert assessment.action is DenialAction.REVIEW_WRITE_OFF
+    assert assessment.amount_at_stake == Decimal("120.00")

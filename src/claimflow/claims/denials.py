@@ -507,6 +507,11 @@ def classify(payment: ClaimPayment, previous: ClaimPayment | None = None) -> Den
     action = min((f.action for f in working), default=_patient_or_none(patient))
     stake = money_sum(f.amount for f in findings if f.at_stake)
     kind = _kind(payment, previous, denied_lines, paid_lines, working)
+    unexplained = payment.charge - payment.paid - money_sum(f.amount for f in findings)
+    if kind is AssessmentKind.DENIED and not working and unexplained > ZERO:
+        # Denied without the adjustments that say why: the amount is lost unless someone looks.
+        action = DenialAction.REVIEW_WRITE_OFF
+        stake = unexplained
     letter = _letter(findings) if action is DenialAction.APPEAL else None
     codes = ", ".join(dict.fromkeys(f.code for f in findings)) or "no adjustments"
     change = payment.paid - previous.paid if previous is not None else None
