@@ -155,6 +155,7 @@ async def test_admin_advance_moves_the_clock_and_releases_the_835(
         response = await http.post("/claims", content=text, headers={"Idempotency-Key": "adv"})
         assert response.status_code == 202
         assert (await http.post("/admin/advance", json={"days": 1})).status_code == 200
+        assert (await http.get("/admin/clock")).json()["offset_seconds"] == 86400
         kinds = sorted(f["kind"] for f in (await http.get("/inbox")).json()["files"])
         assert kinds == ["277CA", "835", "999"]
         stats = (await http.get("/admin/stats")).json()
@@ -179,6 +180,7 @@ async def test_fault_injection_answers_429_with_retry_after_and_5xx_but_spares_a
         assert (await http.get("/health")).status_code == 200
         await http.post("/admin/faults", json={"error_rate": 0.0})
         assert (await http.get("/inbox")).status_code == 200
+        assert (await http.get("/admin/stats")).json()["faults_injected"] == 2
 
 
 async def test_eligibility_status_and_appeal_through_the_client(

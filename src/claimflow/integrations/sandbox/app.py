@@ -9,6 +9,7 @@
     POST /appeals              {"letter", "payer_claim_number" | "patient_control_number"}
     GET  /admin/stats          counters, claims received per patient control number
     POST /admin/advance        {"seconds": n} or {"days": n}: move the sandbox clock forward
+    GET  /admin/clock          the sandbox's time and how far it was moved
     GET|POST /admin/faults     read or change fault injection (fields of [faults] in the payer file)
     GET  /health
 
@@ -39,6 +40,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 def create_app(sandbox: Sandbox) -> ASGIApp:
     """The ASGI application, fault injection included."""
+    counters = {"faults_injected": 0}
 
     def refusals(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -123,7 +125,10 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
 
     async def stats(request: Request) -> Response:
         await run_in_threadpool(sandbox.catch_up)
-        return JSONResponse(await run_in_threadpool(sandbox.stats))
+        return JSONResponse({**await run_in_threadpool(sandbox.stats), **counters})
+
+    async def clock(request: Request) -> Response:
+        return JSONResponse({"now": sandbox.now().isoformat(), "offset_seconds": sandbox.clock_offset()})
 
     async def advance(request: Request) -> Response:
         body = await json_body(request)
@@ -156,10 +161,11 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         Route("/appeals", refusals(appeal), methods=["POST"]),
         Route("/admin/stats", refusals(stats), methods=["GET"]),
         Route("/admin/advance", refusals(advance), methods=["POST"]),
+        Route("/admin/clock", clock, methods=["GET"]),
         Route("/admin/faults", refusals(faults), methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    return FaultInjection(Starlette(routes=routes), sandbox)
+    return FaultInjection(Starlette(routes=routes), sandbox, counters)
 
 
 class FaultInjection:
@@ -167,11 +173,11 @@ class FaultInjection:
     with Retry-After, or slowly. Half the 5xx come after the request was processed, as when a
     real answer is lost on the way back: only an idempotency key makes a retry safe then."""
 
-    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+    def __init__(self, app: ASGIApp, sandbox: Sandbox, counters: dict[str, int]) -> None:
         self.app = app
         self.sandbox = sandbox
         self.rng = random.Random(sandbox.config.seed)
-        self.injected = 0
+        self.counters = counters
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -181,14 +187,14 @@ class FaultInjection:
         faults = self.sandbox.faults()
         draw = self.rng.random()
         if draw < faults.throttle_rate:
-            self.injected += 1
+            self.counters["faults_injected"] += 1
             headers = {"Retry-After": str(faults.retry_after_seconds)}
             await JSONResponse({"error": "too many requests (injected fault)"}, 429, headers)(
                 scope, receive, send
             )
             return
         if draw < faults.throttle_rate + faults.error_rate:
-            self.injected += 1
+            self.counters["faults_injected"] += 1
             status = self.rng.choice([500, 502, 503])
             if self.rng.random() < 0.5:
                 await self.app(scope, receive, _discard)

@@ -76,7 +76,11 @@ class Sandbox:
     # time ----------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return self._clock() + timedelta(seconds=float(self.store.get_meta("clock_offset", "0")))
+        return self._clock() + timedelta(seconds=self.clock_offset())
+
+    def clock_offset(self) -> float:
+        """Seconds the sandbox clock was moved ahead of the host's (kept across restarts)."""
+        return float(self.store.get_meta("clock_offset", "0"))
 
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
@@ -84,7 +88,7 @@ class Sandbox:
                 422, f"the sandbox clock only moves forward; {seconds} seconds is negative"
             )
         with self.store.transaction() as db:
-            offset = float(self.store.get_meta("clock_offset", "0")) + seconds
+            offset = self.clock_offset() + seconds
             self.store.set_meta(db, "clock_offset", repr(offset))
         self.catch_up()
         return self.now()
