@@ -181,3 +181,11 @@ def test_update_reads_hcpcs_anweb_mce_and_place_of_service(tmp_path: Path) -> No
     assert diagnoses.sex_flags == {"O80": DxFlag.FEMALE}  # kept from the last list that had it
     assert diagnoses.age_ranges  # the age ranges of the index being updated are kept
     assert diagnoses.is_header("E11") and not diagnoses.is_header("E119")
+
+
+def test_info_says_what_the_index_holds() -> None:
+    result = CliRunner().invoke(app, ["codesets", "info"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "NCCI PTP practitioner:" in result.output and "ncci_ptp_practitioner_2024q3.csv.gz" in result.output
+    )

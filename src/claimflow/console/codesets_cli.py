@@ -83,3 +83,28 @@ def update(
     for name, blob in codesets.to_files().items():
         (out / name).write_bytes(blob)
     typer.echo(f"rebuilt {', '.join(changed)} into {out}")
+
+
+@app.command("info")
+def info(
+    index: Annotated[
+        Path, typer.Option(help="index folder (default: the installed package)")
+    ] = PACKAGE_INDEX,
+) -> None:
+    """Say what the code-set index holds and which files it was built from."""
+    codesets = _current(index)
+    if codesets is None:
+        typer.echo(f"error: no code-set index in {index}: run `claimflow codesets update DIR`", err=True)
+        raise typer.Exit(2)
+    core = codesets.core
+    typer.echo(f"ICD-10-CM codes:       {len(core.diagnoses.periods):,}")
+    typer.echo(f"HCPCS Level II codes:  {len(core.hcpcs):,} ({len(core.hcpcs_modifiers)} modifiers)")
+    for setting, table in codesets.ptp.items():
+        typer.echo(f"NCCI PTP {setting + ':':20} {len(table):,} edits")
+    for setting, limits in core.mue.items():
+        typer.echo(f"MUE {setting + ':':25} {len(limits):,} codes")
+    typer.echo(f"add-on codes:          {len(core.add_ons):,}")
+    typer.echo(f"places of service:     {len(core.places_of_service)}")
+    typer.echo("built from:")
+    for name, source in sorted(core.release_notes.items()):
+        typer.echo(f"  {name}: {source}")

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -142,7 +142,8 @@ def update_codesets(
         diagnoses = apply_order_file(diagnoses, ("".join(row) for row in source.rows), effective)
         notes["icd10cm"] = f"{notes.get('icd10cm', '')} + {source.name} from {effective}".strip(" +")
         changed.append("icd10cm")
-    assert diagnoses is not None
+    if diagnoses is None:
+        raise ValueError("no ICD-10-CM table: give icd10cm_mce_validity.csv")
     hcpcs = current.core.hcpcs if current else {}
     if SourceKind.HCPCS in by_kind:
         hcpcs = build_hcpcs(rows(SourceKind.HCPCS))
@@ -196,4 +197,4 @@ def update_codesets(
     )
     if current is not None and not changed:
         raise ValueError("the directory holds no code-set file this command knows (see SOURCES.md for names)")
-    return CodeSets(core=replace(core), ptp=ptp), changed
+    return CodeSets(core=core, ptp=ptp), changed
