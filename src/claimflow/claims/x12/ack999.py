@@ -187,6 +187,15 @@ def _element_error(ik3: Segment, ik4: Segment) -> SegmentError:
 IK5_FOR_FINDING = {"SE_MISSING": "2", "SE02_MISMATCH": "3", "SE01_COUNT": "4"}
 IK3_FOR_FINDING = {"SEGMENT_MISSING": "3"}
 IK4_FOR_FINDING = {"INVALID_DATE": "8", "DATE_RANGE": "8", "INVALID_CODE": "7", "HL_PARENT": "7"}
+# IK402: the X12 data element dictionary number of the elements those findings point at
+ELEMENT_REFERENCES = {
+    ("DTP", 3): "1251",
+    ("DTM", 2): "373",
+    ("SBR", 9): "1032",
+    ("CLP", 2): "1029",
+    ("CAS", 1): "1033",
+    ("HL", 2): "734",
+}
 
 
 def acknowledge(data: str | bytes, envelope: Envelope) -> str:
@@ -273,6 +282,8 @@ def _as_segment_error(finding: Finding) -> SegmentError | None:
             code="8",
             element_position=finding.element,
             component_position=finding.component,
+            element_reference=ELEMENT_REFERENCES.get((finding.segment_id, finding.element)),
             element_code=IK4_FOR_FINDING[finding.code],
+            bad_value=finding.value,
         )
     return None

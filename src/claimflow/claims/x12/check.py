@@ -40,6 +40,7 @@ class Finding(Model):
     set_control_number: str | None = None
     set_position: int | None = Field(default=None, description="position inside the set, ST = 1 (999 IK302)")
     missing_segment: str | None = Field(default=None, description="for SEGMENT_MISSING: the id expected")
+    value: str | None = Field(default=None, description="the faulty element's value, when one is at fault")
 
     @property
     def place(self) -> str:
@@ -99,6 +100,7 @@ def _finding(
     severity: Severity = Severity.ERROR,
     component: int | None = None,
     missing: str | None = None,
+    value: str | None = None,
 ) -> Finding:
     return Finding(
         severity=severity,
@@ -112,6 +114,7 @@ def _finding(
         set_control_number=ts.control_number if ts else None,
         set_position=(segment.position - ts.header.position + 1) if ts and segment else None,
         missing_segment=missing,
+        value=value,
     )
 
 
@@ -225,7 +228,12 @@ def _dates(ts: TransactionSet) -> Iterator[Finding]:
                 start, _, end = value.partition("-")
                 if parse_date(start, segment, index) > parse_date(end, segment, index):
                     yield _finding(
-                        "DATE_RANGE", f"date range {value} ends before it starts", segment, index, ts=ts
+                        "DATE_RANGE",
+                        f"date range {value} ends before it starts",
+                        segment,
+                        index,
+                        ts=ts,
+                        value=value,
                     )
             elif len(value) != 8:
                 raise X12Error(f"{value!r} is not CCYYMMDD")
@@ -233,7 +241,12 @@ def _dates(ts: TransactionSet) -> Iterator[Finding]:
                 parse_date(value, segment, index)
         except X12Error:
             yield _finding(
-                "INVALID_DATE", f"{value!r} is not a valid {qualifier} date", segment, index, ts=ts
+                "INVALID_DATE",
+                f"{value!r} is not a valid {qualifier} date",
+                segment,
+                index,
+                ts=ts,
+                value=value,
             )
 
 
@@ -253,6 +266,7 @@ def _npis(ts: TransactionSet) -> Iterator[Finding]:
                 segment,
                 index,
                 ts=ts,
+                value=value,
             )
 
 
@@ -276,6 +290,7 @@ def _hl_tree(ts: TransactionSet) -> Iterator[Finding]:
                 segment,
                 2,
                 ts=ts,
+                value=parent,
             )
         elif level not in allowed:
             yield _finding(
@@ -330,6 +345,7 @@ def _claims_837(ts: TransactionSet) -> Iterator[Finding]:
                 segment,
                 9,
                 ts=ts,
+                value=segment[9],
             )
         elif segment.id == "CLM":
             clm, lines_total = segment, Decimal(0)
@@ -386,6 +402,7 @@ def _remittance_835(ts: TransactionSet) -> Iterator[Finding]:
                 segment,
                 2,
                 ts=ts,
+                value=segment[2],
             )
         elif segment.id == "CAS" and segment[1] not in CAS01_CODES:
             yield _finding(
@@ -394,6 +411,7 @@ def _remittance_835(ts: TransactionSet) -> Iterator[Finding]:
                 segment,
                 1,
                 ts=ts,
+                value=segment[1],
             )
     if "TRN" not in present or "BPR" not in present:
         return  # balancing needs the header; its absence is already reported
