@@ -1,1 +1,1 @@
-
+"""Worker processes: build the client and the activities' dependencies, register, run."""

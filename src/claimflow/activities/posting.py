@@ -1,0 +1,44 @@
+"""Posting: an 835's claim payment into the ledger, and patient payments."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from temporalio import activity
+
+from claimflow.activities import catalog
+from claimflow.activities.requests import PatientPaymentRequest, PostingOutcome, PostingRequest
+from claimflow.claims.money import ZERO
+from claimflow.integrations.ledger import Ledger, RemittanceRef
+
+
+class PostingActivities:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @activity.defn(name=catalog.POST_PAYMENT.name)
+    async def post_payment(self, request: PostingRequest) -> PostingOutcome:
+        """Idempotent: a redelivered 835 finds its posting and posts nothing twice."""
+        ref = RemittanceRef(
+            trace_number=request.trace_number, payment_date=request.payment_date, payer_id=request.payer_id
+        )
+        result = await asyncio.to_thread(self._ledger.post_remittance, request.payment, ref, request.actor)
+        adjusted = sum((amount for group, amount in result.adjustments.items() if group != "PR"), ZERO)
+        return PostingOutcome(
+            posted=result.posted,
+            paid=result.paid,
+            patient_responsibility=result.patient_responsibility,
+            adjusted=adjusted,
+        )
+
+    @activity.defn(name=catalog.RECORD_PATIENT_PAYMENT.name)
+    async def record_patient_payment(self, request: PatientPaymentRequest) -> None:
+        await asyncio.to_thread(
+            self._ledger.record_patient_payment,
+            request.claim_id.removeprefix("claim-"),
+            request.amount,
+            datetime.now(UTC).date(),
+            request.reference or f"{request.claim_id}-{request.amount}",
+            request.actor,
+        )

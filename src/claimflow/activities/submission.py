@@ -1,0 +1,55 @@
+"""Submission and status inquiry: 837 and 276 out through the clearinghouse."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+
+from claimflow.activities import catalog
+from claimflow.activities.requests import StatusRequest, SubmitReceipt, SubmitRequest
+from claimflow.claims.claim import ClaimStatusInquiry
+from claimflow.claims.responses import ClaimStatus
+from claimflow.claims.x12 import read_277, write_276, write_837
+from claimflow.integrations.clearinghouse import ClearinghouseClient
+from claimflow.integrations.envelopes import EnvelopeFactory
+from claimflow.integrations.ledger import Ledger
+
+
+class SubmissionActivities:
+    def __init__(
+        self, clearinghouse: ClearinghouseClient, ledger: Ledger, envelopes: EnvelopeFactory
+    ) -> None:
+        self._clearinghouse = clearinghouse
+        self._ledger = ledger
+        self._envelopes = envelopes
+
+    @activity.defn(name=catalog.SUBMIT_CLAIM.name)
+    async def submit_claim(self, request: SubmitRequest) -> SubmitReceipt:
+        """Record the charges, then send the 837. The idempotency key (claim and attempt) makes a
+        retried activity return the clearinghouse's first receipt instead of a second claim."""
+        claim = request.claim
+        await asyncio.to_thread(self._ledger.record_charges, claim, "claimflow")
+        envelope = self._envelopes.next()
+        key = f"{claim.patient_control_number}-{request.attempt}"
+        receipt = await self._clearinghouse.submit_claims(write_837([claim], envelope), idempotency_key=key)
+        await asyncio.to_thread(
+            self._ledger.record_submission,
+            claim.patient_control_number,
+            envelope.group_control_number,
+            receipt.submission_id,
+        )
+        return SubmitReceipt(
+            submission_id=receipt.submission_id,
+            interchange_control_number=envelope.interchange_control_number,
+            duplicate=receipt.duplicate,
+        )
+
+    @activity.defn(name=catalog.INQUIRE_CLAIM_STATUS.name)
+    async def inquire_claim_status(self, request: StatusRequest) -> ClaimStatus:
+        inquiry = ClaimStatusInquiry.for_claim(
+            request.claim, request.trace_number, request.payer_claim_number
+        )
+        answer = await self._clearinghouse.claim_status(write_276(inquiry, self._envelopes.next()))
+        statuses = read_277(answer)
+        return statuses[0] if statuses else ClaimStatus(trace_number=request.trace_number)

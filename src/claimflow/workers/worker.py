@@ -1,0 +1,118 @@
+"""The claimflow worker: every workflow and activity on one task queue, configured from the environment.
+
+Dependencies are built once here and injected into the activity classes, so the activities stay thin
+and tests can hand them other implementations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from claimflow.activities.eligibility import EligibilityActivities
+from claimflow.activities.inbox import InboxActivities
+from claimflow.activities.payers import PayerActivities
+from claimflow.activities.posting import PostingActivities
+from claimflow.activities.scrubbing import ScrubActivities
+from claimflow.activities.statements import StatementActivities
+from claimflow.activities.submission import SubmissionActivities
+from claimflow.claims.codesets import default_codesets
+from claimflow.claims.payers import PayerDirectory, default_directory
+from claimflow.integrations.clearinghouse import ClearinghouseClient
+from claimflow.integrations.envelopes import EnvelopeFactory
+from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.settings import Settings
+from claimflow.integrations.temporal import connect
+from claimflow.workflows.claim import ClaimWorkflow
+from claimflow.workflows.exceptions import ExceptionsWorkflow
+from claimflow.workflows.inbox import InboxWorkflow
+
+INBOX_SCHEDULE_ID = "claimflow-inbox"
+WORKFLOWS: Sequence[type] = (ClaimWorkflow, InboxWorkflow, ExceptionsWorkflow)
+log = structlog.get_logger("claimflow.worker")
+
+
+def build_activities(
+    client: Client,
+    settings: Settings,
+    clearinghouse: ClearinghouseClient,
+    ledger: Ledger,
+    directory: PayerDirectory | None = None,
+) -> list[Callable[..., Any]]:
+    """Every activity, bound to its dependencies."""
+    directory = directory or default_directory()
+    envelopes = EnvelopeFactory()
+    payers = PayerActivities(directory)
+    eligibility = EligibilityActivities(clearinghouse, envelopes)
+    scrubbing = ScrubActivities(default_codesets(), directory)
+    submission = SubmissionActivities(clearinghouse, ledger, envelopes)
+    posting = PostingActivities(ledger)
+    statements = StatementActivities(settings.home / "documents")
+    inbox = InboxActivities(clearinghouse, client, ledger, settings.temporal_task_queue)
+    return [
+        payers.payer_profile,
+        eligibility.check_eligibility,
+        scrubbing.scrub_claim,
+        submission.submit_claim,
+        submission.inquire_claim_status,
+        posting.post_payment,
+        posting.record_patient_payment,
+        statements.write_statement,
+        inbox.list_inbox,
+        inbox.route_file,
+    ]
+
+
+async def ensure_inbox_schedule(client: Client, settings: Settings, every: timedelta) -> None:
+    """The Schedule that runs the inbox workflow; creating it again is a no-op."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            InboxWorkflow.run, id="claimflow-inbox-run", task_queue=settings.temporal_task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(INBOX_SCHEDULE_ID, schedule)
+
+
+@contextlib.asynccontextmanager
+async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
+    """A running worker with its clearinghouse client and ledger, closed on exit."""
+    ledger = await asyncio.to_thread(Ledger, settings.ledger_url)
+    async with ClearinghouseClient(settings.clearinghouse_url) as clearinghouse:
+        worker = Worker(
+            client,
+            task_queue=settings.temporal_task_queue,
+            workflows=list(WORKFLOWS),
+            activities=build_activities(client, settings, clearinghouse, ledger),
+            max_cached_workflows=2_000,  # ~85 KB each (TEMPORAL.md): about 170 MB at most
+        )
+        try:
+            async with worker:
+                yield worker
+        finally:
+            ledger.close()
+
+
+async def run(settings: Settings, inbox_every: timedelta = timedelta(seconds=5)) -> None:
+    client = await connect(settings)
+    await ensure_inbox_schedule(client, settings, inbox_every)
+    log.info("worker started", task_queue=settings.temporal_task_queue, temporal=settings.temporal_address)
+    async with claimflow_worker(client, settings):
+        await asyncio.Event().wait()  # until the process is stopped
