@@ -70,6 +70,17 @@ async def test_5xx_and_connection_errors_are_retried_with_growing_backoff() -> N
     assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0 and 2.0 <= third <= 4.0  # equal jitter
 
 
+def timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("no answer in time", request=request)
+
+
+async def test_a_timeout_is_retried() -> None:
+    script = Script([timed_out, lambda request: httpx.Response(200, text="ISA*277")])
+    async with script.client() as client:
+        assert await client.claim_status("ISA*276") == "ISA*277"
+    assert len(script.requests) == 2
+
+
 async def test_429_retry_after_is_honoured() -> None:
     script = Script([status(429, {"Retry-After": "7"}), lambda request: httpx.Response(200, text="ISA*271")])
     async with script.client() as client:
