@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from claimflow.claims.claim import ClaimStatusInquiry, EligibilityInquiry
 from claimflow.claims.encounter import Person
@@ -12,8 +13,9 @@ from claimflow.claims.x12 import write_837
 from claimflow.claims.x12.eligibility import read_271, write_270
 from claimflow.claims.x12.status import read_277, write_276
 from claimflow.integrations.sandbox.engine import Sandbox
+from claimflow.integrations.sandbox.store import Store
 from tests.factories import ClaimFactory
-from tests.sandbox.helpers import FakeClock, Line, claim, envelope
+from tests.sandbox.helpers import FakeClock, Line, claim, envelope, quiet_config
 
 
 def ask(sandbox: Sandbox, factory: ClaimFactory, *, payer_id: str = "SMPBCX", member_id: str | None = None,
@@ -86,3 +88,17 @@ def test_claim_status_follows_the_claim(sandbox: Sandbox, clock: FakeClock, fact
     (paid,) = status_of(sandbox, inquiry).claims
     assert (paid.primary.category, paid.primary.code) == ("F1", "65")
     assert paid.paid_amount == Decimal("99.00") and paid.patient_control_number == "STAT-1"
+
+
+def test_unknown_payer_and_busy_payer(tmp_path: Path, factory: ClaimFactory) -> None:
+    config = quiet_config()
+    busy = [p.model_copy(update={"noise": p.noise.model_copy(update={"eligibility_unavailable_rate": 1.0})})
+            if p.id == "SMPPPO" else p for p in config.payers]  # fmt: skip
+    sandbox = Sandbox(config.model_copy(update={"payers": busy}), Store(tmp_path / "s.db"), clock=FakeClock())
+    busy_answer = ask(sandbox, factory, payer_id="SMPPPO")
+    assert [(r.code, r.retryable) for r in busy_answer.rejections] == [("42", True)]
+    encounter = claim(factory, [Line("99213")]).encounter
+    coverage = encounter.coverage.model_copy(update={"payer_id": "NOSUCH"})
+    inquiry = EligibilityInquiry.for_encounter(encounter.model_copy(update={"coverage": coverage}), "T9")
+    (unknown,) = read_271(sandbox.eligibility(write_270(inquiry, envelope(43))))
+    assert [(r.loop, r.code) for r in unknown.rejections] == [("2100A", "79")]
