@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_DB = Path(".claimflow/sandbox.db")
-
 
 def sandbox(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
@@ -17,8 +15,9 @@ def sandbox(
         Path | None, typer.Option(help="payer TOML file (default: the five shipped sandbox payers)")
     ] = None,
     db: Annotated[
-        Path, typer.Option(help="SQLite file holding the sandbox's state across restarts")
-    ] = DEFAULT_DB,
+        Path | None,
+        typer.Option(help="SQLite file: sandbox state across restarts (default: $CLAIMFLOW_HOME/sandbox.db)"),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="seed for noise and faults (default: the file's)")] = None,
 ) -> None:
     """Serve the payer and clearinghouse sandbox."""
@@ -26,7 +25,9 @@ def sandbox(
 
     from claimflow.integrations.sandbox import build_app
     from claimflow.integrations.sandbox.config import ConfigError
+    from claimflow.integrations.settings import Settings
 
+    db = db or Settings.from_env().home / "sandbox.db"
     try:
         app = build_app(config_path=config, db_path=db, seed=seed)
     except ConfigError as exc:
