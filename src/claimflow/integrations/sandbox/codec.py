@@ -7,6 +7,7 @@ from claimflow.claims.responses import AckCode, SegmentError
 from claimflow.claims.x12 import (
     X12Error,
     acknowledge,
+    balancing_findings,
     read_277ca,
     read_835,
     read_837,
@@ -24,6 +25,7 @@ __all__ = [
     "X12Error",
     "accepted",
     "acknowledge",
+    "balancing_findings",
     "batch_id",
     "interchange_sender",
     "read_270",

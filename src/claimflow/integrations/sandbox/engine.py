@@ -618,6 +618,9 @@ class Sandbox:
                 day=today,
                 trace_number=trace,
             )
+            findings = codec.balancing_findings(remittance)
+            if findings:  # a sandbox bug: refuse to emit it (the transaction rolls back, nothing is lost)
+                raise RuntimeError(f"835 {trace} does not balance: {'; '.join(f.message for f in findings)}")
             envelope = self._envelope(db, self._receiver_for(db, payments), payer.id)
             self._file(db, "835", X12, codec.write_835([remittance], envelope), key=f"835-{trace}")
 
