@@ -54,7 +54,7 @@ def quiet_config(**faults: float) -> SandboxConfig:
                         "reversal_rate": 0.0,
                         "provider_adjustment_rate": 0.0,
                         "eligibility_unavailable_rate": 0.0,
-                        "appeal_overturn_rate": 1.0,
+                        "appeal_overturn_share": 1.0,
                     }
                 ),
                 "adjudication_delay": 3600.0,

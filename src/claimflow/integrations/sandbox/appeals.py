@@ -79,7 +79,7 @@ def decide(
         return AppealDecision(
             frozenset(), f"{reasons} cannot be overturned on appeal: correct and resubmit the claim instead"
         )
-    if rng.random() >= payer.noise.appeal_overturn_rate:
+    if rng.random() >= payer.noise.appeal_overturn_share:
         return AppealDecision(frozenset(), "the reviewer upheld the original determination after review")
     explanation = "overturned on review: " + ", ".join(f"CO-{carc}" for carc in argued)
     return AppealDecision(frozenset(argued), explanation)

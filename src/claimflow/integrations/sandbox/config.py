@@ -74,7 +74,8 @@ of seconds, or a string such as ``"45s"``, ``"10m"``, ``"2h"``, ``"14d"``)::
     reversal_rate = 0.0                     # paid, then reversed (CLP02 22) and re-adjudicated
     provider_adjustment_rate = 0.0          # an 835 carries a PLB (L6 interest)
     eligibility_unavailable_rate = 0.0      # a 271 answers AAA*42 (try again later)
-    appeal_overturn_rate = 1.0              # share of well-argued appeals overturned
+    appeal_overturn_share = 1.0             # share of well-argued appeals overturned (not a noise
+                                            # "_rate": switching noise off leaves appeals decidable)
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ class Noise(ConfigModel):
     reversal_rate: Rate = 0.0
     provider_adjustment_rate: Rate = 0.0
     eligibility_unavailable_rate: Rate = 0.0
-    appeal_overturn_rate: Rate = 1.0
+    appeal_overturn_share: Rate = 1.0
 
 
 class Payer(ConfigModel):
