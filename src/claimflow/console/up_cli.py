@@ -27,7 +27,10 @@ def up(
     1 when a part of the stack fails to start or dies (its name and last log lines are shown).
     """
     config = StackConfig(home=home.resolve(), temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port)
-    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the stack exactly as Ctrl-C does
+    # Ctrl-C and SIGTERM both stop the stack. SIGINT is set explicitly: a shell starts background
+    # jobs with it ignored, and `kill -INT` must stop `claimflow up &` too.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _interrupt)
     out = stdout()
     try:
         stack = Stack(config)

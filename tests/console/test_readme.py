@@ -1,0 +1,32 @@
+"""The README's reference sections say what the code does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from claimflow.console.main import app
+from claimflow.console.reference import configuration_table
+from claimflow.workflows.search_attributes import dev_server_flags
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_configuration_table_is_generated_from_the_variables() -> None:
+    assert configuration_table() in README
+
+
+def test_every_documented_command_exists() -> None:
+    section = README[README.index("## Command line") : README.index("## Configuration")]
+    documented = set(re.findall(r"^\| `claimflow (\w+)", section, flags=re.MULTILINE))
+    group = typer.main.get_command(app)
+    assert documented == {"up", "intake", "tasks", "task", "claim", "stuck"}
+    assert documented <= set(getattr(group, "commands", {}))
+
+
+def test_production_section_registers_every_search_attribute() -> None:
+    section = README[README.index("## Running in production") :]
+    registered = {f"{name}={kind}" for name, kind in re.findall(r"--name (\w+) --type (\w+)", section)}
+    assert registered == {flag for flag in dev_server_flags() if flag != "--search-attribute"}
