@@ -270,6 +270,13 @@ async def test_temporal_unreachable_exits_3(cli: RunCli) -> None:
     assert f"cannot reach Temporal at 127.0.0.1:{port}" in result.stderr and "claimflow up" in result.stderr
 
 
+async def test_unknown_namespace_is_a_configuration_error(cli: RunCli) -> None:
+    for command in (["tasks"], ["claim", "show", "E1"]):
+        result = await cli(*command, env={"TEMPORAL_NAMESPACE": "no-such-namespace"})
+        assert result.exit_code == 2, result.output
+        assert "no-such-namespace" in result.stderr and "TEMPORAL_NAMESPACE" in result.stderr
+
+
 async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
     in_flight = peak = 0
 

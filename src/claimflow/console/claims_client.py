@@ -115,6 +115,11 @@ def claim_id_for(claim_or_encounter_id: str) -> str:
     return f"claim-{claim_or_encounter_id}"
 
 
+def _missing_workflow(error: RPCError) -> bool:
+    """NOT_FOUND for the workflow itself, not for the namespace (a configuration error)."""
+    return error.status is RPCStatusCode.NOT_FOUND and "namespace" not in error.message.lower()
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -178,7 +183,7 @@ class ClaimsClient:
                 ClaimWorkflow.state
             )
         except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
+            if _missing_workflow(error):
                 raise NotFound(f"no claim {claim_id!r}: check the id with `claimflow tasks`") from None
             raise
         except WorkflowQueryFailedError as error:
@@ -222,7 +227,7 @@ class ClaimsClient:
                 raise ResolutionRejected(cause.message) from None
             raise
         except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
+            if _missing_workflow(error):
                 raise NotFound(
                     f"claim {claim_id!r} is not open (or does not exist): {error.message}"
                 ) from None
@@ -257,7 +262,7 @@ class ClaimsClient:
         try:
             tasks = await handle.query(ExceptionsWorkflow.tasks)
         except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
+            if _missing_workflow(error):
                 return []  # no payer result has gone unmatched yet
             raise
         return [

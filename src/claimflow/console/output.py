@@ -5,8 +5,9 @@ Exit codes (the same for every command):
 * 0: done.
 * 1: a business "no": a resolution the claim refused, a claim or task that does not exist, a child
   of `claimflow up` that died.
-* 2: usage: a bad option, an unreadable or invalid input file, bad configuration, a port in use.
-* 3: Temporal cannot be reached (TEMPORAL_ADDRESS).
+* 2: usage: a bad option, an unreadable or invalid input file, bad configuration (an unknown
+  namespace, search attributes not registered), a port in use.
+* 3: Temporal cannot be reached (TEMPORAL_ADDRESS) or failed the request.
 
 Colour is rich's: off when the output is not a terminal, and off when NO_COLOR is set.
 """

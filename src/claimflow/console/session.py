@@ -48,15 +48,20 @@ def with_claims(work: Callable[[ClaimsClient], Awaitable[Result]]) -> Result:
     except (NotFound, ResolutionRejected) as error:
         fail(str(error), ExitCode.NO)
     except RPCError as error:
-        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        if error.status is RPCStatusCode.NOT_FOUND and "namespace" in error.message.lower():
             fail(
-                f"Temporal at {settings.temporal_address} stopped answering: {error.message}",
-                ExitCode.UNREACHABLE,
+                f"{error.message} at {settings.temporal_address}: set TEMPORAL_NAMESPACE to an existing "
+                "namespace, or create it (README, Running in production)",
+                ExitCode.USAGE,
             )
         if error.status is RPCStatusCode.INVALID_ARGUMENT:
             fail(
                 f"Temporal refused the request: {error.message}. Are claimflow's search attributes "
-                "registered (see README, Running in production)?",
+                "registered (README, Running in production)?",
                 ExitCode.USAGE,
             )
-        raise
+        fail(
+            f"Temporal at {settings.temporal_address} failed the request "
+            f"({error.status.name}): {error.message}",
+            ExitCode.UNREACHABLE,
+        )
