@@ -84,13 +84,14 @@ async def test_killed_mid_batch_loses_no_claim_and_no_file(tmp_path: Path) -> No
             async def submit(index: int) -> None:
                 text = write_837([claims[index]], envelope(500 + index))
                 key = f"{claims[index].patient_control_number}-1"
-                while True:  # the activity's retry policy: keep the key, try again
+                for _ in range(10):  # the activity's retry policy: keep the key, try again
                     try:
                         receipt = await client.submit_claims(text, idempotency_key=key)
                     except TransientClearinghouseError:
                         continue
                     receipts[claims[index].patient_control_number] = receipt.submission_id
                     return
+                raise AssertionError(f"{key}: the sandbox never came back")
 
             async def restart_midway() -> None:
                 while len(receipts) < 20:
