@@ -64,7 +64,7 @@ def until_ready(up: subprocess.Popen[str]) -> dict[str, int]:
     text = "".join(banner)
     processes = re.search(r"processes\s+(.*)", text)
     assert processes, text
-    return {name: int(pid) for name, pid in re.findall(r"([\w -]+?) pid (\d+)", processes.group(1))}
+    return {name.strip(): int(pid) for name, pid in re.findall(r"([\w -]+?) pid (\d+)", processes.group(1))}
 
 
 @pytest.fixture
