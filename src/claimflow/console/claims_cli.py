@@ -153,7 +153,7 @@ def intake(
         fail("nothing was started:\n" + "\n".join(problems), ExitCode.USAGE)
 
     async def work(claims: ClaimsClient) -> list[IntakeOutcome]:
-        return [await claims.intake(encounter) for _, encounter in encounters]
+        return await claims.intake_many([encounter for _, encounter in encounters])
 
     outcomes = with_claims(work)
     if as_json:

@@ -108,11 +108,13 @@ def claim_id_of_task(task_id: str) -> str:
     return EXCEPTIONS_WORKFLOW_ID if workflow_id == EXCEPTIONS_TASK_PREFIX else workflow_id
 
 
-def claim_id_for(claim_or_encounter_id: str) -> str:
-    """Accept either the workflow id (`claim-E1`) or the encounter id (`E1`)."""
+def workflow_ids_for(claim_or_encounter_id: str) -> list[str]:
+    """The workflow ids a person may mean: `claim-E1` or the encounter id `E1`. An encounter id may
+    itself start with `claim-`, so `claim-9` means workflow `claim-9`, else `claim-claim-9`."""
+    encounter_workflow = f"claim-{claim_or_encounter_id}"
     if claim_or_encounter_id.startswith("claim-"):
-        return claim_or_encounter_id
-    return f"claim-{claim_or_encounter_id}"
+        return [claim_or_encounter_id, encounter_workflow]
+    return [encounter_workflow]
 
 
 def _missing_workflow(error: RPCError) -> bool:
@@ -164,7 +166,7 @@ class ClaimsClient:
         if claim_id == EXCEPTIONS_WORKFLOW_ID:
             rows = await self._exception_rows()
         else:
-            snapshot = await self.claim(claim_id)
+            snapshot = await self._snapshot(claim_id)
             rows = [
                 TaskRow(
                     claim_id=claim_id, claim_state=snapshot.state.value, payer_id=snapshot.payer_id, task=t
@@ -177,17 +179,15 @@ class ClaimsClient:
         raise NotFound(f"claim {claim_id} has no task {task_id!r}")
 
     async def claim(self, claim_or_encounter_id: str) -> ClaimSnapshot:
-        claim_id = claim_id_for(claim_or_encounter_id)
-        try:
-            return await self._client.get_workflow_handle_for(ClaimWorkflow.run, claim_id).query(
-                ClaimWorkflow.state
-            )
-        except RPCError as error:
-            if _missing_workflow(error):
-                raise NotFound(f"no claim {claim_id!r}: check the id with `claimflow tasks`") from None
-            raise
-        except WorkflowQueryFailedError as error:
-            raise NotFound(f"claim {claim_id!r} cannot be read: {error.message}") from None
+        """A claim by its workflow id or its encounter id."""
+        candidates = workflow_ids_for(claim_or_encounter_id)
+        for workflow_id in candidates:
+            try:
+                return await self._snapshot(workflow_id)
+            except NotFound:
+                if workflow_id == candidates[-1]:
+                    raise
+        raise AssertionError("unreachable: there is always a candidate")
 
     async def stuck(self, days: int, now: datetime) -> StuckReport:
         """Running claims without progress for `days`, and claims whose timely-filing deadline falls
@@ -249,13 +249,29 @@ class ClaimsClient:
             return IntakeOutcome(claim_id=claim_id, started=False)
         return IntakeOutcome(claim_id=claim_id, started=True)
 
+    async def intake_many(self, encounters: Sequence[Encounter]) -> list[IntakeOutcome]:
+        """`intake` for each, several at once (bounded like the queries), outcomes in order."""
+        return await self._bounded(encounters, self.intake)
+
     # ------------------------------------------------------------------ helpers
     async def _snapshot_of(self, execution: WorkflowExecution) -> ClaimSnapshot | None:
         """None for a claim that closed between the listing and the query."""
         try:
-            return await self.claim(execution.id)
+            return await self._snapshot(execution.id)
         except NotFound:
             return None
+
+    async def _snapshot(self, workflow_id: str) -> ClaimSnapshot:
+        try:
+            return await self._client.get_workflow_handle_for(ClaimWorkflow.run, workflow_id).query(
+                ClaimWorkflow.state
+            )
+        except RPCError as error:
+            if _missing_workflow(error):
+                raise NotFound(f"no claim {workflow_id!r}: check the id with `claimflow tasks`") from None
+            raise
+        except WorkflowQueryFailedError as error:
+            raise NotFound(f"claim {workflow_id!r} cannot be read: {error.message}") from None
 
     async def _exception_rows(self) -> list[TaskRow]:
         handle = self._client.get_workflow_handle_for(ExceptionsWorkflow.run, EXCEPTIONS_WORKFLOW_ID)
