@@ -61,9 +61,6 @@ async def test_medical_necessity_letter_approved_sent_and_overturned(
         await handle.signal(
             AppealWorkflow.decision, decided(await today(time_skipping_env), "A00000001", True, "450.00")
         )
-        await handle.signal(
-            AppealWorkflow.decision, decided(await today(time_skipping_env), "A00000001", True, "450.00")
-        )  # redelivered
         outcome = await handle.result()
     assert outcome.overturned and outcome.amount_recovered == Decimal("450.00")
     assert outcome.levels_tried == [1] and not outcome.written_off
