@@ -115,6 +115,7 @@ async def start(
     *,
     proof: TimelyFilingProof | None = None,
     remitted_days_ago: int = 0,
+    start_level: int = 1,
 ) -> WorkflowHandle[AppealWorkflow, AppealOutcome]:
     payer = default_directory().profiles[claim.encounter.coverage.payer_id]
     handle = await env.client.start_workflow(
@@ -126,6 +127,7 @@ async def start(
             remittance_date=await today(env) - timedelta(days=remitted_days_ago),
             proof=proof or TimelyFilingProof(),
             managers=[MANAGER],
+            start_level=start_level,
         ),
         id=f"appeal-{claim.encounter.encounter_id}",
         task_queue=TASK_QUEUE,

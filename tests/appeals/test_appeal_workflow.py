@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.appeals import AppealDecision, AppealResolution, AppealState, TimelyFilingProof
@@ -252,3 +252,23 @@ async def test_a_closed_window_goes_straight_to_write_off_approval(
         )
         outcome = await handle.result()
     assert outcome.written_off and outcome.levels_tried == [] and not appeals.letters
+
+
+async def test_a_level_the_payer_does_not_have_fails_the_appeal_at_once(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    appeals = ScriptedAppeals()
+    claim, payment = denied_claim("50")
+    async with worker(time_skipping_env.client, appeals):
+        handle = await start(time_skipping_env, claim, payment, start_level=3)
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    assert "levels 1, 2, not 3" in str(failed.value.cause)
+
+
+async def test_a_payment_with_nothing_to_appeal_closes(time_skipping_env: WorkflowEnvironment) -> None:
+    appeals = ScriptedAppeals()
+    claim, payment = denied_claim("45")
+    async with worker(time_skipping_env.client, appeals):
+        outcome = await (await start(time_skipping_env, claim, payment)).result()
+    assert not outcome.overturned and "nothing to appeal" in outcome.reason and not appeals.letters

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         AppealSnapshot,
         AppealState,
         AppealTimelineEntry,
+        appeal_levels,
         check_appeal_resolution,
         decision_days,
         filing_deadline,
@@ -80,7 +81,7 @@ class AppealWorkflow:
         self._assessment: DenialAssessment = classify(input.payment)
         self._category: LetterCategory | None = self._assessment.letter
         self._state = AppealState.PREPARING
-        self._level: AppealLevel = level_of(input.payer, input.start_level)
+        self._level: AppealLevel = appeal_levels(input.payer)[0]
         self._deadline: date | None = None
         self._argument: list[str] = []
         self._letters: list[AppealLetterRef] = []
@@ -98,6 +99,10 @@ class AppealWorkflow:
     @workflow.run
     async def run(self, input: AppealInput) -> AppealOutcome:
         workflow.upsert_search_attributes([sa.PAYER_ID.value_set(input.payer.payer_id)])
+        try:
+            self._level = level_of(input.payer, input.start_level)
+        except ValueError as wrong:
+            raise ApplicationError(str(wrong), type="InvalidAppealInput", non_retryable=True) from None
         if self._category is None:
             outcome = self._end(
                 AppealState.CLOSED, f"nothing to appeal: {self._assessment.summary}", overturned=False
