@@ -19,7 +19,7 @@ from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import ClaimInput
 from claimflow.claims.payers import default_directory
 from claimflow.claims.tasks import UnmatchedItem
-from claimflow.console.claims_client import ClaimsClient, workflow_ids_for
+from claimflow.console.claims_client import ClaimsClient
 from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.console.conftest import TASK_QUEUE, RunCli
@@ -275,24 +275,3 @@ async def test_unknown_namespace_is_a_configuration_error(cli: RunCli) -> None:
         result = await cli(*command, env={"TEMPORAL_NAMESPACE": "no-such-namespace"})
         assert result.exit_code == 2, result.output
         assert "no-such-namespace" in result.stderr and "TEMPORAL_NAMESPACE" in result.stderr
-
-
-async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
-    in_flight = peak = 0
-
-    async def query(item: int) -> int:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        await asyncio.sleep(0.001)
-        in_flight -= 1
-        return item * 2
-
-    claims = ClaimsClient(client=None, task_queue="q", max_in_flight=50)  # type: ignore[arg-type]
-    assert await claims._bounded(list(range(500)), query) == [i * 2 for i in range(500)]
-    assert peak == 50
-
-
-def test_a_claim_is_found_by_workflow_id_or_encounter_id() -> None:
-    assert workflow_ids_for("E1") == ["claim-E1"]
-    assert workflow_ids_for("claim-E1") == ["claim-E1", "claim-claim-E1"]  # encounter ids may say claim-

@@ -9,6 +9,7 @@ server (the dev server refuses past about a thousand concurrent waits).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -51,6 +52,10 @@ Result = TypeVar("Result")
 
 class NotFound(LookupError):
     """No claim or task by that id."""
+
+
+class ClaimMissing(NotFound):
+    """No workflow by that id (as opposed to one that exists but cannot answer)."""
 
 
 class ResolutionRejected(ValueError):
@@ -182,12 +187,12 @@ class ClaimsClient:
         """A claim by its workflow id or its encounter id."""
         candidates = workflow_ids_for(claim_or_encounter_id)
         for workflow_id in candidates:
-            try:
+            with contextlib.suppress(ClaimMissing):
                 return await self._snapshot(workflow_id)
-            except NotFound:
-                if workflow_id == candidates[-1]:
-                    raise
-        raise AssertionError("unreachable: there is always a candidate")
+        raise NotFound(
+            f"no claim {claim_or_encounter_id!r} (looked for workflow {' and '.join(candidates)}): "
+            "check the id with `claimflow tasks`"
+        )
 
     async def stuck(self, days: int, now: datetime) -> StuckReport:
         """Running claims without progress for `days`, and claims whose timely-filing deadline falls
@@ -268,7 +273,7 @@ class ClaimsClient:
             )
         except RPCError as error:
             if _missing_workflow(error):
-                raise NotFound(f"no claim {workflow_id!r}: check the id with `claimflow tasks`") from None
+                raise ClaimMissing(f"no claim {workflow_id!r}: check the id with `claimflow tasks`") from None
             raise
         except WorkflowQueryFailedError as error:
             raise NotFound(f"claim {workflow_id!r} cannot be read: {error.message}") from None

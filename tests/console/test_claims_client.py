@@ -1,0 +1,39 @@
+"""ClaimsClient's pure parts: ids and the bound on queries in flight."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from claimflow.console.claims_client import ClaimsClient, NotFound, claim_id_of_task, workflow_ids_for
+
+
+async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
+    in_flight = peak = 0
+
+    async def query(item: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return item * 2
+
+    claims = ClaimsClient(client=None, task_queue="q", max_in_flight=50)  # type: ignore[arg-type]
+    assert await claims._bounded(list(range(500)), query) == [i * 2 for i in range(500)]
+    assert peak == 50
+
+
+def test_a_claim_is_found_by_workflow_id_or_encounter_id() -> None:
+    assert workflow_ids_for("E1") == ["claim-E1"]
+    assert workflow_ids_for("claim-E1") == ["claim-E1", "claim-claim-E1"]  # encounter ids may say claim-
+
+
+def test_a_task_id_names_its_workflow() -> None:
+    assert claim_id_of_task("claim-E1:3") == "claim-E1"
+    assert claim_id_of_task("claim-claim-9:12") == "claim-claim-9"
+    assert claim_id_of_task("exceptions:2") == "claim-exceptions"
+    for bad in ("claim-E1", "claim-E1:x", ":1"):
+        with pytest.raises(NotFound, match="is not a task id"):
+            claim_id_of_task(bad)
