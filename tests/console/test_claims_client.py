@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from claimflow.console.claims_client import ClaimsClient, NotFound, claim_id_of_task, workflow_ids_for
+from claimflow.claims.tasks import Task, TaskKind
+from claimflow.console.claims_client import (
+    ClaimsClient,
+    NotFound,
+    TaskRow,
+    claim_id_of_task,
+    workflow_ids_for,
+)
 
 
 async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
@@ -37,3 +45,21 @@ def test_a_task_id_names_its_workflow() -> None:
     for bad in ("claim-E1", "claim-E1:x", ":1"):
         with pytest.raises(NotFound, match="is not a task id"):
             claim_id_of_task(bad)
+
+
+def test_a_task_is_overdue_only_while_open_and_past_due() -> None:
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    task = Task(
+        id="claim-E1:1",
+        kind=TaskKind.CODING,
+        reason="no codes",
+        created_at=now - timedelta(days=4),
+        due_at=now - timedelta(minutes=1),
+    )
+    row = TaskRow(claim_id="claim-E1", task=task)
+    assert row.overdue(now)
+    assert not row.overdue(now - timedelta(minutes=2))
+    resolved = row.model_copy(
+        update={"task": task.model_copy(update={"resolved_at": now, "resolved_by": "c"})}
+    )
+    assert not resolved.overdue(now)

@@ -224,6 +224,7 @@ async def test_stuck_lists_idle_claims_and_near_deadlines(cli: RunCli, dev_env: 
 
     text = await cli("stuck", "--days", "7")
     assert text.exit_code == 0 and idle_id in text.stdout and late_id in text.stdout
+    assert report["no_progress_query"] in text.stdout  # a manager can save it as a view in the UI
     quiet = await json_of(cli, "stuck", "--days", "30")
     assert idle_id not in {c["claim_id"] for c in quiet["no_progress"]}
     await dev_env.client.get_workflow_handle(idle_id).terminate("test done")

@@ -130,6 +130,11 @@ def stuck(
             ],
         )
     )
+    out.print(
+        "The same lists in the Temporal UI (paste into the workflow search, save as a view):", highlight=False
+    )
+    for query in (report.no_progress_query, report.deadline_near_query):
+        out.print(f"  {query}", highlight=False, markup=False, soft_wrap=True)
 
 
 def intake(

@@ -89,6 +89,8 @@ class StuckReport(Model):
     days: int
     no_progress: list[StuckClaim]
     deadline_near: list[StuckClaim]
+    no_progress_query: str = Field(description="the visibility query, to save as a view in the Temporal UI")
+    deadline_near_query: str
 
     def by_state_and_payer(self) -> list[tuple[str, str, int, int]]:
         """(state, payer, claims without progress, claims with a deadline near), sorted."""
@@ -200,20 +202,21 @@ class ClaimsClient:
         idle_since = now - timedelta(days=days)
         horizon = now + timedelta(days=days)
         base = "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running'"
-        no_progress = await self._list_stuck(
-            f"{base} AND {sa.LAST_PROGRESS_AT.name} < {_quote(_rfc3339(idle_since))}", now
-        )
+        no_progress_query = f"{base} AND {sa.LAST_PROGRESS_AT.name} < {_quote(_rfc3339(idle_since))}"
         states = ", ".join(_quote(state.value) for state in NOT_YET_ACCEPTED)
-        deadline_near = await self._list_stuck(
+        deadline_near_query = (
             f"{base} AND {sa.TIMELY_FILING_DEADLINE.name} <= {_quote(_rfc3339(horizon))}"
-            f" AND {sa.CLAIM_STATE.name} IN ({states})",
-            now,
+            f" AND {sa.CLAIM_STATE.name} IN ({states})"
         )
+        no_progress = await self._list_stuck(no_progress_query, now)
+        deadline_near = await self._list_stuck(deadline_near_query, now)
         return StuckReport(
             as_of=now,
             days=days,
             no_progress=sorted(no_progress, key=lambda c: c.last_progress_at or now),
             deadline_near=sorted(deadline_near, key=lambda c: c.timely_filing_deadline or now.date()),
+            no_progress_query=no_progress_query,
+            deadline_near_query=deadline_near_query,
         )
 
     # ------------------------------------------------------------------ changing

@@ -105,10 +105,6 @@ class StackConfig:
             "PYTHONUNBUFFERED": "1",
         }
 
-    def settings(self, base: Mapping[str, str]) -> Settings:
-        """Settings as the children see them (a `demo` connects with these)."""
-        return Settings.from_env(self.environment(base))
-
 
 @dataclass
 class Child:
@@ -281,7 +277,7 @@ class Stack:
         self.check_ports()
         self.config.home.mkdir(parents=True, exist_ok=True)
         # The worker would generate it too; doing it here first means one key, reported at start.
-        load_keys(self.config.settings(self._environment))
+        load_keys(self.settings())
         try:
             self._start(self.temporal, lambda: port_answers(self.config.temporal_port))
             self._start(self.sandbox, lambda: port_answers(self.config.sandbox_port))
@@ -331,6 +327,10 @@ class Stack:
             if code is not None:
                 return ChildExit(child.name, code, child.log_path, child.log_tail())
         return None
+
+    def settings(self) -> Settings:
+        """How a process connects to this stack (what the children were given)."""
+        return Settings.from_env(self._environment)
 
     def pids(self) -> dict[str, int]:
         return {child.name: child.pid for child in self.children if child.pid is not None}
