@@ -6,7 +6,8 @@ kill), in reverse order, whatever happened. `claimflow up` and `claimflow demo` 
 
 Each child writes to its own log file under `<home>/logs`, so a child that dies can be named and its
 last lines shown. Children are told to die with their parent (Linux), so even a killed `claimflow
-up` leaves no process behind.
+up` leaves no process behind. Linux ties that to the thread that started them: enter the stack from
+the main thread (or one that lives as long as the stack).
 """
 
 from __future__ import annotations
