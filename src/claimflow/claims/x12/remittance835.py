@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -288,8 +288,11 @@ def read_835(data: str | bytes) -> list[Remittance]:
 def read_remittance(ts: TransactionSet) -> Remittance:
     """One 835 transaction set as a Remittance."""
     reader = _RemittanceReader(ts)
+    handlers = reader.handlers
     for segment in ts.segments:
-        reader.feed(segment)
+        handler = handlers.get(segment.id)
+        if handler is not None:
+            handler(segment)
     return with_findings(reader.finish())
 
 
@@ -317,6 +320,23 @@ def composite(segment: Segment, index: int) -> list[str]:
     return parts
 
 
+def _number(segment: Segment, offset: int, what: str) -> Decimal | None:
+    """The amount at 0-based `offset` of a segment's elements (hot path of the reader)."""
+    elements = segment.elements
+    value = elements[offset] if offset < len(elements) else ""
+    if not value:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise X12ValueError(
+            f"{what} {value!r} is not a number",
+            segment_id=segment.id,
+            position=segment.position,
+            element=offset + 1,
+        ) from exc
+
+
 def read_adjustments(segment: Segment) -> list[dict[str, Any]]:
     """A CAS segment's triples (CAS02-04, 05-07 .. 17-19) under its group code, as Adjustment values.
 
@@ -332,11 +352,12 @@ def read_adjustments(segment: Segment) -> list[dict[str, Any]]:
         ) from exc
     found = []
     elements = segment.elements
-    for first in range(1, min(len(elements), 19), 3):  # 0-based: CAS02 is elements[1]
+    count = len(elements)
+    for first in range(1, min(count, 19), 3):  # 0-based: CAS02 is elements[1]
         reason = elements[first].strip()
         if not reason:
             continue
-        amount = segment.amount(first + 2, "adjustment amount")
+        amount = _number(segment, first + 1, "adjustment amount")
         if amount is None:
             raise X12ValueError(
                 f"adjustment {reason} has no amount",
@@ -344,7 +365,7 @@ def read_adjustments(segment: Segment) -> list[dict[str, Any]]:
                 position=segment.position,
                 element=first + 2,
             )
-        quantity = segment.amount(first + 3, "adjustment quantity")
+        quantity = _number(segment, first + 2, "adjustment quantity") if first + 2 < count else None
         found.append({"group": group, "reason": reason, "amount": amount, "quantity": quantity})
     return found
 
@@ -398,11 +419,6 @@ class _RemittanceReader:
         self.handlers: dict[str, Callable[[Segment], None]] = {
             name[4:].upper(): getattr(self, name) for name in dir(self) if name.startswith("_on_")
         }
-
-    def feed(self, segment: Segment) -> None:
-        handler = self.handlers.get(segment.id)
-        if handler is not None:
-            handler(segment)
 
     def _on_bpr(self, s: Segment) -> None:
         amount = s.amount(2, "payment amount")
@@ -602,8 +618,9 @@ class _RemittanceReader:
             "provider_adjustments": self.provider_adjustments,
         }
         try:
-            # One validation of the whole tree: several times faster than a model per loop.
-            return Remittance.model_validate(values)
+            # One validation of the whole tree, faster than a model per loop; strict because the
+            # reader hands over exact types (Decimal, date, enums), which spares pydantic's coercion.
+            return Remittance.model_validate(values, strict=True)
         except ValidationError as exc:
             error = exc.errors()[0]
             loc = tuple(error["loc"])
