@@ -36,7 +36,7 @@ def up(
         stack = Stack(config)
         out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
         with stack:
-            _print_started(stack)
+            print_started(stack)
             died = stack.wait(lambda: False)
     except PortInUse as error:
         fail(str(error), ExitCode.USAGE)
@@ -55,7 +55,8 @@ def _interrupt(number: int, frame: types.FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def _print_started(stack: Stack) -> None:
+def print_started(stack: Stack) -> None:
+    """Where everything is: the UI, Temporal, the sandbox, the data and logs (also for `demo`)."""
     config = stack.config
     out = stdout()
     out.print("[bold green]claimflow is up[/]", highlight=False)
