@@ -288,11 +288,11 @@ def read_835(data: str | bytes) -> list[Remittance]:
 def read_remittance(ts: TransactionSet) -> Remittance:
     """One 835 transaction set as a Remittance."""
     reader = _RemittanceReader(ts)
-    handlers = reader.handlers
+    handlers = _HANDLERS
     for segment in ts.segments:
         handler = handlers.get(segment.id)
         if handler is not None:
-            handler(segment)
+            handler(reader, segment)
     return with_findings(reader.finish())
 
 
@@ -416,9 +416,6 @@ class _RemittanceReader:
         self.line: _Draft | None = None
         self.provider_adjustments: list[dict[str, Any]] = []
         self.provider_segments: list[Segment] = []
-        self.handlers: dict[str, Callable[[Segment], None]] = {
-            name[4:].upper(): getattr(self, name) for name in dir(self) if name.startswith("_on_")
-        }
 
     def _on_bpr(self, s: Segment) -> None:
         amount = s.amount(2, "payment amount")
@@ -636,3 +633,9 @@ class _RemittanceReader:
         if len(loc) >= 2 and loc[0] == "provider_adjustments" and isinstance(loc[1], int):
             return self.provider_segments[loc[1]]
         return self.ts.header
+
+
+_HANDLERS: dict[str, Callable[[_RemittanceReader, Segment], None]] = {
+    name[4:].upper(): method for name, method in vars(_RemittanceReader).items() if name.startswith("_on_")
+}
+"""Segment id -> the reader method that takes it (BPR -> _on_bpr), built once."""
