@@ -73,7 +73,8 @@ def home(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_sigint_stops_every_child_and_leaves_no_process(home: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_signal_stops_every_child_and_leaves_no_process(home: Path, stop_signal: signal.Signals) -> None:
     ports = free_ports(3)
     up = start_up(home, ports)
     try:
@@ -82,7 +83,7 @@ def test_sigint_stops_every_child_and_leaves_no_process(home: Path) -> None:
         assert all(alive(pid) for pid in pids.values())
         assert (home / "temporal.db").exists() and (home / "keys").exists()
 
-        up.send_signal(signal.SIGINT)
+        up.send_signal(stop_signal)
         out, err = up.communicate(timeout=60)
     finally:
         up.kill()
