@@ -436,7 +436,7 @@ class _RemittanceReader:
         self.header.update(trace_number=s.require(2, "trace number"), payer_identifier=s[3] or None)
 
     def _on_dtm(self, s: Segment) -> None:
-        qualifier = s[1]
+        qualifier = s.elements[0] if s.elements else ""
         if self.line is not None:
             if qualifier in ("472", "150") and "service_date" not in self.line.values:
                 self.line.values["service_date"] = s.date(2, "service date")
@@ -476,7 +476,7 @@ class _RemittanceReader:
 
     def _on_ref(self, s: Segment) -> None:
         if self.line is not None:
-            if s[1] == "6R":
+            if s.elements[:1] == ("6R",):
                 self.line.values["line_control_number"] = s[2]
         elif self.claim is None and self.party is not None and s[1] == "2U" and not self.party["id"]:
             self.party.update(id=s[2], id_qualifier="2U")
@@ -509,7 +509,7 @@ class _RemittanceReader:
 
     @staticmethod
     def _required_amount(s: Segment, index: int, what: str) -> Decimal:
-        amount = s.amount(index, what)
+        amount = _number(s, index - 1, what)
         if amount is None:
             raise X12ValueError(f"{what} is missing", segment_id=s.id, position=s.position, element=index)
         return amount
@@ -553,8 +553,8 @@ class _RemittanceReader:
             "charge": self._required_amount(s, 2, "line charge"),
             "paid": self._required_amount(s, 3, "line payment"),
             "revenue_code": s[4] or None,
-            "units": s.amount(5, "units paid"),
-            "original_units": s.amount(7, "units billed"),
+            "units": _number(s, 4, "units paid"),
+            "original_units": _number(s, 6, "units billed"),
         }
         if len(submitted) > 1 and submitted[1]:
             values.update(
@@ -564,8 +564,8 @@ class _RemittanceReader:
         self.claim.lines.append(self.line)
 
     def _on_amt(self, s: Segment) -> None:
-        if self.line is not None and s[1] == "B6":
-            self.line.values["allowed_amount"] = s.amount(2, "allowed amount")
+        if self.line is not None and s.elements[:1] == ("B6",):
+            self.line.values["allowed_amount"] = _number(s, 1, "allowed amount")
 
     def _on_lq(self, s: Segment) -> None:
         if self.line is not None and s[1] == "HE" and s[2]:
