@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from pathlib import Path
 
@@ -61,3 +62,4 @@ def test_an_amount_that_is_not_a_number_names_segment_and_element() -> None:
     with pytest.raises(X12ValueError) as raised:
         read_835(broken)
     assert (raised.value.segment_id, raised.value.element) == ("CLP", 3)
+    assert gc.isenabled(), "the cycle collector paused for the read must be back on after an error"

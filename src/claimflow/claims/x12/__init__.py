@@ -25,7 +25,13 @@ from claimflow.claims.x12.errors import (
     X12ValueError,
     X12WriteError,
 )
-from claimflow.claims.x12.remittance835 import filing_indicator_for_835, read_835, read_remittance, write_835
+from claimflow.claims.x12.remittance835 import (
+    cyclic_gc_paused,
+    filing_indicator_for_835,
+    read_835,
+    read_remittance,
+    write_835,
+)
 from claimflow.claims.x12.segments import TransactionSet, transaction_sets
 from claimflow.claims.x12.status import read_276, read_277, write_276, write_277
 from claimflow.claims.x12.writer import Envelope
@@ -86,20 +92,22 @@ def parse(data: str | bytes) -> list[ParsedSet]:
 
     Raises an X12Error naming the place when a set cannot be read, and X12StructureError for a
     transaction set claimflow has no reader for."""
-    parsed = []
-    for ts in transaction_sets(data):
-        kind = set_kind(ts)
-        reader = READERS.get(kind)
-        if reader is None:
-            raise X12StructureError(
-                f"transaction set {ts.id} ({ts.version or 'no version'}) is not one claimflow reads "
-                f"({', '.join(READERS)})",
-                segment_id="ST",
-                position=ts.header.position,
-                element=1,
-            )
-        parsed.append(ParsedSet(kind, ts.control_number, ts.version, reader(ts)))
-    return parsed
+    with cyclic_gc_paused():
+        return [_parse_set(ts) for ts in transaction_sets(data)]
+
+
+def _parse_set(ts: TransactionSet) -> ParsedSet:
+    kind = set_kind(ts)
+    reader = READERS.get(kind)
+    if reader is None:
+        raise X12StructureError(
+            f"transaction set {ts.id} ({ts.version or 'no version'}) is not one claimflow reads "
+            f"({', '.join(READERS)})",
+            segment_id="ST",
+            position=ts.header.position,
+            element=1,
+        )
+    return ParsedSet(kind, ts.control_number, ts.version, reader(ts))
 
 
 __all__ = [

@@ -7,7 +7,9 @@ needs cannot be read at all (an amount that is not a number, a missing BPR or pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -282,7 +284,25 @@ def _write_provider_adjustments(out: SegmentWriter, adjustments: Sequence[Provid
 
 def read_835(data: str | bytes) -> list[Remittance]:
     """Every 835 transaction set of a file (all interchanges), with balancing findings computed."""
-    return [read_remittance(ts) for ts in transaction_sets(data, "835")]
+    with cyclic_gc_paused():
+        return [read_remittance(ts) for ts in transaction_sets(data, "835")]
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a file is read, and switch it back on (even on errors).
+
+    Reading allocates hundreds of thousands of small acyclic objects that reference counting frees
+    on its own; the cycle collector would otherwise run hundreds of times during one read and, in a
+    process holding many long-lived objects (a worker, pyx12's maps in the bench), rescan all of
+    them: measured at 15 to 45% of the parse time. Only what survives the read is scanned, once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_remittance(ts: TransactionSet) -> Remittance:
