@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from claimflow.activities import catalog
@@ -26,6 +29,7 @@ from claimflow.activities.requests import (
     StatusRequest,
     SubmitReceipt,
     SubmitRequest,
+    TimelyFilingLetterRequest,
 )
 from claimflow.claims.encounter import Coverage, Encounter
 from claimflow.claims.events import EventKind, PayerEvent
@@ -34,7 +38,10 @@ from claimflow.claims.money import ZERO
 from claimflow.claims.payers import PayerProfile, default_directory
 from claimflow.claims.remittance import Adjustment, AdjustmentGroup, ClaimPayment, ClaimStatusCode
 from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, EligibilityResult, StatusInfo
+from claimflow.claims.tasks import Task
+from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
+from tests.appeals.scripted import ScriptedAppeals
 from tests.factories import ClaimFactory
 
 TASK_QUEUE = "claim-tests"
@@ -49,6 +56,7 @@ class ScriptedPayer:
     inquiries: list[StatusRequest] = field(default_factory=list)
     statements: list[StatementRequest] = field(default_factory=list)
     postings: list[PostingRequest] = field(default_factory=list)
+    filing_letters: list[TimelyFilingLetterRequest] = field(default_factory=list)
 
     @activity.defn(name=catalog.PAYER_PROFILE.name)
     async def payer_profile(self, coverage: Coverage) -> PayerProfile:
@@ -102,6 +110,14 @@ class ScriptedPayer:
             adjusted=payment.adjusted(AdjustmentGroup.CONTRACTUAL),
         )
 
+    @activity.defn(name=catalog.WRITE_TIMELY_FILING_LETTER.name)
+    async def write_timely_filing_letter(self, request: TimelyFilingLetterRequest) -> str:
+        self.filing_letters.append(request)
+        if request.proof.submitted_at is None:
+            return ""
+        days_left = (request.deadline - request.letter_date).days
+        return f"letters/{request.claim.encounter.encounter_id}-T{days_left}.pdf"
+
     @activity.defn(name=catalog.WRITE_STATEMENT.name)
     async def write_statement(self, request: StatementRequest) -> str:
         self.statements.append(request)
@@ -116,15 +132,23 @@ class ScriptedPayer:
             self.inquire_claim_status,
             self.post_payment,
             self.write_statement,
+            self.write_timely_filing_letter,
         ]
 
 
-def worker(client: Client, payer: ScriptedPayer) -> Worker:
-    return Worker(client, task_queue=TASK_QUEUE, workflows=[ClaimWorkflow], activities=payer.activities())
+def worker(client: Client, payer: ScriptedPayer, appeals: ScriptedAppeals | None = None) -> Worker:
+    appeals = appeals or ScriptedAppeals()
+    return Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[ClaimWorkflow, AppealWorkflow],
+        activities=[*payer.activities(), appeals.render_appeal_letter, appeals.send_appeal],
+    )
 
 
-def encounter(seed: int = 1, **changes: Any) -> Encounter:
-    base = ClaimFactory(seed, service_from=date.today() - timedelta(days=20)).claim().encounter
+def encounter(today: date, seed: int = 1, **changes: Any) -> Encounter:
+    """A claim's encounter 20 days before `today`: the test server's today (its clock skips ahead)."""
+    base = ClaimFactory(seed, service_from=today - timedelta(days=20)).claim().encounter
     base = base.model_copy(update={"encounter_id": f"enc-{uuid.uuid4().hex[:12]}"})
     return base.model_copy(update=changes) if changes else base
 
@@ -160,8 +184,37 @@ async def until(
         await asyncio.sleep(0.05)
 
 
+async def finish(handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], seconds: float = 60) -> ClaimSnapshot:
+    """The claim's result; if it never comes, fail with where the claim stands."""
+    try:
+        return await asyncio.wait_for(handle.result(), seconds)
+    except TimeoutError:
+        snapshot = await handle.query(ClaimWorkflow.state)
+        steps = "\n".join(f"{e.at:%Y-%m-%d %H:%M} {e.step}: {e.outcome}" for e in snapshot.timeline)
+        raise AssertionError(f"{handle.id} never finished; it is {snapshot.state}:\n{steps}") from None
+
+
+async def stop(client: Client, handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot]) -> None:
+    """End a test's claim and its appeals. A workflow left running without a worker would hold
+    the time-skipping server's clock for every later test."""
+    await handle.terminate("test over")
+    for number in range(1, 4):
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(
+                f"appeal-{handle.id.removeprefix('claim-')}-{number}"
+            ).terminate()
+
+
 def in_state(state: ClaimState) -> Callable[[ClaimSnapshot], bool]:
     return lambda snapshot: snapshot.state is state
+
+
+async def server_today(env: WorkflowEnvironment) -> date:
+    return (await env.get_current_time()).date()
+
+
+def task_of(snapshot: ClaimSnapshot, kind: str) -> Task:
+    return next(t for t in snapshot.open_tasks if t.kind.value == kind)
 
 
 def open_task(kind: str) -> Callable[[ClaimSnapshot], bool]:
@@ -203,10 +256,19 @@ def remittance(
     *,
     patient_owes: Decimal = ZERO,
     denied_with: str | None = None,
+    reversal_of: Decimal | None = None,
+    payer_claim: str = "PCN-1",
     event_id: str | None = None,
 ) -> PayerEvent:
+    """An 835 claim payment for the encounter: paid (CO-45, and PR-2 when the patient owes),
+    denied with a CARC, or the reversal of an earlier payment of `reversal_of`."""
     charge = enc.total_charge
-    if denied_with:
+    if reversal_of is not None:
+        adjustments = [
+            Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45", amount=-(charge - reversal_of))
+        ]
+        paid, status, charge = -reversal_of, ClaimStatusCode.REVERSAL, -charge
+    elif denied_with:
         adjustments = [Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason=denied_with, amount=charge)]
         paid, status = ZERO, ClaimStatusCode.DENIED
     else:
@@ -224,7 +286,7 @@ def remittance(
         charge=charge,
         paid=paid,
         patient_responsibility=patient_owes,
-        payer_claim_number="PCN-1",
+        payer_claim_number=payer_claim,
         adjustments=adjustments,
     )
     return PayerEvent(

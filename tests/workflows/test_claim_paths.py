@@ -20,10 +20,14 @@ from tests.workflows.scripted import (
     ack_277ca,
     ack_999,
     encounter,
+    finish,
     in_state,
     open_task,
     pay_cleanly,
+    server_today,
     start,
+    stop,
+    task_of,
     until,
     worker,
 )
@@ -35,12 +39,13 @@ def resolution(task_id: str, action: Action, **fields: object) -> TaskResolution
 
 async def test_happy_path_closes_paid(time_skipping_env: WorkflowEnvironment) -> None:
     payer = ScriptedPayer()
-    enc = encounter(1)
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 1)
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
         await pay_cleanly(handle, enc)
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED
     assert final.paid == payer.postings[0].payment.paid > 0
     assert final.payer_claim_number == "PCN-1"
@@ -51,12 +56,13 @@ async def test_happy_path_closes_paid(time_skipping_env: WorkflowEnvironment) ->
 
 async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: WorkflowEnvironment) -> None:
     payer = ScriptedPayer()
-    enc = encounter(2)
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 2)
     enc = enc.model_copy(update={"coverage": enc.coverage.model_copy(update={"member_id": INACTIVE_MEMBER})})
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         snapshot = await until(handle, open_task("coverage_issue"), "coverage task")
-        task = snapshot.open_tasks[0]
+        task = task_of(snapshot, "coverage_issue")
         assert "inactive" in task.reason
         new_coverage = Coverage(
             payer_id="SMPBCX", payer_name="Sandbox Blue Cross Commercial", member_id="BCX123456"
@@ -66,7 +72,7 @@ async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: 
         )
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
         await pay_cleanly(handle, enc)
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED
     assert final.payer_id == "SMPBCX"
     assert payer.submissions[0].claim.encounter.coverage.member_id == "BCX123456"
@@ -75,20 +81,21 @@ async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: 
 
 async def test_coding_hold_released_by_coder(time_skipping_env: WorkflowEnvironment) -> None:
     payer = ScriptedPayer()
-    coded = encounter(3)
+    today = await server_today(time_skipping_env)
+    coded = encounter(today, 3)
     uncoded = coded.model_copy(update={"diagnoses": [], "service_lines": []})
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, uncoded)
         snapshot = await until(handle, open_task("coding"), "coding hold")
+        task = task_of(snapshot, "coding")
         assert snapshot.state is ClaimState.CODING and not payer.submissions
-        task = snapshot.open_tasks[0]
         await handle.execute_update(
             ClaimWorkflow.resolve_task,
             resolution(task.id, Action.CODES, diagnoses=coded.diagnoses, service_lines=coded.service_lines),
         )
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
         await pay_cleanly(handle, coded)
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED
     assert payer.submissions[0].claim.encounter.service_lines == coded.service_lines
     assert final.billed == coded.total_charge
@@ -96,19 +103,23 @@ async def test_coding_hold_released_by_coder(time_skipping_env: WorkflowEnvironm
 
 async def test_coding_sla_escalates_the_hold(time_skipping_env: WorkflowEnvironment) -> None:
     payer = ScriptedPayer()
-    uncoded = encounter(4).model_copy(update={"diagnoses": [], "service_lines": []})
+    today = await server_today(time_skipping_env)
+    uncoded = encounter(today, 4).model_copy(update={"diagnoses": [], "service_lines": []})
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, uncoded)
         await until(handle, open_task("coding"), "coding hold")
         await time_skipping_env.sleep(timedelta(days=4))  # SLA is 3 days
-        snapshot = await until(handle, lambda s: s.open_tasks[0].assignee == "coding-supervisor", "escalated")
-        await handle.terminate("test over")
-    assert snapshot.open_tasks[0].priority.name == "HIGH"
+        snapshot = await until(
+            handle, lambda s: task_of(s, "coding").assignee == "coding-supervisor", "escalated"
+        )
+        await stop(time_skipping_env.client, handle)
+    assert task_of(snapshot, "coding").priority.name == "HIGH"
 
 
 async def test_scrub_error_task_corrected_then_paid(time_skipping_env: WorkflowEnvironment) -> None:
     payer = ScriptedPayer()
-    good = encounter(5)
+    today = await server_today(time_skipping_env)
+    good = encounter(today, 5)
     first = good.service_lines[0]
     bad = good.model_copy(
         update={"service_lines": [first.model_copy(update={"charge": Decimal("0")}), *good.service_lines[1:]]}
@@ -116,14 +127,14 @@ async def test_scrub_error_task_corrected_then_paid(time_skipping_env: WorkflowE
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, bad)
         snapshot = await until(handle, open_task("scrub_failure"), "scrub task")
-        task = snapshot.open_tasks[0]
+        task = task_of(snapshot, "scrub_failure")
         assert "charge" in task.reason and "CHG01" in task.details[0]
         await handle.execute_update(
             ClaimWorkflow.resolve_task, resolution(task.id, Action.CORRECT, encounter=good)
         )
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
         await pay_cleanly(handle, good)
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED
     assert payer.submissions[0].claim.encounter.service_lines[0].charge == first.charge
 
@@ -133,7 +144,8 @@ async def test_payer_rejection_corrected_resubmitted_paid(
     time_skipping_env: WorkflowEnvironment, rejected_by: str
 ) -> None:
     payer = ScriptedPayer()
-    enc = encounter(6)
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 6)
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
@@ -145,14 +157,14 @@ async def test_payer_rejection_corrected_resubmitted_paid(
                 ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id, category="A7", code="562")
             )
         snapshot = await until(handle, open_task("payer_rejection"), "rejection task")
-        task = snapshot.open_tasks[0]
+        task = task_of(snapshot, "payer_rejection")
         assert rejected_by in task.reason
         await handle.execute_update(
             ClaimWorkflow.resolve_task, resolution(task.id, Action.CORRECT, encounter=enc)
         )
         await until(handle, lambda s: s.state is ClaimState.SUBMITTED and s.submissions == 2, "resubmitted")
         await pay_cleanly(handle, enc)
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED and len(payer.submissions) == 2
     assert [s.attempt for s in payer.submissions] == [1, 2]
 
@@ -161,18 +173,19 @@ async def test_payer_silent_status_inquiries_then_no_response_task(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     payer = ScriptedPayer()
-    enc = encounter(7)
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 7)
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         snapshot = await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
         submitted_at = next(e.at for e in snapshot.timeline if e.step == "submit")
         await time_skipping_env.sleep(timedelta(days=50))
         snapshot = await until(handle, open_task("no_response"), "no_response task")
-        await handle.terminate("test over")
+        task = task_of(snapshot, "no_response")
+        await stop(time_skipping_env.client, handle)
     inquiries = [e.at for e in snapshot.timeline if e.step == "276"]
     # 1 day for the 999, 3 for the 277CA, 21 expected adjudication, then every 7 days (default profile).
     assert [round((at - submitted_at) / timedelta(days=1)) for at in inquiries] == [25, 32, 39]
-    task = snapshot.open_tasks[0]
     assert round((task.created_at - submitted_at) / timedelta(days=1)) == 46
     assert len(payer.inquiries) == 3
 
@@ -181,7 +194,8 @@ async def test_patient_balance_statement_reminder_then_settled(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     payer = ScriptedPayer()
-    enc = encounter(8)
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 8)
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
@@ -201,7 +215,7 @@ async def test_patient_balance_statement_reminder_then_settled(
                 claim_id=f"claim-{enc.encounter_id}", amount=Decimal("25.00"), actor="front-desk"
             ),
         )
-        final = await handle.result()
+        final = await finish(handle)
     assert final.state is ClaimState.CLOSED
     assert [s.notice for s in payer.statements] == ["first", "reminder"]
     assert final.patient_paid == Decimal("25.00")
@@ -211,11 +225,12 @@ async def test_invalid_resolution_rejected_and_state_unchanged(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     payer = ScriptedPayer()
-    uncoded = encounter(9).model_copy(update={"diagnoses": [], "service_lines": []})
+    today = await server_today(time_skipping_env)
+    uncoded = encounter(today, 9).model_copy(update={"diagnoses": [], "service_lines": []})
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, uncoded)
         before = await until(handle, open_task("coding"), "coding hold")
-        task = before.open_tasks[0]
+        task = task_of(before, "coding")
         with pytest.raises(WorkflowUpdateFailedError) as wrong_action:
             await handle.execute_update(
                 ClaimWorkflow.resolve_task, resolution(task.id, Action.OVERRIDE, reason="just send it")
@@ -225,7 +240,7 @@ async def test_invalid_resolution_rejected_and_state_unchanged(
         with pytest.raises(WorkflowUpdateFailedError) as unknown:
             await handle.execute_update(ClaimWorkflow.resolve_task, resolution("claim-x:9", Action.CODES))
         after = await handle.query(ClaimWorkflow.state)
-        await handle.terminate("test over")
+        await stop(time_skipping_env.client, handle)
     assert "does not resolve a coding task; use one of: codes" in str(wrong_action.value.cause)
     assert "needs at least one diagnosis" in str(no_codes.value.cause)
     assert "no task 'claim-x:9'" in str(unknown.value.cause)

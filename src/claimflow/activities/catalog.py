@@ -26,6 +26,7 @@ from claimflow.activities.requests import (
     StatusRequest,
     SubmitReceipt,
     SubmitRequest,
+    TimelyFilingLetterRequest,
 )
 from claimflow.claims.encounter import Coverage
 from claimflow.claims.payers import PayerProfile
@@ -53,3 +54,4 @@ LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
 ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)
 RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter]("render_appeal_letter", AppealLetter)
 SEND_APPEAL = ActivityRef[AppealSendRequest, AppealSent]("send_appeal", AppealSent)
+WRITE_TIMELY_FILING_LETTER = ActivityRef[TimelyFilingLetterRequest, str]("write_timely_filing_letter", str)

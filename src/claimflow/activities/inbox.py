@@ -7,6 +7,7 @@ the file is fetched again and the claims ignore what they have already applied."
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -15,7 +16,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from claimflow.activities import catalog
 from claimflow.activities.requests import RoutingReport
-from claimflow.claims.routing import RoutedEvent, events_from_277ca, events_from_835, events_from_999
+from claimflow.claims.routing import (
+    RoutedEvent,
+    events_from_277ca,
+    events_from_835,
+    events_from_999,
+    events_from_appeal_notice,
+)
 from claimflow.claims.tasks import UnmatchedItem
 from claimflow.claims.x12 import read_277ca, read_835, read_999
 from claimflow.claims.x12.errors import X12Error
@@ -60,6 +67,16 @@ class InboxActivities:
         return report.model_copy(update={"acknowledged": True})
 
     def _events(self, text: str, file_id: str, received_at: datetime) -> tuple[str, list[RoutedEvent]]:
+        if text.lstrip().startswith("{"):
+            try:
+                notice = json.loads(text)
+            except json.JSONDecodeError as bad:
+                raise X12Error(f"the file is neither X12 nor a readable JSON notice: {bad}") from None
+            if not isinstance(notice, dict) or "decision" not in notice:
+                raise X12Error(
+                    "a JSON file that is not an appeal decision notice, which claimflow does not read"
+                )
+            return "appeal_decision", events_from_appeal_notice(notice, file_id, received_at)
         sets = transaction_sets(text)
         if not sets:
             raise X12Error("the file holds no transaction set")

@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 from pydantic import Field
 
+from claimflow.claims.appeals import TimelyFilingProof
 from claimflow.claims.claim import Claim
 from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.money import ZERO, Money
+from claimflow.claims.payers import PayerProfile
 from claimflow.claims.remittance import ClaimPayment
 
 
@@ -102,3 +104,13 @@ class RoutingReport(Model):
     unmatched: int = 0
     acknowledged: bool = False
     problem: str | None = None
+
+
+class TimelyFilingLetterRequest(Model):
+    """A reconsideration letter for a claim the payer has not accepted, near its filing deadline."""
+
+    claim: Claim
+    payer: PayerProfile
+    proof: TimelyFilingProof
+    deadline: date
+    letter_date: date

@@ -16,6 +16,7 @@ class EventKind(StrEnum):
     ACK_999 = "999"
     CLAIM_ACK_277CA = "277ca"
     REMITTANCE_835 = "835"
+    APPEAL_DECISION = "appeal_decision"
 
 
 class PayerEvent(Model):
@@ -35,3 +36,4 @@ class PayerEvent(Model):
     trace_number: str | None = Field(default=None, description="835 TRN02")
     payer_id: str | None = None
     payment_date: date | None = None
+    notice: dict[str, str] | None = Field(default=None, description="an appeal decision notice, as sent")

@@ -23,6 +23,8 @@ class ClaimState(StrEnum):
     REJECTED = "rejected"
     ADJUDICATED = "adjudicated"
     DENIED = "denied"
+    APPEALING = "appealing"
+    """An appeal (a child workflow with its own tasks) is under way."""
     PATIENT_BILLING = "patient_billing"
     CLOSED = "closed"
     WRITTEN_OFF = "written_off"
@@ -33,6 +35,9 @@ class ClaimInput(Model):
 
     encounter: Encounter
     received_by: str = "intake"
+    managers: list[str] = Field(
+        default_factory=lambda: ["billing-manager"], min_length=1, description="who may approve write-offs"
+    )
 
 
 class TimelineEntry(Model):

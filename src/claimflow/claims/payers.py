@@ -109,6 +109,9 @@ class PayerProfile(Model):
     status_inquiry_every_days: int = 7
     status_inquiries_max: int = 3
     statement_cycle_days: int = 30
+    reopen_window_days: int = Field(
+        default=90, gt=0, description="how long a closed claim listens for reversals and re-adjudications"
+    )
     appeal_levels: tuple[AppealLevel, ...] = ()
     is_default: bool = Field(default=False, description="a fallback by coverage kind, not a known payer")
 

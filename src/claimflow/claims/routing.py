@@ -87,3 +87,23 @@ def events_from_835(remittances: list[Remittance], file_id: str, received_at: da
             )
             routed.append(RoutedEvent(patient_control_number=payment.patient_control_number, event=event))
     return routed
+
+
+def events_from_appeal_notice(
+    notice: dict[str, object], file_id: str, received_at: datetime
+) -> list[RoutedEvent]:
+    """A payer's appeal decision notice (JSON), routed to the claim it names."""
+    fields = {
+        key: str(value) for key, value in notice.items() if value is not None and not isinstance(value, list)
+    }
+    fields.update(
+        {key: ",".join(map(str, value)) for key, value in notice.items() if isinstance(value, list)}
+    )
+    event = PayerEvent(
+        event_id=_event_id(EventKind.APPEAL_DECISION, sorted(fields.items())),
+        kind=EventKind.APPEAL_DECISION,
+        file_id=file_id,
+        received_at=received_at,
+        notice=fields,
+    )
+    return [RoutedEvent(patient_control_number=fields.get("patient_control_number"), event=event)]

@@ -49,6 +49,8 @@ class Action(StrEnum):
     INQUIRE_AGAIN = "inquire_again"
     WRITE_OFF = "write_off"
     ROUTE = "route"
+    ACKNOWLEDGE = "acknowledge"
+    """A person has the matter in hand (a deadline warning): the claim goes on as it was."""
     APPROVE = "approve"
     """Send the appeal letter as drafted."""
     EDIT = "edit"
@@ -68,7 +70,7 @@ ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
     TaskKind.PATIENT_BALANCE: frozenset({Action.WRITE_OFF}),
     TaskKind.DENIAL: frozenset({Action.CORRECT, Action.WRITE_OFF}),
     TaskKind.UNMATCHED_REMITTANCE: frozenset({Action.ROUTE, Action.WRITE_OFF}),
-    TaskKind.TIMELY_FILING_RISK: frozenset({Action.RESUBMIT, Action.WRITE_OFF}),
+    TaskKind.TIMELY_FILING_RISK: frozenset({Action.ACKNOWLEDGE, Action.WRITE_OFF}),
     TaskKind.APPEAL_REVIEW: frozenset({Action.APPROVE, Action.EDIT, Action.WITHDRAW}),
     TaskKind.WRITE_OFF_APPROVAL: frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT}),
 }

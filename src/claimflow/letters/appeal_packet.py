@@ -146,17 +146,23 @@ def _enclosures(packet: AppealPacket) -> list[str]:
 
 
 def _filing_proof(packet: AppealPacket) -> FilingProof:
-    proof = packet.proof
+    return filing_proof(packet.claim, packet.payer, packet.proof, packet.payment.payer_claim_number)
+
+
+def filing_proof(
+    claim: Claim, payer: PayerProfile, proof: TimelyFilingProof, payer_claim_number: str | None = None
+) -> FilingProof:
+    """The proof of timely filing from the claim's submission, 999 and 277CA dates."""
     dates = [
         d.date() for d in (proof.submitted_at, proof.ack_999_at, proof.accepted_277ca_at) if d is not None
     ]
     if not dates:
         raise MissingEvidence(
-            f"claim {packet.claim.patient_control_number}: no submission, 999 or 277CA date is recorded, "
+            f"claim {claim.patient_control_number}: no submission, 999 or 277CA date is recorded, "
             "so there is no proof of timely filing; attach the clearinghouse report by hand or withdraw"
         )
-    encounter = packet.claim.encounter
-    limit = packet.payer.timely_filing_days
+    encounter = claim.encounter
+    limit = payer.timely_filing_days
     return FilingProof.from_acknowledgements(
         service_date=encounter.service_date,
         filing_limit_days=limit,
@@ -168,7 +174,7 @@ def _filing_proof(packet: AppealPacket) -> FilingProof:
         acknowledged_999_on=proof.ack_999_at.date() if proof.ack_999_at else None,
         accepted_277ca_on=proof.accepted_277ca_at.date() if proof.accepted_277ca_at else None,
         status_277ca=proof.status_277ca,
-        payer_claim_number=proof.payer_claim_number or packet.payment.payer_claim_number,
+        payer_claim_number=proof.payer_claim_number or payer_claim_number,
     )
 
 

@@ -24,7 +24,9 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
+from claimflow.activities.appeals import AppealActivities
 from claimflow.activities.eligibility import EligibilityActivities
+from claimflow.activities.escalation import EscalationActivities
 from claimflow.activities.inbox import InboxActivities
 from claimflow.activities.payers import PayerActivities
 from claimflow.activities.posting import PostingActivities
@@ -38,12 +40,13 @@ from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.settings import Settings
 from claimflow.integrations.temporal import connect
+from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from claimflow.workflows.inbox import InboxWorkflow
 
 INBOX_SCHEDULE_ID = "claimflow-inbox"
-WORKFLOWS: Sequence[type] = (ClaimWorkflow, InboxWorkflow, ExceptionsWorkflow)
+WORKFLOWS: Sequence[type] = (ClaimWorkflow, AppealWorkflow, InboxWorkflow, ExceptionsWorkflow)
 log = structlog.get_logger("claimflow.worker")
 
 
@@ -62,7 +65,10 @@ def build_activities(
     scrubbing = ScrubActivities(default_codesets(), directory)
     submission = SubmissionActivities(clearinghouse, ledger, envelopes)
     posting = PostingActivities(ledger)
-    statements = StatementActivities(settings.home / "documents")
+    documents = settings.home / "documents"
+    statements = StatementActivities(documents)
+    escalation = EscalationActivities(documents)
+    appeals = AppealActivities(clearinghouse, documents)
     inbox = InboxActivities(clearinghouse, client, ledger, settings.temporal_task_queue)
     return [
         payers.payer_profile,
@@ -73,6 +79,9 @@ def build_activities(
         posting.post_payment,
         posting.record_patient_payment,
         statements.write_statement,
+        escalation.write_timely_filing_letter,
+        appeals.render_appeal_letter,
+        appeals.send_appeal,
         inbox.list_inbox,
         inbox.route_file,
     ]

@@ -6,13 +6,15 @@ needs judgement it opens a task and waits for a person's resolution (a validated
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+import contextlib
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
@@ -26,9 +28,18 @@ with workflow.unsafe.imports_passed_through():
         StatementRequest,
         StatusRequest,
         SubmitRequest,
+        TimelyFilingLetterRequest,
+    )
+    from claimflow.claims.appeals import (
+        AppealDecision,
+        AppealInput,
+        TimelyFilingProof,
+        decision_from_notice,
+        decision_from_readjudication,
     )
     from claimflow.claims.claim import Claim, FrequencyCode
-    from claimflow.claims.deadlines import timely_filing_deadline
+    from claimflow.claims.deadlines import ESCALATION_DAYS, timely_filing_deadline
+    from claimflow.claims.denials import DenialAction, DenialAssessment, classify
     from claimflow.claims.encounter import Encounter
     from claimflow.claims.events import EventKind, PayerEvent
     from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, TimelineEntry
@@ -45,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         check_resolution,
     )
     from claimflow.workflows import search_attributes as sa
+    from claimflow.workflows.appeal import AppealWorkflow
 
 IO_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -54,6 +66,9 @@ IO_RETRY = RetryPolicy(
     non_retryable_error_types=["PermanentClearinghouseError", "X12Error", "ValidationError"],
 )
 IO_TIMEOUT = timedelta(minutes=2)
+
+APPEAL_ANSWERS = {EventKind.APPEAL_DECISION, EventKind.REMITTANCE_835}
+SETTLED = {ClaimState.CLOSED, ClaimState.WRITTEN_OFF}
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -88,13 +103,36 @@ class ClaimWorkflow:
         self._self_pay = False
         self._documents: list[str] = []
         self._last_failure = ""
+        self._managers = list(input.managers)
+        self._last_payment: ClaimPayment | None = None
+        self._remittance_date: date | None = None
+        self._appeals = 0
+        self._ack_999_at: datetime | None = None
+        self._status_277ca: str | None = None
+        self._interchange_control_number: int | None = None
+        self._write_off_reason: str | None = None
 
     # ------------------------------------------------------------------ the lifecycle
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimSnapshot:
         self._note("intake", f"received by {input.received_by}")
+        await self.load_payer_profile()
+        watcher = asyncio.create_task(self.watch_timely_filing())
+        lifecycle = asyncio.create_task(self.lifecycle())
+        # A person may write the claim off from a deadline warning while it waits anywhere else.
+        await workflow.wait_condition(lambda: lifecycle.done() or self._write_off_reason is not None)
+        if not lifecycle.done():
+            lifecycle.cancel()
+            self._set_state(ClaimState.WRITTEN_OFF, "closed", f"written off: {self._write_off_reason}")
+        watcher.cancel()
+        for task in (lifecycle, watcher):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    async def lifecycle(self) -> None:
         try:
-            await self.load_payer_profile()
             await self.validate_intake()
             await self.verify_eligibility()
             await self.await_coding()
@@ -103,10 +141,24 @@ class ClaimWorkflow:
                 await self.submit_until_paid()
             await self.bill_patient()
             self._set_state(ClaimState.CLOSED, "closed", "nothing left to collect")
+            if not self._self_pay:
+                await self.watch_late_remittances()
         except ClaimWrittenOff as written_off:
             self._set_state(ClaimState.WRITTEN_OFF, "closed", f"written off: {written_off}")
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.state()
+
+    async def watch_late_remittances(self) -> None:
+        """A closed claim keeps listening for the payer's late word (a reversal, a re-adjudication)
+        through the payer's reopen window, so the money it moves is posted and billed, not left
+        unmatched in the exceptions."""
+        window = timedelta(days=self._payer.reopen_window_days)
+        while (event := await self._next_event(EventKind.REMITTANCE_835, window)) is not None:
+            self._note("835", "remittance after closing")
+            due_before = self._patient_due
+            if not await self.settle(event):
+                await self.submit_until_paid()
+            if self._patient_due > due_before:
+                await self.bill_patient()
+            self._set_state(ClaimState.CLOSED, "closed", "late remittance posted")
 
     async def load_payer_profile(self) -> None:
         self._profile = await workflow.execute_activity(
@@ -203,9 +255,9 @@ class ClaimWorkflow:
                 remittance = await self.await_remittance()
                 if remittance is None:
                     continue  # a person chose to resubmit after payer silence
-                if await self.post_payment(remittance):
+                if await self.settle(remittance):
                     return
-                continue  # denied and corrected: a replacement claim goes out
+                continue  # a corrected or rebilled claim goes out
             resolution = await self._task(TaskKind.PAYER_REJECTION, rejection, [rejection])
             if resolution.action is Action.CORRECT:
                 self._apply_correction(resolution)
@@ -222,6 +274,7 @@ class ClaimWorkflow:
         if receipt is None:
             return f"the clearinghouse did not take the claim: {self._last_failure}"
         self._submitted_at = workflow.now()
+        self._interchange_control_number = receipt.interchange_control_number
         self._set_state(
             ClaimState.SUBMITTED,
             "submit",
@@ -238,6 +291,7 @@ class ClaimWorkflow:
         elif ack.ack_status == "R":
             return "999 rejected the claim file: " + ("; ".join(ack.ack_errors) or "no detail given")
         else:
+            self._ack_999_at = ack.received_at
             self._set_state(ClaimState.ACKNOWLEDGED, "999", f"accepted ({ack.ack_status})")
         claim_ack = await self._next_event(
             EventKind.CLAIM_ACK_277CA,
@@ -252,6 +306,7 @@ class ClaimWorkflow:
             return f"277CA rejected the claim: STC {status.primary.category}:{status.primary.code}"
         self._payer_claim_number = status.payer_claim_number or self._payer_claim_number
         self._accepted_on = claim_ack.received_at
+        self._status_277ca = f"{status.primary.category}:{status.primary.code}"
         self._set_state(ClaimState.ACCEPTED, "277CA", f"accepted, payer claim {self._payer_claim_number}")
         return None
 
@@ -297,8 +352,40 @@ class ClaimWorkflow:
         self._payer_claim_number = detail.payer_claim_number or self._payer_claim_number
         self._note("276", f"inquiry {number}: 277 {detail.primary.category}:{detail.primary.code}")
 
-    async def post_payment(self, remittance: PayerEvent) -> bool:
-        """Post the 835 to the ledger. True when the claim is settled with the payer."""
+    async def settle(self, remittance: PayerEvent) -> bool:
+        """Post an 835 and act on what it says. True when nothing more is owed by the payer;
+        False when a corrected or rebilled claim must go out."""
+        while True:
+            payment = await self.post(remittance)
+            assessment = classify(payment, previous=self._last_payment)
+            self._last_payment = payment
+            self._note("835", assessment.summary)
+            match assessment.action:
+                case DenialAction.REPOST | DenialAction.WAIT:
+                    # A reversal, or a claim the payer still reviews: the next 835 says the rest.
+                    self._set_state(
+                        ClaimState.ACCEPTED, "835", f"waiting for the payer: {assessment.summary}"
+                    )
+                    next_remittance = await self.await_remittance()
+                    if next_remittance is None:
+                        return False
+                    remittance = next_remittance
+                case DenialAction.APPEAL:
+                    return await self.appeal(remittance, assessment)
+                case DenialAction.BILL_OTHER_PAYER | DenialAction.VERIFY_COVERAGE:
+                    return await self.rebill_coverage(assessment)
+                case DenialAction.BILL_PATIENT | DenialAction.NONE:
+                    self._set_state(
+                        ClaimState.ADJUDICATED,
+                        "835",
+                        f"paid {payment.paid}, patient owes {assessment.patient_responsibility}",
+                    )
+                    return True
+                case _:
+                    return await self.correct_or_write_off(assessment)
+
+    async def post(self, remittance: PayerEvent) -> ClaimPayment:
+        """Post one claim payment to the ledger (idempotent there) and keep the totals."""
         payment = remittance.payment
         assert payment is not None
         outcome = await self._io(
@@ -313,34 +400,125 @@ class ClaimWorkflow:
         )
         if outcome is None:
             await self._task(
-                TaskKind.DENIAL if payment.status is ClaimStatusCode.DENIED else TaskKind.NO_RESPONSE,
+                TaskKind.DENIAL,
                 f"the remittance could not be posted: {self._last_failure}",
-                [self._last_failure],
+                [self._last_failure, "post it by hand, then resolve this task"],
             )
-        if outcome is not None:
+        else:
             self._paid += outcome.paid
             self._adjusted += outcome.adjusted
             self._patient_responsibility += outcome.patient_responsibility
-        if payment.status is ClaimStatusCode.DENIED or (payment.paid == ZERO and payment.charge > ZERO):
-            return await self.work_denial(payment)
-        self._set_state(
-            ClaimState.ADJUDICATED,
-            "835",
-            f"paid {payment.paid}, patient owes {payment.patient_responsibility}",
-        )
-        return True
+        self._remittance_date = remittance.payment_date or workflow.now().date()
+        return payment
 
-    async def work_denial(self, payment: ClaimPayment) -> bool:
-        """A denied claim: a person corrects it (a replacement claim follows) or writes it off."""
-        reasons = sorted({f"{a.group.value}-{a.reason}" for a in payment.all_adjustments})
-        self._set_state(ClaimState.DENIED, "835", "denied: " + ", ".join(reasons))
-        resolution = await self._task(TaskKind.DENIAL, "denied: " + ", ".join(reasons), reasons)
+    async def correct_or_write_off(self, assessment: DenialAssessment) -> bool:
+        """A denial a person must correct (a replacement claim follows) or write off."""
+        self._set_state(ClaimState.DENIED, "835", f"denied: {assessment.summary}")
+        details = [
+            f"{f.group.value}-{f.carc}: {f.carc_text}" + (f" ({f.needs})" if f.needs else "")
+            for f in assessment.findings
+            if f.at_stake
+        ]
+        resolution = await self._task(TaskKind.DENIAL, assessment.summary, details or [assessment.summary])
         if resolution.action is Action.WRITE_OFF:
             raise ClaimWrittenOff(resolution.reason or "denial written off")
         self._apply_correction(resolution)
         self._frequency = FrequencyCode.REPLACEMENT
         await self.scrub()
         return False
+
+    async def rebill_coverage(self, assessment: DenialAssessment) -> bool:
+        """Wrong or ended coverage: a person gives the right coverage (a new original claim to that
+        payer follows) or makes the patient self-pay."""
+        self._set_state(ClaimState.DENIED, "835", f"coverage denial: {assessment.summary}")
+        resolution = await self._task(TaskKind.COVERAGE_ISSUE, assessment.summary, [assessment.summary])
+        if resolution.action is Action.SELF_PAY:
+            self._patient_responsibility = self._encounter.total_charge - self._paid
+            return True
+        assert resolution.coverage is not None
+        self._encounter = self._encounter.model_copy(update={"coverage": resolution.coverage})
+        self._frequency, self._payer_claim_number, self._last_payment = FrequencyCode.ORIGINAL, None, None
+        await self.load_payer_profile()
+        await self.verify_eligibility()
+        await self.scrub()
+        return False
+
+    async def appeal(self, remittance: PayerEvent, assessment: DenialAssessment) -> bool:
+        """Appeal through the payer's levels in a child workflow; the payer's answers reach this
+        claim (the inbox routes by patient control number) and are forwarded to it."""
+        self._appeals += 1
+        self._set_state(ClaimState.APPEALING, "appeal", f"appealing: {assessment.summary}")
+        child = await workflow.start_child_workflow(
+            AppealWorkflow.run,
+            AppealInput(
+                claim=self._claim(),
+                payer=self._payer,
+                payment=remittance.payment,
+                remittance_date=self._remittance_date or workflow.now().date(),
+                proof=self._filing_proof(),
+                managers=self._managers,
+            ),
+            id=f"appeal-{self._encounter.encounter_id}-{self._appeals}",
+        )
+        while not child.done():
+            await workflow.wait_condition(
+                lambda: child.done() or any(e.kind in APPEAL_ANSWERS for e in self._events)
+            )
+            for event in [e for e in self._events if e.kind in APPEAL_ANSWERS]:
+                self._events.remove(event)
+                decision = await self._appeal_decision(event)
+                if decision is not None and not child.done():
+                    await child.signal(AppealWorkflow.decision, decision)
+        outcome = await child
+        self._note("appeal", outcome.reason)
+        if outcome.written_off:
+            raise ClaimWrittenOff(f"appeal ended: {outcome.reason}")
+        if outcome.overturned:
+            self._set_state(
+                ClaimState.ADJUDICATED, "appeal", f"overturned: {outcome.amount_recovered} recovered"
+            )
+            return True
+        return await self.correct_or_write_off(assessment)
+
+    async def _appeal_decision(self, event: PayerEvent) -> AppealDecision | None:
+        """An upheld notice as it is; an 835 after an appeal is posted, and is the overturn."""
+        if event.kind is EventKind.APPEAL_DECISION:
+            try:
+                return decision_from_notice(event.notice or {})
+            except ValueError as unreadable:
+                self._note("appeal", f"unreadable decision notice: {unreadable}")
+                return None
+        payment = await self.post(event)
+        self._last_payment = payment
+        if payment.status is ClaimStatusCode.REVERSAL:
+            return None  # the take-back before the re-adjudication: posted, nothing to decide yet
+        return decision_from_readjudication(payment, event.payment_date or workflow.now().date())
+
+    async def watch_timely_filing(self) -> None:
+        """30, 14 and 7 days before the timely-filing deadline, a claim the payer has not accepted
+        gets a timely_filing_risk task of rising priority, with a reconsideration letter carrying
+        the proof of timely filing when the claim was sent."""
+        deadline = timely_filing_deadline(self._encounter.service_date, self._payer.timely_filing_days)
+        priorities = (Priority.NORMAL, Priority.HIGH, Priority.URGENT)
+        for days_before, priority in zip(ESCALATION_DAYS, priorities, strict=True):
+            due = datetime(deadline.year, deadline.month, deadline.day, tzinfo=workflow.now().tzinfo)
+            wake = due - timedelta(days=days_before)
+            if wake > workflow.now():
+                await workflow.sleep(wake - workflow.now())
+            if self._accepted_on is not None or self._state in SETTLED:
+                return
+            letter = await self._io(catalog.WRITE_TIMELY_FILING_LETTER, self._filing_letter_request(deadline))
+            if letter:
+                self._documents.append(letter)
+            self._open_task(
+                TaskKind.TIMELY_FILING_RISK,
+                f"not accepted by the payer; timely filing ends {deadline:%Y-%m-%d} ({days_before} days)",
+                [f"reconsideration letter with proof of timely filing: {letter}"]
+                if letter
+                else ["never sent: resolve what holds the claim and submit it before the deadline"],
+                due_at=due,
+                priority=priority,
+            )
 
     async def bill_patient(self) -> None:
         """Statements on the cycle: first, reminder, final notice; a patient payment settles it."""
@@ -395,6 +573,8 @@ class ClaimWorkflow:
         self._tasks[self._tasks.index(task)] = resolved
         self._note("task", f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}")
         self._update_task_attributes()
+        if task.kind is TaskKind.TIMELY_FILING_RISK and resolution.action is Action.WRITE_OFF:
+            self._write_off_reason = resolution.reason
         return resolved
 
     @resolve_task.validator
@@ -529,26 +709,13 @@ class ClaimWorkflow:
         escalate_to: str | None = None,
     ) -> TaskResolution:
         """Open a task and wait for a person's resolution. Past its due date it is escalated."""
-        now = workflow.now()
-        task = Task(
-            id=f"{self._claim_id}:{len(self._tasks) + 1}",
-            kind=kind,
-            reason=reason,
-            details=details,
-            created_at=now,
-            due_at=now + timedelta(days=due_days),
-            priority=Priority.NORMAL,
-            assignee="billing" if kind is not TaskKind.CODING else "coding",
-        )
-        self._tasks.append(task)
-        self._note("task", f"{kind.value} opened: {reason}")
-        self._update_task_attributes()
+        task = self._open_task(kind, reason, details, due_at=workflow.now() + timedelta(days=due_days))
 
         def resolved() -> bool:
             return not self._current(task.id).is_open
 
         try:
-            await workflow.wait_condition(resolved, timeout=task.due_at - now)
+            await workflow.wait_condition(resolved, timeout=task.due_at - workflow.now())
         except TimeoutError:
             escalated = self._current(task.id).model_copy(
                 update={"priority": Priority.HIGH, "assignee": escalate_to or "billing-manager"}
@@ -560,6 +727,49 @@ class ClaimWorkflow:
         resolution = self._current(task.id).resolution
         assert resolution is not None
         return resolution
+
+    def _open_task(
+        self,
+        kind: TaskKind,
+        reason: str,
+        details: list[str],
+        *,
+        due_at: datetime,
+        priority: Priority = Priority.NORMAL,
+    ) -> Task:
+        task = Task(
+            id=f"{self._claim_id}:{len(self._tasks) + 1}",
+            kind=kind,
+            reason=reason,
+            details=details,
+            created_at=workflow.now(),
+            due_at=due_at,
+            priority=priority,
+            assignee="coding" if kind is TaskKind.CODING else "billing",
+        )
+        self._tasks.append(task)
+        self._note("task", f"{kind.value} opened: {reason}")
+        self._update_task_attributes()
+        return task
+
+    def _filing_proof(self) -> TimelyFilingProof:
+        return TimelyFilingProof(
+            submitted_at=self._submitted_at,
+            ack_999_at=self._ack_999_at,
+            accepted_277ca_at=self._accepted_on,
+            status_277ca=self._status_277ca,
+            interchange_control_number=self._interchange_control_number,
+            payer_claim_number=self._payer_claim_number,
+        )
+
+    def _filing_letter_request(self, deadline: date) -> TimelyFilingLetterRequest:
+        return TimelyFilingLetterRequest(
+            claim=self._claim(),
+            payer=self._payer,
+            proof=self._filing_proof(),
+            deadline=deadline,
+            letter_date=workflow.now().date(),
+        )
 
     def _current(self, task_id: str) -> Task:
         return next(t for t in self._tasks if t.id == task_id)
@@ -577,6 +787,8 @@ class ClaimWorkflow:
             )
         except ActivityError as failure:
             cause = failure.cause
+            if isinstance(cause, CancelledError):
+                raise  # the step was cancelled (the claim was written off): not a failure to note
             self._last_failure = cause.message if isinstance(cause, ApplicationError) else str(cause)
             self._note("error", f"{activity.name} failed: {self._last_failure}")
             return None
