@@ -321,6 +321,8 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     dates = [line["service_date"] for line in lines if line.get("service_date")]
     if dates:
         fields["service_date"] = min(dates)
+    elif claim.billablePeriod is not None and claim.billablePeriod.start is not None:
+        fields["service_date"] = _as_date(claim.billablePeriod.start)
     elif not reader.problems:
         reader.problems.append(f"{label}.item has no servicedDate or servicedPeriod")
     if claim.total is not None and claim.total.value is not None:
@@ -443,7 +445,8 @@ def _items(
     unreadable = {sequence for sequence, code in diagnoses if not code}
     lines: list[dict[str, Any]] = []
     places: list[str] = []
-    if not claim.item:
+    if not claim.item and (claim.billablePeriod is None or claim.billablePeriod.start is None):
+        # An uncoded encounter (no item yet) is accepted when billablePeriod gives its date of service.
         reader.problems.append(f"{label}.item is missing: the Claim bills no service")
     for index, item in sorted(enumerate(claim.item or []), key=lambda pair: pair[1].sequence):
         where = f"{label}.item[{index}]"
