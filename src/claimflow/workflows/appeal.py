@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
@@ -48,23 +46,19 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.payers import AppealLevel
     from claimflow.claims.tasks import Action, InvalidResolution, Priority, Task, TaskKind, TaskResolution
     from claimflow.workflows import search_attributes as sa
+    from claimflow.workflows.common import (
+        Arg,
+        Result,
+        StepFailed,
+        publish_open_tasks,
+        run_step,
+    )
 
-IO_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=12,
-    non_retryable_error_types=["PermanentClearinghouseError", "MissingEvidence", "ValidationError"],
-)
-IO_TIMEOUT = timedelta(minutes=2)
 REVIEW_DAYS = 2
 WRITE_OFF_REVIEW_DAYS = 5
 DECISION_GRACE = timedelta(days=14)
 """How long past the payer's own decision time we wait before asking a person what to do."""
 URGENT_WITHIN = timedelta(days=7)
-
-Arg = TypeVar("Arg")
-Result = TypeVar("Result")
 
 
 class _Withdrawn(Exception):
@@ -433,21 +427,14 @@ class AppealWorkflow:
         return next(t for t in self._tasks if t.id == task_id)
 
     async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
-        """Run an activity with the I/O retry policy; a lasting failure is kept for the next task."""
+        """Run a step; if it fails for good the workflow does not crash: the failure is noted and
+        kept in `_last_failure`, and the caller turns it into a task."""
         try:
-            result: Result = await workflow.execute_activity(
-                activity.name,
-                argument,
-                result_type=activity.result_type,
-                start_to_close_timeout=IO_TIMEOUT,
-                retry_policy=IO_RETRY,
-            )
-        except ActivityError as failure:
-            cause = failure.cause
-            self._last_failure = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            return await run_step(activity, argument)
+        except StepFailed as failure:
+            self._last_failure = str(failure)
             self._note("error", f"{activity.name} failed: {self._last_failure}")
             return None
-        return result
 
     def _note(self, step: str, outcome: str) -> None:
         self._timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))
@@ -458,12 +445,4 @@ class AppealWorkflow:
         self._note(step, outcome)
 
     def _update_task_attributes(self) -> None:
-        open_tasks = [t for t in self._tasks if t.is_open]
-        top = max(open_tasks, key=lambda t: t.priority, default=None)
-        workflow.upsert_search_attributes(
-            [
-                sa.OPEN_TASK.value_set([t.kind.value for t in open_tasks]),
-                sa.TASK_PRIORITY.value_set(int(top.priority) if top else 0),
-                sa.ASSIGNED_TO.value_set(top.assignee or "") if top else sa.ASSIGNED_TO.value_unset(),
-            ]
-        )
+        publish_open_tasks(self._tasks)

@@ -10,11 +10,9 @@ import asyncio
 import contextlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
@@ -57,21 +55,18 @@ with workflow.unsafe.imports_passed_through():
     )
     from claimflow.workflows import search_attributes as sa
     from claimflow.workflows.appeal import AppealWorkflow
+    from claimflow.workflows.common import (
+        IO_RETRY,
+        Arg,
+        Result,
+        StepFailed,
+        publish_open_tasks,
+        run_step,
+    )
 
-IO_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=12,
-    non_retryable_error_types=["PermanentClearinghouseError", "X12Error", "ValidationError"],
-)
-IO_TIMEOUT = timedelta(minutes=2)
 
 APPEAL_ANSWERS = {EventKind.APPEAL_DECISION, EventKind.REMITTANCE_835}
 SETTLED = {ClaimState.CLOSED, ClaimState.WRITTEN_OFF}
-
-Arg = TypeVar("Arg")
-Result = TypeVar("Result")
 
 
 class ClaimWrittenOff(Exception):
@@ -775,24 +770,14 @@ class ClaimWorkflow:
         return next(t for t in self._tasks if t.id == task_id)
 
     async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
-        """Run an activity with the I/O retry policy. If it fails for good the claim does not crash:
-        the failure is noted, kept in `_last_failure`, and the caller turns it into a task."""
+        """Run a step; if it fails for good the workflow does not crash: the failure is noted and
+        kept in `_last_failure`, and the caller turns it into a task."""
         try:
-            result: Result = await workflow.execute_activity(
-                activity.name,
-                argument,
-                result_type=activity.result_type,
-                start_to_close_timeout=IO_TIMEOUT,
-                retry_policy=IO_RETRY,
-            )
-        except ActivityError as failure:
-            cause = failure.cause
-            if isinstance(cause, CancelledError):
-                raise  # the step was cancelled (the claim was written off): not a failure to note
-            self._last_failure = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            return await run_step(activity, argument)
+        except StepFailed as failure:
+            self._last_failure = str(failure)
             self._note("error", f"{activity.name} failed: {self._last_failure}")
             return None
-        return result
 
     def _note(self, step: str, outcome: str) -> None:
         self._timeline.append(TimelineEntry(at=workflow.now(), step=step, outcome=outcome))
@@ -804,12 +789,4 @@ class ClaimWorkflow:
         workflow.upsert_search_attributes([sa.CLAIM_STATE.value_set(state.value)])
 
     def _update_task_attributes(self) -> None:
-        open_tasks = [t for t in self._tasks if t.is_open]
-        top = max(open_tasks, key=lambda t: t.priority, default=None)
-        workflow.upsert_search_attributes(
-            [
-                sa.OPEN_TASK.value_set([t.kind.value for t in open_tasks]),
-                sa.TASK_PRIORITY.value_set(int(top.priority) if top else 0),
-                sa.ASSIGNED_TO.value_set(top.assignee or "") if top else sa.ASSIGNED_TO.value_unset(),
-            ]
-        )
+        publish_open_tasks(self._tasks)
