@@ -7,7 +7,16 @@ import sys
 
 import typer
 
-from claimflow.console import claims_cli, codesets_cli, sandbox_cli, scrub_cli, tasks_cli, up_cli, x12_cli
+from claimflow.console import (
+    claims_cli,
+    codesets_cli,
+    demo_cli,
+    sandbox_cli,
+    scrub_cli,
+    tasks_cli,
+    up_cli,
+    x12_cli,
+)
 
 app = typer.Typer(
     name="claimflow",
@@ -25,6 +34,7 @@ app.add_typer(claims_cli.app, name="claim")
 app.command("stuck")(claims_cli.stuck)
 app.command("intake")(claims_cli.intake)
 app.command("up")(up_cli.up)
+app.command("demo")(demo_cli.demo)
 
 
 def main() -> None:

@@ -62,6 +62,8 @@ class StackConfig:
     sandbox_port: int = 8700
     namespace: str = "default"
     task_queue: str = "claimflow"
+    sandbox_config: Path | None = None
+    """a payers file for the sandbox (`claimflow demo` gives one with delays of seconds)"""
 
     @property
     def temporal_address(self) -> str:
@@ -267,6 +269,7 @@ class Stack:
                 str(config.sandbox_port),
                 "--db",
                 str(config.sandbox_db),
+                *(["--config", str(config.sandbox_config)] if config.sandbox_config else []),
             ],
             logs / "sandbox.log",
         )

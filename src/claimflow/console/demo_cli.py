@@ -1,0 +1,243 @@
+"""`claimflow demo`: the embedded stack, the shipped batch of 120 encounters, a progress bar, a summary.
+
+The demo starts Temporal, the sandbox (its payers answering in seconds instead of days) and the worker,
+submits the batch (a claim that already exists, from an earlier run on the same home, is reported and
+left alone), and watches the claims move through visibility queries. It resolves nothing itself: it
+stops when no claim is in flight, every remaining one waiting on a person or on the patient, or at
+--timeout, and prints what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from claimflow.claims.money import money_sum
+from claimflow.claims.tasks import TaskKind
+from claimflow.console import demo_summary
+from claimflow.console.claims_client import ClaimsClient
+from claimflow.console.demo_batch import DemoClaim, load_demo_batch
+from claimflow.console.demo_summary import DemoSummary
+from claimflow.console.demo_summary import Progress as Stage
+from claimflow.console.output import ExitCode, fail, stdout, table
+from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
+from claimflow.console.up_cli import _interrupt, print_started
+from claimflow.integrations.temporal import connect
+from claimflow.workflows import search_attributes as sa
+
+POLL_SECONDS = 2.0
+SANDBOX_CONFIG = "demo-payers.toml"
+# Payer noise the demo keeps (front-end rejections, partial payments); the rest is off so that every
+# claim reaches a person, the patient or the end within minutes.
+KEPT_NOISE = ("front_end_rejection_rate", "partial_payment_rate")
+STUCK_DAYS = 7
+
+
+def stuck_queries(now: datetime) -> list[str]:
+    """Saved searches for the Temporal UI: urgent work, and claims the payer has gone quiet on."""
+    week_ago = (now - timedelta(days=STUCK_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [
+        "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND TaskPriority >= 3",
+        "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND ClaimState IN "
+        f"('submitted', 'acknowledged', 'accepted') AND LastProgressAt < '{week_ago}'",
+    ]
+
+
+def fast_payers() -> str:
+    """The shipped payers file with delays of seconds instead of hours and days."""
+    text = files("claimflow.integrations.sandbox").joinpath("payers.toml").read_text()
+    text = re.sub(r'(acknowledgement_delay|adjudication_delay) = "[^"]*"', r'\1 = "2s"', text)
+    text = re.sub(r'appeal_decision_delay = "[^"]*"', 'appeal_decision_delay = "5s"', text)
+
+    def quiet(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(1) in KEPT_NOISE else f"{match.group(1)} = 0.0"
+
+    return re.sub(r"(\w+_rate) = [0-9.]+", quiet, text)
+
+
+def demo(
+    home: Annotated[Path, typer.Option(help="data folder (kept between runs)")] = Path(".claimflow"),
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
+    port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
+    sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the claims to settle")] = 600.0,
+    limit: Annotated[int | None, typer.Option(hidden=True, help="submit only the first N claims")] = None,
+) -> None:
+    """Run claimflow on the shipped batch of 120 sample encounters and summarise what happened.
+
+    Exits 0 when every claim settled or waits on a person or the patient, 1 at --timeout or when a part
+    of the stack dies, 2 when a port is taken.
+    """
+    home = home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    payers = home / SANDBOX_CONFIG
+    payers.write_text(fast_payers())
+    config = StackConfig(
+        home=home, temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port, sandbox_config=payers
+    )
+    batch = load_demo_batch(datetime.now(UTC).date(), limit)
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _interrupt)
+    out = stdout()
+    try:
+        stack = Stack(config)
+        out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
+        with stack:
+            print_started(stack)
+            finished = asyncio.run(_run(stack, batch, timeout))
+    except PortInUse as error:
+        fail(str(error), ExitCode.USAGE)
+    except StackError as error:
+        fail(f"the stack did not start: {error}", ExitCode.NO)
+    except KeyboardInterrupt:
+        out.print("stopped: Temporal, the sandbox and the worker have exited", highlight=False)
+        return
+    if not finished:
+        raise typer.Exit(ExitCode.NO)
+
+
+async def _run(stack: Stack, batch: list[DemoClaim], timeout: float) -> bool:
+    out = stdout()
+    client = await connect(stack.settings())
+    claims = ClaimsClient(client, stack.config.task_queue)
+    outcomes = await claims.intake_many([claim.encounter for claim in batch])
+    started = sum(outcome.started for outcome in outcomes)
+    out.print(
+        f"submitted {started} claims from the sample batch"
+        + (
+            f"; {len(outcomes) - started} already existed (an earlier run) and were left alone"
+            if started < len(outcomes)
+            else ""
+        ),
+        highlight=False,
+    )
+    ids = {outcome.claim_id for outcome in outcomes}
+    deadline = time.monotonic() + timeout
+    settled_twice = 0
+    with Progress(
+        TextColumn("claims"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("claims", total=len(ids), counts="")
+        while True:
+            stages = await _stages(client, ids)
+            counts = Counter(stages.values())
+            bar.update(
+                task,
+                completed=len(ids) - counts[Stage.IN_FLIGHT],
+                counts=", ".join(f"{stage.value} {counts[stage]}" for stage in Stage if counts[stage]),
+            )
+            died = stack.exited_child()
+            if died is not None:
+                out.print(f"[red]{died.describe()}[/]", highlight=False)
+                return False
+            # Visibility lags a moment behind the workflows: nothing in flight twice running means it.
+            settled_twice = settled_twice + 1 if counts[Stage.IN_FLIGHT] == 0 else 0
+            if settled_twice >= 2:
+                break
+            if time.monotonic() > deadline:
+                out.print(
+                    f"[yellow]--timeout reached: {counts[Stage.IN_FLIGHT]} claims still in flight[/]",
+                    highlight=False,
+                )
+                break
+            await asyncio.sleep(POLL_SECONDS)
+    snapshots = [s for s in await asyncio.gather(*(claims.claim(i) for i in sorted(ids)))]
+    appeal_tasks = await _appeal_tasks(client, ids)
+    charges = money_sum(claim.encounter.total_charge for claim in batch)
+    print_summary(demo_summary.summarize(snapshots, charges, appeal_tasks), stack.config.home, stack)
+    return settled_twice >= 2
+
+
+async def _stages(client: Client, ids: set[str]) -> dict[str, Stage]:
+    """Every claim's stage from visibility; a claim visibility does not show yet is in flight."""
+    appeal_waiting = set()
+    async for execution in client.list_workflows(
+        "WorkflowType = 'AppealWorkflow' AND ExecutionStatus = 'Running' AND TaskPriority > 0"
+    ):
+        if execution.parent_id:
+            appeal_waiting.add(execution.parent_id)
+    stages = dict.fromkeys(ids, Stage.IN_FLIGHT)
+    async for execution in client.list_workflows("WorkflowType = 'ClaimWorkflow'"):
+        if execution.id not in ids:
+            continue
+        attributes = execution.typed_search_attributes
+        stages[execution.id] = demo_summary.progress_of(
+            attributes.get(sa.CLAIM_STATE),
+            attributes.get(sa.TASK_PRIORITY) or 0,
+            execution.status is WorkflowExecutionStatus.RUNNING,
+            execution.id in appeal_waiting,
+        )
+    return stages
+
+
+async def _appeal_tasks(client: Client, ids: set[str]) -> list[TaskKind]:
+    kinds: list[TaskKind] = []
+    async for execution in client.list_workflows(
+        "WorkflowType = 'AppealWorkflow' AND ExecutionStatus = 'Running'"
+    ):
+        if execution.parent_id in ids:
+            kinds += [TaskKind(kind) for kind in execution.typed_search_attributes.get(sa.OPEN_TASK) or []]
+    return kinds
+
+
+def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
+    out = stdout()
+    out.print(table("claims by state", ("state", "claims"), sorted_rows(summary.by_state)))
+    out.print(table("open tasks by kind", ("kind", "open"), sorted_rows(summary.open_tasks)))
+    out.print(
+        table(
+            "denials by category (claims with an 835)",
+            ("category", "rate"),
+            [
+                (category, demo_summary.rate(n, summary.adjudicated))
+                for category, n in sorted(summary.denials.items())
+            ],
+        )
+    )
+    rows = (
+        ("claims", str(summary.claims)),
+        ("clean-claim rate", demo_summary.rate(summary.clean, summary.submitted) + " of claims submitted"),
+        ("first-pass resolution", demo_summary.rate(summary.first_pass, summary.claims)),
+        ("charges", f"${summary.charges:,}"),
+        ("paid", f"${summary.paid:,}"),
+        ("patient responsibility", f"${summary.patient_responsibility:,}"),
+        ("adjusted", f"${summary.adjusted:,}"),
+        ("letters and statements", f"{summary.documents} documents, files under {home / 'documents'}:"),
+    )
+    for label, value in rows:
+        out.print(f"  {label:<24} {value}", highlight=False, markup=False, soft_wrap=True)
+    documents = home / "documents"
+    if documents.is_dir():
+        for folder in sorted({path.parent for path in documents.rglob("*") if path.is_file()}):
+            count = sum(1 for path in folder.iterdir() if path.is_file())
+            out.print(f"    {folder}  ({count} files)", highlight=False, markup=False, soft_wrap=True)
+    out.print(
+        f"Temporal Web UI: {stack.config.ui_url}  (saved searches for stuck claims:)\n"
+        + "\n".join(f"  {query}" for query in stuck_queries(datetime.now(UTC)))
+        + "\nNext, with the stack running (claimflow up --home HOME): claimflow tasks, "
+        "claimflow task resolve ID ..., claimflow stuck",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def sorted_rows(counts: Counter[str]) -> list[tuple[str, str]]:
+    return [(name, str(count)) for name, count in sorted(counts.items())] or [("none", "0")]
