@@ -214,7 +214,8 @@ def port_answers(port: int, host: str = HOST) -> bool:
 
 
 def temporal_program() -> str:
-    program = shutil.which("temporal")
+    # Beside the interpreter too: `.venv/bin/claimflow` (scripts/demo) runs without the venv on PATH.
+    program = shutil.which("temporal") or shutil.which("temporal", path=str(Path(sys.executable).parent))
     if program is None:
         raise StackError(
             "the `temporal` program was not found on PATH: install claimflow with its dependencies "
