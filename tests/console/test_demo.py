@@ -1,0 +1,74 @@
+"""`claimflow demo` end to end: the real stack, 30 claims of the shipped batch, twice on one home."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from claimflow.console.demo_batch import ANCHOR, load_demo_batch
+from tests.console.test_up import free_ports
+
+LIMIT = 30
+# What each kind of trouble in the batch must leave behind: (summary table, row) with a count > 0.
+EVIDENCE = {
+    "clean": [("state", "patient_billing")],
+    "coding_hold": [("task", "coding")],
+    "near_timely_filing": [("task", "coding"), ("task", "timely_filing_risk")],
+    "missing_demographics": [("task", "fix_demographics")],
+    "inactive_coverage": [("task", "coverage_issue")],
+    "bad_rendering_npi": [("task", "scrub_failure")],
+    "invalid_diagnosis": [("task", "scrub_failure")],
+    "units_over_mue": [("task", "scrub_failure")],
+    "missing_laterality": [("task", "denial"), ("denial", "correct_and_resubmit")],
+    "not_medically_necessary": [("task", "appeal_review"), ("denial", "appeal"), ("state", "appealing")],
+    "missing_authorization": [("denial", "appeal")],
+    "duplicate": [("denial", "write_off")],
+}
+SECTIONS = {"state": "claims by state", "task": "open tasks by kind", "denial": "denials by category"}
+
+
+def run_demo(home: Path, ports: list[int], *extra: str) -> subprocess.CompletedProcess[str]:
+    claimflow = Path(sys.executable).with_name("claimflow")
+    command = [str(claimflow), "demo", "--home", str(home), "--limit", str(LIMIT)]
+    command += ["--port", str(ports[0]), "--ui-port", str(ports[1]), "--sandbox-port", str(ports[2])]
+    return subprocess.run(
+        [*command, *extra], capture_output=True, text=True, timeout=600, env={"PATH": "/usr/bin:/bin"}
+    )
+
+
+def table_rows(output: str, title: str) -> dict[str, int]:
+    """The rows of one summary table: name -> count (the number that starts its second column)."""
+    section = output.split(title, 1)[1].split("└", 1)[0]
+    return {match.group(1): int(match.group(2)) for match in re.finditer(r"│ ([a-z_]+)\s+│ (\d+)", section)}
+
+
+@pytest.mark.slow
+def test_demo_runs_the_batch_and_twice_is_safe(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ports = free_ports(3)
+    first = run_demo(home, ports)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"submitted {LIMIT} claims from the sample batch" in first.stdout
+    assert "--timeout reached" not in first.stdout
+    troubles = Counter(claim.trouble for claim in load_demo_batch(ANCHOR, LIMIT))
+    for trouble in troubles:
+        for section, row in EVIDENCE[trouble]:
+            rows = table_rows(first.stdout, SECTIONS[section])
+            assert rows.get(row, 0) > 0, f"{trouble}: no {row} in {SECTIONS[section]}\n{first.stdout}"
+    for figure in ("charges", "paid", "patient responsibility", "adjusted"):
+        amount = re.search(rf"{figure}\s+\$([\d,.]+)", first.stdout)
+        assert amount is not None and float(amount.group(1).replace(",", "")) > 0, figure
+    assert re.search(r"clean-claim rate\s+[1-9]\d*%", first.stdout)
+    assert re.search(r"first-pass resolution\s+[1-9]\d*%", first.stdout)
+    assert str(home / "documents" / "statements") in first.stdout
+    assert "TaskPriority >= 3" in first.stdout
+
+    again = run_demo(home, ports, "--timeout", "120")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"submitted 0 claims from the sample batch; {LIMIT} already existed" in again.stdout
+    assert sum(table_rows(again.stdout, SECTIONS["state"]).values()) == LIMIT
