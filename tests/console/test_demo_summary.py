@@ -35,7 +35,6 @@ def snapshot(
     paid: str = "0",
     patient: str = "0",
     adjusted: str = "0",
-    documents: int = 0,
 ) -> ClaimSnapshot:
     return ClaimSnapshot(
         claim_id="claim-X",
@@ -49,7 +48,6 @@ def snapshot(
         paid=Decimal(paid),
         patient_responsibility=Decimal(patient),
         adjusted=Decimal(adjusted),
-        documents=[f"documents/d{n}.pdf" for n in range(documents)],
     )
 
 
@@ -83,7 +81,6 @@ def test_summary_arithmetic() -> None:
             paid="80.00",
             patient="20.00",
             adjusted="45.00",
-            documents=1,
         ),
         # scrub failure fixed by a person, then paid in full: neither clean nor first-pass
         snapshot(
@@ -94,9 +91,7 @@ def test_summary_arithmetic() -> None:
             adjusted="10.00",
         ),
         # denied CO-50, under appeal: clean claim, not resolved, one appeal denial
-        snapshot(
-            ClaimState.APPEALING, remits=("denied: CO-50; appeal (medical_necessity letter)",), documents=1
-        ),
+        snapshot(ClaimState.APPEALING, remits=("denied: CO-50; appeal (medical_necessity letter)",)),
         # denied CO-4 then CO-18 on the resubmission: two categories, two submissions
         snapshot(
             ClaimState.DENIED,
@@ -120,7 +115,6 @@ def test_summary_arithmetic() -> None:
         Decimal("20.00"),
         Decimal("55.00"),
     )
-    assert summary.documents == 2
 
 
 def test_rate_reads_as_a_share_and_counts() -> None:

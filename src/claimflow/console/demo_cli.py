@@ -203,8 +203,8 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
     out.print(table("open tasks by kind", ("kind", "open"), sorted_rows(summary.open_tasks)))
     out.print(
         table(
-            "denials by category (claims with an 835)",
-            ("category", "rate"),
+            "denials by category",
+            ("category", "share of claims with an 835"),
             [
                 (category, demo_summary.rate(n, summary.adjudicated))
                 for category, n in sorted(summary.denials.items())
@@ -219,7 +219,7 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
         ("paid", f"${summary.paid:,}"),
         ("patient responsibility", f"${summary.patient_responsibility:,}"),
         ("adjusted", f"${summary.adjusted:,}"),
-        ("letters and statements", f"{summary.documents} documents, files under {home / 'documents'}:"),
+        ("letters and statements", f"written under {home / 'documents'}:"),
     )
     for label, value in rows:
         out.print(f"  {label:<24} {value}", highlight=False, markup=False, soft_wrap=True)

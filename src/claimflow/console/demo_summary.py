@@ -99,7 +99,6 @@ class DemoSummary:
     paid: Money = ZERO
     patient_responsibility: Money = ZERO
     adjusted: Money = ZERO
-    documents: int = 0
 
 
 def summarize(
@@ -117,7 +116,6 @@ def summarize(
         if any(entry.step == "835" for entry in snapshot.timeline):
             summary.adjudicated += 1
             summary.denials.update(category.value for category in denial_categories(snapshot))
-        summary.documents += len(snapshot.documents)
     summary.open_tasks.update(kind.value for kind in appeal_tasks)
     summary.paid = money_sum(s.paid for s in snapshots)
     summary.patient_responsibility = money_sum(s.patient_responsibility for s in snapshots)
