@@ -37,14 +37,15 @@ def test_shift_moves_every_date_of_service_and_nothing_else() -> None:
 
 def test_batch_is_dated_relative_to_the_day_it_runs() -> None:
     today = date(2027, 6, 1)
-    shipped = scenario_batch(120, today=ANCHOR, seed=2026, prefix="DEMO")
+    as_shipped = load_demo_batch(ANCHOR)  # no shift: the dates the bundles hold
     loaded = load_demo_batch(today)
     assert len(loaded) == 120
     offset = today - ANCHOR
-    for scenario, claim in zip(shipped, loaded, strict=True):
-        assert claim.encounter.encounter_id == scenario.encounter.encounter_id
-        assert claim.trouble == scenario.kind.value
-        assert claim.encounter.service_date == scenario.encounter.service_date + offset
+    for stored, claim in zip(as_shipped, loaded, strict=True):
+        assert claim.encounter.encounter_id == stored.encounter.encounter_id
+        assert claim.trouble == stored.trouble
+        assert claim.encounter == shift_dates(stored.encounter, offset.days)
+        assert claim.encounter.service_date == stored.encounter.service_date + offset
 
 
 def test_batch_seeds_every_kind_of_trouble() -> None:
