@@ -158,7 +158,7 @@ async def _run(stack: Stack, batch: list[DemoClaim], timeout: float) -> bool:
                 )
                 break
             await asyncio.sleep(POLL_SECONDS)
-    snapshots = [s for s in await asyncio.gather(*(claims.claim(i) for i in sorted(ids)))]
+    snapshots = await asyncio.gather(*(claims.claim(i) for i in sorted(ids)))
     appeal_tasks = await _appeal_tasks(client, ids)
     charges = money_sum(claim.encounter.total_charge for claim in batch)
     print_summary(demo_summary.summarize(snapshots, charges, appeal_tasks), stack.config.home, stack)
