@@ -122,7 +122,9 @@ async def test_two_hundred_encounters(
     assert not problems, "\n".join(problems)
     clean = [s for s in final if by_id[s.patient_control_number].kind is Trouble.CLEAN]
     not_closed = [(s.claim_id, s.state, s.timeline[-4:]) for s in clean if s.state is not ClaimState.CLOSED]
-    assert len(not_closed) <= 2, not_closed
+    # A duplicate copies a clean claim: whichever of the two reaches the payer second is denied CO-18.
+    duplicates = sum(s.kind is Trouble.DUPLICATE for s in batch)
+    assert len(not_closed) <= duplicates, not_closed
 
     # the ledger equals the 835s to the cent
     remittances = [r for text in sandbox.files_of_kind("835") for r in read_835(text)]
@@ -188,17 +190,17 @@ async def run_until_quiet(
     no_task = "(TaskPriority IS NULL OR TaskPriority = 0)"
     busy = f"{ours} AND WorkflowType = 'ClaimWorkflow' AND {no_task} AND {waiting_on_payer}"
     appeals = f"{ours} AND WorkflowType = 'AppealWorkflow' AND {no_task}"
-    paid_by_patient: set[str] = set()
     deadline = asyncio.get_running_loop().time() + 420
     quiet_rounds = 0
     while quiet_rounds < 3:  # visibility lags a little: be sure it stays quiet
         await asyncio.sleep(2)
-        async for listed in client.list_workflows(f"{ours} AND ClaimState = 'patient_billing'"):
-            if listed.id not in paid_by_patient:
-                paid_by_patient.add(listed.id)
-                await pay_statement(client.get_workflow_handle_for(ClaimWorkflow.run, listed.id))
+        billing = [
+            listed.id async for listed in client.list_workflows(f"{ours} AND ClaimState = 'patient_billing'")
+        ]
+        for workflow_id in billing:
+            await pay_statement(client.get_workflow_handle_for(ClaimWorkflow.run, workflow_id))
         waiting = (await client.count_workflows(busy)).count + (await client.count_workflows(appeals)).count
-        quiet_rounds = quiet_rounds + 1 if waiting == 0 else 0
+        quiet_rounds = quiet_rounds + 1 if waiting == 0 and not billing else 0
         if asyncio.get_running_loop().time() > deadline:
             current = await snapshots(handles)
             stuck = [

@@ -16,6 +16,7 @@ from claimflow.activities.appeal_requests import (
     AppealSendRequest,
     AppealSent,
 )
+from claimflow.activities.rendering import render_off_loop
 from claimflow.claims.appeals import AppealLetterRef
 from claimflow.claims.denials import classify
 from claimflow.integrations.clearinghouse import ClearinghouseClient
@@ -63,7 +64,7 @@ class AppealActivities:
                 type="MissingEvidence",
                 non_retryable=True,
             ) from None
-        letter = await asyncio.to_thread(render_appeal, data)
+        letter = await render_off_loop(render_appeal, data)
         target = (
             self._documents_dir
             / "appeals"

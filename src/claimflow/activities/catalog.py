@@ -6,6 +6,7 @@ loads httpx or SQLAlchemy, and the implementations can change without touching w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Generic, TypeVar
 
 from claimflow.activities.appeal_requests import (
@@ -40,6 +41,11 @@ Result = TypeVar("Result")
 class ActivityRef(Generic[Arg, Result]):
     name: str
     result_type: type[Result]
+    timeout: timedelta = timedelta(minutes=2)
+    """start-to-close: long enough for the slowest honest attempt, so a hung one is retried."""
+
+
+RENDERING = timedelta(minutes=10)  # a PDF queues behind others when many claims bill at once
 
 
 PAYER_PROFILE = ActivityRef[Coverage, PayerProfile]("payer_profile", PayerProfile)
@@ -49,9 +55,13 @@ SUBMIT_CLAIM = ActivityRef[SubmitRequest, SubmitReceipt]("submit_claim", SubmitR
 INQUIRE_CLAIM_STATUS = ActivityRef[StatusRequest, ClaimStatus]("inquire_claim_status", ClaimStatus)
 POST_PAYMENT = ActivityRef[PostingRequest, PostingOutcome]("post_payment", PostingOutcome)
 RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentRequest, None]("record_patient_payment", type(None))
-WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str)
+WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str, RENDERING)
 LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
 ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)
-RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter]("render_appeal_letter", AppealLetter)
+RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter](
+    "render_appeal_letter", AppealLetter, RENDERING
+)
 SEND_APPEAL = ActivityRef[AppealSendRequest, AppealSent]("send_appeal", AppealSent)
-WRITE_TIMELY_FILING_LETTER = ActivityRef[TimelyFilingLetterRequest, str]("write_timely_filing_letter", str)
+WRITE_TIMELY_FILING_LETTER = ActivityRef[TimelyFilingLetterRequest, str](
+    "write_timely_filing_letter", str, RENDERING
+)

@@ -8,6 +8,7 @@ from pathlib import Path
 from temporalio import activity
 
 from claimflow.activities import catalog
+from claimflow.activities.rendering import render_off_loop
 from claimflow.activities.requests import TimelyFilingLetterRequest
 from claimflow.letters.appeal import AppealCategory, AppealData, render_appeal
 from claimflow.letters.appeal_packet import filing_proof
@@ -38,7 +39,7 @@ class EscalationActivities:
             filing_proof=filing_proof(claim, request.payer, proof),
             payer_claim_number=proof.payer_claim_number,
         )
-        letter = await asyncio.to_thread(render_appeal, data)
+        letter = await render_off_loop(render_appeal, data)
         days_left = (request.deadline - request.letter_date).days
         target = (
             self._documents_dir / "letters" / f"{claim.encounter.encounter_id}-timely-filing-T{days_left}.pdf"

@@ -8,6 +8,7 @@ from pathlib import Path
 from temporalio import activity
 
 from claimflow.activities import catalog
+from claimflow.activities.rendering import render_off_loop
 from claimflow.activities.requests import StatementRequest
 from claimflow.letters.practice import Practice
 from claimflow.letters.statement import StatementData, render_statement
@@ -33,7 +34,7 @@ class StatementActivities:
             amount_due=request.amount_due,
             patient_paid=request.patient_paid,
         )
-        letter = await asyncio.to_thread(render_statement, data, request.notice)  # ~1 s of CPU
+        letter = await render_off_loop(render_statement, data, request.notice)
         target = self._documents_dir / "statements" / f"{claim.encounter.encounter_id}-{request.notice}.pdf"
 
         def write() -> None:

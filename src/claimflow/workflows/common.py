@@ -28,7 +28,6 @@ IO_RETRY = RetryPolicy(
         "MissingEvidence",
     ],
 )
-IO_TIMEOUT = timedelta(minutes=2)
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -46,7 +45,7 @@ async def run_step(activity: ActivityRef[Arg, Result], argument: Arg) -> Result:
             activity.name,
             argument,
             result_type=activity.result_type,
-            start_to_close_timeout=IO_TIMEOUT,
+            start_to_close_timeout=activity.timeout,
             retry_policy=IO_RETRY,
         )
     except ActivityError as failure:
