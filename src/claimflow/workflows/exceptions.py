@@ -47,7 +47,7 @@ class ExceptionsWorkflow:
         self._seen.add(key)
         now = workflow.now()
         task = Task(
-            id=f"exceptions:{len(self._tasks) + 1}",
+            id=f"exceptions:{self._next_task_number()}",
             kind=TaskKind.UNMATCHED_REMITTANCE,
             reason=item.reason,
             details=[f"file {item.file_id} ({item.kind})"],
@@ -79,6 +79,10 @@ class ExceptionsWorkflow:
             check_resolution(self._tasks, resolution)
         except InvalidResolution as invalid:
             raise ApplicationError(str(invalid), type="InvalidResolution", non_retryable=True) from None
+
+    def _next_task_number(self) -> int:
+        """After continue-as-new only open tasks are carried: number past every id still in use."""
+        return max((int(t.id.rsplit(":", 1)[1]) for t in self._tasks), default=0) + 1
 
     @workflow.query
     def tasks(self) -> list[Task]:
