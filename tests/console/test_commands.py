@@ -25,6 +25,12 @@ from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.console.conftest import TASK_QUEUE, RunCli
 from tests.workflows.scripted import INACTIVE_MEMBER, encounter
 
+
+def today() -> date:
+    """The dev server runs on the wall clock."""
+    return datetime.now(UTC).date()
+
+
 ANSI_ESCAPE = "\x1b["
 # The scripted payer's worker runs on the session loop: the tests must run on it too.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -37,16 +43,16 @@ def write(tmp_path: Path, enc: Encounter) -> Path:
 
 
 def inactive(seed: int) -> Encounter:
-    enc = encounter(seed)
+    enc = encounter(today(), seed)
     return enc.model_copy(update={"coverage": enc.coverage.model_copy(update={"member_id": INACTIVE_MEMBER})})
 
 
 def uncoded(seed: int) -> Encounter:
-    return encounter(seed).model_copy(update={"diagnoses": [], "service_lines": []})
+    return encounter(today(), seed).model_copy(update={"diagnoses": [], "service_lines": []})
 
 
 def zero_charge(seed: int) -> Encounter:
-    enc = encounter(seed)
+    enc = encounter(today(), seed)
     lines = [enc.service_lines[0].model_copy(update={"charge": 0}), *enc.service_lines[1:]]
     return enc.model_copy(update={"service_lines": lines})
 
@@ -129,7 +135,9 @@ async def test_intake_list_show_and_resolve_each_kind(cli: RunCli, tmp_path: Pat
     assert twice.exit_code == 1 and "already resolved by amy@billing" in twice.stderr
 
     lines = tmp_path / "lines.json"
-    lines.write_text(json.dumps([line.model_dump(mode="json") for line in encounter(12).service_lines]))
+    lines.write_text(
+        json.dumps([line.model_dump(mode="json") for line in encounter(today(), 12).service_lines])
+    )
     coded = await cli(
         "task", "resolve", f"claim-{coding.encounter_id}:1", "--action", "codes", "--actor", "cody",
         "--diagnoses", "E11.9,I10", "--lines", str(lines),
@@ -188,7 +196,7 @@ async def test_stuck_lists_idle_claims_and_near_deadlines(cli: RunCli, dev_env: 
     idle_id = f"claim-idle-{uuid.uuid4().hex[:8]}"
     await dev_env.client.start_workflow(
         "ClaimWorkflow",
-        ClaimInput(encounter=encounter(31)),
+        ClaimInput(encounter=encounter(today(), 31)),
         id=idle_id,
         task_queue="nobody-polls-this",
         search_attributes=TypedSearchAttributes(
@@ -231,7 +239,7 @@ async def test_stuck_lists_idle_claims_and_near_deadlines(cli: RunCli, dev_env: 
 
 
 async def test_unreadable_intake_file_starts_nothing(cli: RunCli, tmp_path: Path) -> None:
-    good = write(tmp_path, encounter(41))
+    good = write(tmp_path, encounter(today(), 41))
     bad = tmp_path / "bad.json"
     bad.write_text('{"resourceType": "Bundle", "entry": [')
     result = await cli("intake", str(good), str(bad))
@@ -239,7 +247,7 @@ async def test_unreadable_intake_file_starts_nothing(cli: RunCli, tmp_path: Path
     assert (
         "nothing was started" in result.stderr and "bad.json" in result.stderr and "not JSON" in result.stderr
     )
-    missing = await cli("claim", "show", encounter(41).encounter_id)
+    missing = await cli("claim", "show", encounter(today(), 41).encounter_id)
     assert missing.exit_code == 1
 
 
