@@ -21,9 +21,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.activities.requests import PatientPaymentRequest
 from claimflow.claims.appeals import AppealSnapshot
-from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState
+from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
 from claimflow.claims.money import ZERO, money_sum
 from claimflow.claims.x12 import read_835
 from claimflow.integrations.ledger import Ledger
@@ -134,6 +133,8 @@ async def test_two_hundred_encounters(
     ledger.close()
     assert totals.paid == paid_in_835s > ZERO
     assert money_sum(s.paid for s in final) == paid_in_835s
+    # and every patient payment the claims counted is in the books
+    assert totals.patient_paid == money_sum(s.patient_paid for s in final) > ZERO
 
     # no claim submitted more often than its workflow decided
     received = sandbox.stats()["claims_received"]

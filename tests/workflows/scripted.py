@@ -21,6 +21,7 @@ from claimflow.activities import catalog
 from claimflow.activities.requests import (
     EligibilityRequest,
     Issue,
+    PatientPaymentPosting,
     PostingOutcome,
     PostingRequest,
     ScrubOutcome,
@@ -57,6 +58,7 @@ class ScriptedPayer:
     statements: list[StatementRequest] = field(default_factory=list)
     postings: list[PostingRequest] = field(default_factory=list)
     filing_letters: list[TimelyFilingLetterRequest] = field(default_factory=list)
+    patient_payments: list[PatientPaymentPosting] = field(default_factory=list)
 
     @activity.defn(name=catalog.PAYER_PROFILE.name)
     async def payer_profile(self, coverage: Coverage) -> PayerProfile:
@@ -110,6 +112,10 @@ class ScriptedPayer:
             adjusted=payment.adjusted(AdjustmentGroup.CONTRACTUAL),
         )
 
+    @activity.defn(name=catalog.RECORD_PATIENT_PAYMENT.name)
+    async def record_patient_payment(self, request: PatientPaymentPosting) -> None:
+        self.patient_payments.append(request)
+
     @activity.defn(name=catalog.WRITE_TIMELY_FILING_LETTER.name)
     async def write_timely_filing_letter(self, request: TimelyFilingLetterRequest) -> str:
         self.filing_letters.append(request)
@@ -131,6 +137,7 @@ class ScriptedPayer:
             self.submit_claim,
             self.inquire_claim_status,
             self.post_payment,
+            self.record_patient_payment,
             self.write_statement,
             self.write_timely_filing_letter,
         ]

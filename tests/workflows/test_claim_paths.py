@@ -9,9 +9,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.activities.requests import PatientPaymentRequest
 from claimflow.claims.encounter import Coverage
-from claimflow.claims.lifecycle import ClaimState
+from claimflow.claims.lifecycle import ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import Action, TaskKind, TaskResolution
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.workflows.scripted import (
@@ -209,16 +208,42 @@ async def test_patient_balance_statement_reminder_then_settled(
         snapshot = await until(handle, lambda s: len(s.documents) == 2, "reminder")
         reminder_at = next(e.at for e in snapshot.timeline if "reminder statement" in e.outcome)
         assert round((reminder_at - billed_at) / timedelta(days=1)) == 30
-        await handle.execute_update(
+        claim_id = f"claim-{enc.encounter_id}"
+        with pytest.raises(WorkflowUpdateFailedError) as too_much:
+            await handle.execute_update(
+                ClaimWorkflow.record_patient_payment,
+                PatientPaymentRequest(claim_id=claim_id, amount=Decimal("25.01"), actor="front-desk"),
+            )
+        partly = await handle.execute_update(
             ClaimWorkflow.record_patient_payment,
             PatientPaymentRequest(
-                claim_id=f"claim-{enc.encounter_id}", amount=Decimal("25.00"), actor="front-desk"
+                claim_id=claim_id, amount=Decimal("10.00"), actor="front-desk", reference="R-1"
             ),
         )
+        with pytest.raises(WorkflowUpdateFailedError) as twice:
+            await handle.execute_update(
+                ClaimWorkflow.record_patient_payment,
+                PatientPaymentRequest(
+                    claim_id=claim_id, amount=Decimal("10.00"), actor="front-desk", reference="R-1"
+                ),
+            )
+        await handle.execute_update(
+            ClaimWorkflow.record_patient_payment,
+            PatientPaymentRequest(claim_id=claim_id, amount=Decimal("15.00"), actor="portal"),
+        )
         final = await finish(handle)
+    assert "at most the balance 25.00" in str(too_much.value.cause)
+    assert partly.state is ClaimState.PATIENT_BILLING and partly.patient_paid == Decimal("10.00")
+    assert "reference 'R-1' is recorded already" in str(twice.value.cause)
     assert final.state is ClaimState.CLOSED
     assert [s.notice for s in payer.statements] == ["first", "reminder"]
     assert final.patient_paid == Decimal("25.00")
+    posted = [(p.amount, p.actor, p.claim.patient_control_number) for p in payer.patient_payments]
+    assert posted == [
+        (Decimal("10.00"), "front-desk", enc.encounter_id),
+        (Decimal("15.00"), "portal", enc.encounter_id),
+    ]
+    assert payer.patient_payments[0].reference == "R-1" and payer.patient_payments[1].reference
 
 
 async def test_invalid_resolution_rejected_and_state_unchanged(

@@ -17,7 +17,7 @@ from claimflow.activities.appeal_requests import (
 )
 from claimflow.activities.requests import (
     EligibilityRequest,
-    PatientPaymentRequest,
+    PatientPaymentPosting,
     PostingOutcome,
     PostingRequest,
     RoutingReport,
@@ -54,7 +54,7 @@ SCRUB_CLAIM = ActivityRef[ScrubRequest, ScrubOutcome]("scrub_claim", ScrubOutcom
 SUBMIT_CLAIM = ActivityRef[SubmitRequest, SubmitReceipt]("submit_claim", SubmitReceipt)
 INQUIRE_CLAIM_STATUS = ActivityRef[StatusRequest, ClaimStatus]("inquire_claim_status", ClaimStatus)
 POST_PAYMENT = ActivityRef[PostingRequest, PostingOutcome]("post_payment", PostingOutcome)
-RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentRequest, None]("record_patient_payment", type(None))
+RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentPosting, None]("record_patient_payment", type(None))
 WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str, RENDERING)
 LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
 ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from temporalio import activity
 
 from claimflow.activities import catalog
-from claimflow.activities.requests import PatientPaymentRequest, PostingOutcome, PostingRequest
+from claimflow.activities.requests import PatientPaymentPosting, PostingOutcome, PostingRequest
 from claimflow.claims.money import ZERO
 from claimflow.integrations.ledger import Ledger, RemittanceRef
 
@@ -33,12 +33,15 @@ class PostingActivities:
         )
 
     @activity.defn(name=catalog.RECORD_PATIENT_PAYMENT.name)
-    async def record_patient_payment(self, request: PatientPaymentRequest) -> None:
+    async def record_patient_payment(self, request: PatientPaymentPosting) -> None:
+        """Idempotent by reference. The charges are recorded first (a no-op for a claim the ledger
+        has), so a self-pay claim that never went to a payer can take its payment too."""
+        await asyncio.to_thread(self._ledger.record_charges, request.claim, request.actor)
         await asyncio.to_thread(
             self._ledger.record_patient_payment,
-            request.claim_id.removeprefix("claim-"),
+            request.claim.patient_control_number,
             request.amount,
             datetime.now(UTC).date(),
-            request.reference or f"{request.claim_id}-{request.amount}",
+            request.reference,
             request.actor,
         )

@@ -76,11 +76,14 @@ class PostingOutcome(Model):
     adjusted: Money = ZERO
 
 
-class PatientPaymentRequest(Model):
-    claim_id: str
+class PatientPaymentPosting(Model):
+    """A patient payment for the ledger, with the claim it pays (the ledger learns a claim that never
+    went to a payer, a self-pay visit, from it)."""
+
+    claim: Claim
     amount: Money
     actor: str
-    reference: str | None = None
+    reference: str = Field(description="the receipt id, or the Update's id: one reference posts once")
 
 
 class StatementRequest(Model):

@@ -69,3 +69,16 @@ class ClaimSnapshot(Model):
     @property
     def open_tasks(self) -> list[Task]:
         return [task for task in self.tasks if task.is_open]
+
+
+class PatientPaymentRequest(Model):
+    """Money the patient paid toward a claim's balance, as the front desk or a portal records it."""
+
+    claim_id: str
+    amount: Money
+    actor: str = Field(min_length=1, max_length=80, description="who recorded it (kept in the audit trail)")
+    reference: str | None = Field(
+        default=None,
+        max_length=80,
+        description="receipt or transaction id: the same reference is posted to the ledger once",
+    )

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.activities.requests import (
         EligibilityRequest,
         Issue,
-        PatientPaymentRequest,
+        PatientPaymentPosting,
         PostingRequest,
         ScrubRequest,
         StatementRequest,
@@ -40,7 +40,13 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.denials import DenialAction, DenialAssessment, classify
     from claimflow.claims.encounter import Encounter
     from claimflow.claims.events import EventKind, PayerEvent
-    from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, TimelineEntry
+    from claimflow.claims.lifecycle import (
+        ClaimInput,
+        ClaimSnapshot,
+        ClaimState,
+        PatientPaymentRequest,
+        TimelineEntry,
+    )
     from claimflow.claims.money import ZERO
     from claimflow.claims.payers import PayerProfile
     from claimflow.claims.remittance import ClaimPayment, ClaimStatusCode
@@ -67,6 +73,8 @@ with workflow.unsafe.imports_passed_through():
 
 APPEAL_ANSWERS = {EventKind.APPEAL_DECISION, EventKind.REMITTANCE_835}
 SETTLED = {ClaimState.CLOSED, ClaimState.WRITTEN_OFF}
+LEDGER_PATIENT_PAYMENTS = "ledger-patient-payments"
+"""Patch id: claims started before it counted patient payments without posting them to the ledger."""
 
 
 class ClaimWrittenOff(Exception):
@@ -94,6 +102,8 @@ class ClaimWorkflow:
         self._paid = ZERO
         self._patient_responsibility = ZERO
         self._patient_paid = ZERO
+        self._patient_pending = ZERO
+        self._payment_references: set[str] = set()
         self._adjusted = ZERO
         self._self_pay = False
         self._documents: list[str] = []
@@ -580,7 +590,29 @@ class ClaimWorkflow:
             raise ApplicationError(str(invalid), type="InvalidResolution", non_retryable=True) from None
 
     @workflow.update
-    def record_patient_payment(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
+    async def record_patient_payment(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
+        """The ledger takes the payment first, so the claim never counts money the books lack; a
+        payment the ledger refuses fails the Update and changes nothing."""
+        update = workflow.current_update_info()
+        assert update is not None  # this is an Update handler
+        reference = payment.reference or update.id
+        self._patient_pending += payment.amount  # while it posts, a second payment cannot overpay
+        self._payment_references.add(reference)
+        try:
+            if workflow.patched(LEDGER_PATIENT_PAYMENTS):
+                posting = PatientPaymentPosting(
+                    claim=self._claim(), amount=payment.amount, actor=payment.actor, reference=reference
+                )
+                await run_step(catalog.RECORD_PATIENT_PAYMENT, posting)
+        except StepFailed as failure:
+            self._payment_references.discard(reference)
+            raise ApplicationError(
+                f"payment {payment.amount} was not recorded, the ledger refused it ({failure}); "
+                "nothing changed, record it again",
+                type="PaymentNotRecorded",
+            ) from None
+        finally:
+            self._patient_pending -= payment.amount
         self._patient_paid += payment.amount
         self._note("payment", f"patient paid {payment.amount} (recorded by {payment.actor})")
         return self.state()
@@ -591,9 +623,14 @@ class ClaimWorkflow:
             raise ApplicationError(
                 f"claim is {self._state.value}, not waiting for a patient payment", type="InvalidPayment"
             )
-        if payment.amount <= ZERO or payment.amount > self._patient_due:
+        if payment.reference in self._payment_references:
             raise ApplicationError(
-                f"payment {payment.amount} must be more than 0 and at most the balance {self._patient_due}",
+                f"a payment with reference {payment.reference!r} is recorded already", type="InvalidPayment"
+            )
+        if payment.amount <= ZERO or payment.amount > self._patient_due - self._patient_pending:
+            raise ApplicationError(
+                f"payment {payment.amount} must be more than 0 and at most the balance "
+                f"{self._patient_due - self._patient_pending}",
                 type="InvalidPayment",
             )
 
