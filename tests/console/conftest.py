@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from claimflow.console.main import app
 from claimflow.integrations.temporal import data_converter
+from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from claimflow.workflows.search_attributes import dev_server_flags
+from tests.appeals.scripted import ScriptedAppeals
 from tests.workflows.conftest import TEST_KEYS
 from tests.workflows.scripted import ScriptedPayer
 
@@ -42,11 +44,12 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def payer_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[ScriptedPayer]:
     payer = ScriptedPayer()
+    appeals = ScriptedAppeals()
     async with Worker(
         dev_env.client,
         task_queue=TASK_QUEUE,
-        workflows=[ClaimWorkflow, ExceptionsWorkflow],
-        activities=payer.activities(),
+        workflows=[ClaimWorkflow, AppealWorkflow, ExceptionsWorkflow],
+        activities=[*payer.activities(), appeals.render_appeal_letter, appeals.send_appeal],
     ):
         yield payer
 

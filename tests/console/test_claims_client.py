@@ -12,7 +12,8 @@ from claimflow.console.claims_client import (
     ClaimsClient,
     NotFound,
     TaskRow,
-    claim_id_of_task,
+    is_appeal_task,
+    workflow_id_of_task,
     workflow_ids_for,
 )
 
@@ -39,12 +40,14 @@ def test_a_claim_is_found_by_workflow_id_or_encounter_id() -> None:
 
 
 def test_a_task_id_names_its_workflow() -> None:
-    assert claim_id_of_task("claim-E1:3") == "claim-E1"
-    assert claim_id_of_task("claim-claim-9:12") == "claim-claim-9"
-    assert claim_id_of_task("exceptions:2") == "claim-exceptions"
+    assert workflow_id_of_task("claim-E1:3") == "claim-E1"
+    assert workflow_id_of_task("claim-claim-9:12") == "claim-claim-9"
+    assert workflow_id_of_task("exceptions:2") == "claim-exceptions"
+    assert workflow_id_of_task("appeal-E1-2:3") == "appeal-E1-2"
+    assert is_appeal_task("appeal-E1-2:3") and not is_appeal_task("claim-appeal-1:1")
     for bad in ("claim-E1", "claim-E1:x", ":1"):
         with pytest.raises(NotFound, match="is not a task id"):
-            claim_id_of_task(bad)
+            workflow_id_of_task(bad)
 
 
 def test_a_task_is_overdue_only_while_open_and_past_due() -> None:

@@ -8,22 +8,34 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.encounter import Encounter
-from claimflow.claims.lifecycle import ClaimInput
+from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot
 from claimflow.claims.payers import default_directory
 from claimflow.claims.tasks import UnmatchedItem
 from claimflow.console.claims_client import ClaimsClient
 from claimflow.workflows import search_attributes as sa
+from claimflow.workflows.appeal import AppealWorkflow
+from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.console.conftest import TASK_QUEUE, RunCli
-from tests.workflows.scripted import INACTIVE_MEMBER, encounter
+from tests.workflows.scripted import (
+    INACTIVE_MEMBER,
+    ScriptedPayer,
+    ack_277ca,
+    ack_999,
+    encounter,
+    pay_cleanly,
+    remittance,
+)
 
 
 def today() -> date:
@@ -156,6 +168,107 @@ async def test_intake_list_show_and_resolve_each_kind(cli: RunCli, tmp_path: Pat
         assert not [t for t in snapshot["tasks"] if t["resolved_at"] is None]
     recoded = await json_of(cli, "claim", "show", f"claim-{coding.encounter_id}")
     assert any(e["outcome"] == "coded by cody" for e in recoded["timeline"])
+
+
+async def submitted(
+    cli: RunCli, client: Client, tmp_path: Path, enc: Encounter
+) -> WorkflowHandle[ClaimWorkflow, ClaimSnapshot]:
+    """A claim taken in from the command line and sent to the scripted payer."""
+    assert (await cli("intake", str(write(tmp_path, enc)))).exit_code == 0
+    await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "submitted")
+    return client.get_workflow_handle_for(ClaimWorkflow.run, f"claim-{enc.encounter_id}")
+
+
+async def test_patient_pays_from_the_command_line(
+    cli: RunCli, tmp_path: Path, dev_env: WorkflowEnvironment, payer_worker: ScriptedPayer
+) -> None:
+    enc = encounter(today(), 51)
+    claim = await submitted(cli, dev_env.client, tmp_path, enc)
+    await pay_cleanly(claim, enc, patient_owes=Decimal("30.00"))
+    await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "patient_billing")
+
+    too_much = await cli("claim", "pay", enc.encounter_id, "--amount", "30.01", "--actor", "desk")
+    assert too_much.exit_code == 1 and "at most the balance 30.00" in too_much.stderr
+    not_money = await cli("claim", "pay", enc.encounter_id, "--amount", "ten", "--actor", "desk")
+    assert not_money.exit_code == 2 and "amount" in not_money.stderr
+    part = await cli(
+        "claim", "pay", enc.encounter_id, "--amount", "10", "--actor", "desk", "--reference", "RCPT-7"
+    )
+    assert part.exit_code == 0, part.output
+    assert f"recorded 10.00 on claim-{enc.encounter_id} by desk" in part.stdout
+    assert "the patient has paid 10.00 of 30.00" in part.stdout
+    again = await cli(
+        "claim", "pay", enc.encounter_id, "--amount", "10", "--actor", "desk", "--reference", "RCPT-7"
+    )
+    assert again.exit_code == 1 and "reference 'RCPT-7' is recorded already" in again.stderr
+    rest = await json_of(
+        cli, "claim", "pay", f"claim-{enc.encounter_id}", "--amount", "20.00", "--actor", "portal"
+    )
+    assert rest["patient_paid"] == "30.00"
+    closed = await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "closed")
+    assert [e["outcome"] for e in closed["timeline"] if e["step"] == "payment"] == [
+        "patient paid 10.00 (recorded by desk)",
+        "patient paid 20.00 (recorded by portal)",
+    ]
+    posted = [p for p in payer_worker.patient_payments if p.claim.patient_control_number == enc.encounter_id]
+    assert [p.amount for p in posted] == [Decimal("10.00"), Decimal("20.00")]
+    assert posted[0].reference == "RCPT-7" and posted[1].reference not in (None, "RCPT-7")
+    closed_pay = await cli("claim", "pay", enc.encounter_id, "--amount", "1", "--actor", "desk")
+    assert closed_pay.exit_code == 1 and "not waiting for a patient payment" in closed_pay.stderr
+
+
+async def test_appeal_tasks_are_listed_and_resolved_from_the_command_line(
+    cli: RunCli, tmp_path: Path, dev_env: WorkflowEnvironment
+) -> None:
+    enc = encounter(today(), 52)
+    claim = await submitted(cli, dev_env.client, tmp_path, enc)
+    await claim.signal(ClaimWorkflow.payer_event, ack_999())
+    await claim.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))
+    await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "accepted")
+    await claim.signal(ClaimWorkflow.payer_event, remittance(enc, denied_with="50"))
+
+    appeal_id = f"appeal-{enc.encounter_id}-1"
+    for _ in range(100):
+        rows = await json_of(cli, "tasks", "--kind", "appeal_review", "--payer", enc.coverage.payer_id)
+        mine = [row for row in rows if row["task"]["id"].startswith(f"{appeal_id}:")]
+        if mine:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the appeal's review task was never listed: {rows}")
+    row = mine[0]
+    assert row["claim_id"] == f"claim-{enc.encounter_id}" and row["claim_state"] == "appealing"
+    assert row["payer_id"] == enc.coverage.payer_id
+    review = row["task"]["id"]
+
+    shown = await cli("task", "show", review)
+    assert shown.exit_code == 0 and "appeal_review" in shown.stdout
+    assert "approve | edit | withdraw" in shown.stdout
+    no_text = await cli("task", "resolve", review, "--action", "edit", "--actor", "bo")
+    assert no_text.exit_code == 1 and "needs the edited argument text" in no_text.stderr
+    misplaced = await cli(
+        "task", "resolve", f"claim-{enc.encounter_id}:1", "--action", "correct", "--actor", "bo",
+        "--argument", "x",
+    )  # fmt: skip
+    assert misplaced.exit_code == 2 and "--argument edits an appeal letter" in misplaced.stderr
+    edited = await cli(
+        "task", "resolve", review, "--action", "edit", "--actor", "bo",
+        "--argument", "The progress note documents medical necessity for the ECG.",
+    )  # fmt: skip
+    assert edited.exit_code == 0, edited.output
+    assert f"resolved {review} (appeal_review) with edit by bo" in edited.stdout
+    appeal = dev_env.client.get_workflow_handle_for(AppealWorkflow.run, appeal_id)
+    for _ in range(100):
+        snapshot = await appeal.query(AppealWorkflow.state)
+        if snapshot.appeals_sent:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the edited letter was never sent: {snapshot.timeline[-3:]}")
+    assert "medical necessity for the ECG" in snapshot.argument
+    listed = await json_of(cli, "tasks", "--kind", "appeal_review")
+    assert review not in {r["task"]["id"] for r in listed}
+    await claim.terminate("test over")  # its appeal child ends with it
 
 
 async def test_claim_show_prints_timeline_and_tasks(cli: RunCli, tmp_path: Path) -> None:

@@ -211,6 +211,7 @@ class AppealSnapshot(Model):
 
     appeal_id: str
     claim_id: str
+    payer_id: str | None = None
     state: AppealState
     level: int
     level_name: str

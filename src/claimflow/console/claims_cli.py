@@ -1,4 +1,4 @@
-"""`claimflow claim show`, `claimflow stuck`, `claimflow intake`: claims for billers and managers."""
+"""`claimflow claim show|pay`, `claimflow stuck`, `claimflow intake`: claims for billers and managers."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from claimflow.claims.encounter import Encounter
-from claimflow.claims.lifecycle import ClaimSnapshot
+from claimflow.claims.lifecycle import ClaimSnapshot, PatientPaymentRequest
 from claimflow.console.claims_client import ClaimsClient, IntakeOutcome, StuckReport
-from claimflow.console.output import ExitCode, fail, print_json, stdout, table, when
+from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import IntakeError, load_encounter
 
@@ -74,6 +75,40 @@ def show(
     )
     for document in snapshot.documents:
         out.print(f"document: {document}", highlight=False, markup=False)
+
+
+@app.command("pay")
+def pay(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="claim-<encounter id>, or the encounter id")],
+    amount: Annotated[str, typer.Option(help="what the patient paid, in dollars, e.g. 25.00")],
+    actor: Annotated[str, typer.Option(help="who records it: kept in the claim's audit trail")],
+    reference: Annotated[
+        str | None, typer.Option(help="receipt or transaction id: the same reference is recorded once")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a patient payment on a claim that is billing the patient; the ledger takes it first.
+
+    A payment above the balance, on a claim not billing the patient, or with a reference recorded
+    already is refused with the reason (exit 1). When the balance reaches 0 the claim closes.
+    """
+    try:
+        payment = PatientPaymentRequest(claim_id=claim_id, amount=amount, actor=actor, reference=reference)
+    except ValidationError as error:
+        fail(f"the payment is not valid: {problems(error)}", ExitCode.USAGE)
+
+    async def work(claims: ClaimsClient) -> ClaimSnapshot:
+        return await claims.pay(payment)
+
+    snapshot = with_claims(work)
+    if as_json:
+        print_json(snapshot)
+        return
+    stdout().print(
+        f"recorded {payment.amount} on {snapshot.claim_id} by {actor}: the patient has paid "
+        f"{snapshot.patient_paid} of {snapshot.patient_responsibility}",
+        highlight=False,
+    )
 
 
 def stuck(

@@ -1,9 +1,12 @@
-"""The console's whole access to Temporal: find claims, read their tasks, resolve them, start claims.
+"""The console's whole access to Temporal: find claims, read their tasks, resolve them, start claims,
+record what patients pay.
 
 It takes a connected `Client`, so the command line, the web console and the tests share one
-implementation. Listing goes through visibility (the search attributes, never PHI) and then asks
-each claim's `state` query, with a bound on the queries in flight so a long list never floods the
-server (the dev server refuses past about a thousand concurrent waits).
+implementation. Tasks live on three kinds of workflow: a claim's own (`claim-E1:3`), an appeal's
+(`appeal-E1-1:2`, while the claim is appealing) and the exceptions workflow's (`exceptions:2`); the
+task id names the workflow that resolves it. Listing goes through visibility (the search attributes,
+never PHI) and then asks each workflow's `state` query, with a bound on the queries in flight so a
+long list never floods the server (the dev server refuses past about a thousand concurrent waits).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from typing import TypeVar
 from pydantic import Field
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -25,15 +27,18 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from claimflow.claims.appeals import AppealResolution
 from claimflow.claims.encounter import Encounter, Model
-from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState
+from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import Task, TaskKind, TaskResolution
 from claimflow.workflows import search_attributes as sa
+from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 
 EXCEPTIONS_WORKFLOW_ID = "claim-exceptions"
 EXCEPTIONS_TASK_PREFIX = "exceptions"
+APPEAL_WORKFLOW_PREFIX = "appeal-"
 MAX_QUERIES_IN_FLIGHT = 50
 NOT_YET_ACCEPTED = (
     ClaimState.INTAKE,
@@ -48,6 +53,7 @@ NOT_YET_ACCEPTED = (
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Answer = TypeVar("Answer")
 
 
 class NotFound(LookupError):
@@ -58,8 +64,8 @@ class ClaimMissing(NotFound):
     """No workflow by that id (as opposed to one that exists but cannot answer)."""
 
 
-class ResolutionRejected(ValueError):
-    """The workflow's validator refused the resolution; the message says why and what to send."""
+class Refused(ValueError):
+    """The workflow's validator refused the resolution or the payment; the message says why."""
 
 
 class TaskRow(Model):
@@ -107,12 +113,17 @@ class IntakeOutcome(Model):
     started: bool = Field(description="False when a claim with this id already existed")
 
 
-def claim_id_of_task(task_id: str) -> str:
-    """`claim-E1:3` belongs to workflow `claim-E1`; `exceptions:2` to the exceptions workflow."""
+def workflow_id_of_task(task_id: str) -> str:
+    """`claim-E1:3` belongs to workflow `claim-E1`, `appeal-E1-1:2` to the appeal `appeal-E1-1`,
+    `exceptions:2` to the exceptions workflow."""
     workflow_id, colon, number = task_id.rpartition(":")
     if not colon or not workflow_id or not number.isdigit():
         raise NotFound(f"{task_id!r} is not a task id: task ids look like claim-<encounter id>:<n>")
     return EXCEPTIONS_WORKFLOW_ID if workflow_id == EXCEPTIONS_TASK_PREFIX else workflow_id
+
+
+def is_appeal_task(task_id: str) -> bool:
+    return workflow_id_of_task(task_id).startswith(APPEAL_WORKFLOW_PREFIX)
 
 
 def workflow_ids_for(claim_or_encounter_id: str) -> list[str]:
@@ -127,6 +138,44 @@ def workflow_ids_for(claim_or_encounter_id: str) -> list[str]:
 def _missing_workflow(error: RPCError) -> bool:
     """NOT_FOUND for the workflow itself, not for the namespace (a configuration error)."""
     return error.status is RPCStatusCode.NOT_FOUND and "namespace" not in error.message.lower()
+
+
+def _open_task_query(workflow_type: str, kinds: Sequence[TaskKind], payer: str | None) -> str:
+    query = (
+        f"WorkflowType = {_quote(workflow_type)} AND ExecutionStatus = 'Running' AND "
+        f"{sa.OPEN_TASK.name} IN ({', '.join(_quote(k.value) for k in kinds)})"
+    )
+    if payer:
+        query += f" AND {sa.PAYER_ID.name} = {_quote(payer)}"
+    return query
+
+
+async def _asked(workflow_id: str, query: Awaitable[Answer]) -> Answer:
+    """A query's answer; a workflow that does not exist raises ClaimMissing, one that cannot
+    answer NotFound."""
+    try:
+        return await query
+    except RPCError as error:
+        if _missing_workflow(error):
+            raise ClaimMissing(f"no workflow {workflow_id!r}: check the id with `claimflow tasks`") from None
+        raise
+    except WorkflowQueryFailedError as error:
+        raise NotFound(f"{workflow_id!r} cannot be read: {error.message}") from None
+
+
+async def _changed(workflow_id: str, update: Awaitable[Answer], *refusals: str) -> Answer:
+    """An Update's answer; the workflow's refusals (these ApplicationError types) raise Refused."""
+    try:
+        return await update
+    except WorkflowUpdateFailedError as failure:
+        cause = failure.cause
+        if isinstance(cause, ApplicationError) and cause.type in refusals:
+            raise Refused(cause.message) from None
+        raise
+    except RPCError as error:
+        if _missing_workflow(error):
+            raise NotFound(f"{workflow_id!r} is not open (or does not exist): {error.message}") from None
+        raise
 
 
 def _quote(value: str) -> str:
@@ -147,43 +196,31 @@ class ClaimsClient:
     async def tasks(
         self, kind: TaskKind | None = None, payer: str | None = None, include_exceptions: bool = True
     ) -> list[TaskRow]:
-        """Open tasks, of one kind and one payer when given, oldest due first."""
+        """Open tasks of claims and their appeals (and the exceptions' unless a payer is asked for),
+        of one kind and one payer when given, oldest due first."""
         kinds = [kind] if kind else list(TaskKind)
-        query = (
-            "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND "
-            f"{sa.OPEN_TASK.name} IN ({', '.join(_quote(k.value) for k in kinds)})"
-        )
-        if payer:
-            query += f" AND {sa.PAYER_ID.name} = {_quote(payer)}"
-        executions = [execution async for execution in self._client.list_workflows(query)]
-        snapshots = await self._bounded(executions, self._snapshot_of)
-        rows = [
-            TaskRow(claim_id=s.claim_id, claim_state=s.state.value, payer_id=s.payer_id, task=task)
-            for s in snapshots
-            if s is not None
-            for task in s.open_tasks
-            if kind is None or task.kind is kind
+        workflow_ids = [
+            execution.id
+            for workflow_type in ("ClaimWorkflow", "AppealWorkflow")
+            async for execution in self._client.list_workflows(_open_task_query(workflow_type, kinds, payer))
         ]
         if include_exceptions and payer is None:
-            rows += [row for row in await self._exception_rows() if kind is None or row.task.kind is kind]
+            workflow_ids.append(EXCEPTIONS_WORKFLOW_ID)
+        listed = await self._bounded(workflow_ids, self._rows_still_running)
+        rows = [
+            row
+            for rows in listed
+            for row in rows
+            if row.task.is_open and (kind is None or row.task.kind is kind)
+        ]
         return sorted(rows, key=lambda row: (row.task.due_at, row.task.id))
 
     async def task(self, task_id: str) -> TaskRow:
-        claim_id = claim_id_of_task(task_id)
-        if claim_id == EXCEPTIONS_WORKFLOW_ID:
-            rows = await self._exception_rows()
-        else:
-            snapshot = await self._snapshot(claim_id)
-            rows = [
-                TaskRow(
-                    claim_id=claim_id, claim_state=snapshot.state.value, payer_id=snapshot.payer_id, task=t
-                )
-                for t in snapshot.tasks
-            ]
-        for row in rows:
+        workflow_id = workflow_id_of_task(task_id)
+        for row in await self._rows_of(workflow_id):
             if row.task.id == task_id:
                 return row
-        raise NotFound(f"claim {claim_id} has no task {task_id!r}")
+        raise NotFound(f"{workflow_id} has no task {task_id!r}")
 
     async def claim(self, claim_or_encounter_id: str) -> ClaimSnapshot:
         """A claim by its workflow id or its encounter id."""
@@ -221,25 +258,28 @@ class ClaimsClient:
 
     # ------------------------------------------------------------------ changing
     async def resolve(self, resolution: TaskResolution) -> Task:
-        """Resolve through the workflow's Update. A refused resolution raises ResolutionRejected."""
-        claim_id = claim_id_of_task(resolution.task_id)
-        try:
-            if claim_id == EXCEPTIONS_WORKFLOW_ID:
-                exceptions = self._client.get_workflow_handle(claim_id)
-                return await exceptions.execute_update(ExceptionsWorkflow.resolve_task, resolution)
-            claim = self._client.get_workflow_handle(claim_id)
-            return await claim.execute_update(ClaimWorkflow.resolve_task, resolution)
-        except WorkflowUpdateFailedError as failure:
-            cause = failure.cause
-            if isinstance(cause, ApplicationError) and cause.type == "InvalidResolution":
-                raise ResolutionRejected(cause.message) from None
-            raise
-        except RPCError as error:
-            if _missing_workflow(error):
-                raise NotFound(
-                    f"claim {claim_id!r} is not open (or does not exist): {error.message}"
-                ) from None
-            raise
+        """Resolve through the Update of the workflow the task id names. A refused resolution raises
+        Refused. An appeal task takes an AppealResolution (`edit` carries the argument)."""
+        workflow_id = workflow_id_of_task(resolution.task_id)
+        handle = self._client.get_workflow_handle(workflow_id)
+        if workflow_id == EXCEPTIONS_WORKFLOW_ID:
+            update = handle.execute_update(ExceptionsWorkflow.resolve_task, resolution)
+        elif workflow_id.startswith(APPEAL_WORKFLOW_PREFIX):
+            appeal_resolution = AppealResolution.model_validate(resolution.model_dump())
+            update = handle.execute_update(AppealWorkflow.resolve_task, appeal_resolution)
+        else:
+            update = handle.execute_update(ClaimWorkflow.resolve_task, resolution)
+        return await _changed(workflow_id, update, "InvalidResolution")
+
+    async def pay(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
+        """Record a patient payment on the claim (by claim or encounter id) through its Update; the
+        claim posts it to the ledger. A payment the claim refuses raises Refused."""
+        claim = await self.claim(payment.claim_id)
+        handle = self._client.get_workflow_handle(claim.claim_id)
+        update = handle.execute_update(
+            ClaimWorkflow.record_patient_payment, payment.model_copy(update={"claim_id": claim.claim_id})
+        )
+        return await _changed(claim.claim_id, update, "InvalidPayment", "PaymentNotRecorded")
 
     async def intake(self, encounter: Encounter, received_by: str = "intake") -> IntakeOutcome:
         """Start the claim's workflow. A claim that exists already (open or closed) is left alone."""
@@ -262,24 +302,42 @@ class ClaimsClient:
         return await self._bounded(encounters, self.intake)
 
     # ------------------------------------------------------------------ helpers
-    async def _snapshot_of(self, execution: WorkflowExecution) -> ClaimSnapshot | None:
-        """None for a claim that closed between the listing and the query."""
+    async def _rows_of(self, workflow_id: str) -> list[TaskRow]:
+        """Every task, open or resolved, of the claim, appeal or exceptions workflow."""
+        if workflow_id == EXCEPTIONS_WORKFLOW_ID:
+            return await self._exception_rows()
+        if workflow_id.startswith(APPEAL_WORKFLOW_PREFIX):
+            handle = self._client.get_workflow_handle_for(AppealWorkflow.run, workflow_id)
+            appeal = await _asked(workflow_id, handle.query(AppealWorkflow.state))
+            return [
+                TaskRow(
+                    claim_id=appeal.claim_id,
+                    claim_state=ClaimState.APPEALING.value,
+                    payer_id=appeal.payer_id,
+                    task=task,
+                )
+                for task in appeal.tasks
+            ]
+        claim = await self._snapshot(workflow_id)
+        return [
+            TaskRow(
+                claim_id=claim.claim_id, claim_state=claim.state.value, payer_id=claim.payer_id, task=task
+            )
+            for task in claim.tasks
+        ]
+
+    async def _rows_still_running(self, workflow_id: str) -> list[TaskRow]:
+        """No rows for a workflow that closed between the listing and the query."""
         try:
-            return await self._snapshot(execution.id)
+            return await self._rows_of(workflow_id)
         except NotFound:
-            return None
+            return []
 
     async def _snapshot(self, workflow_id: str) -> ClaimSnapshot:
-        try:
-            return await self._client.get_workflow_handle_for(ClaimWorkflow.run, workflow_id).query(
-                ClaimWorkflow.state
-            )
-        except RPCError as error:
-            if _missing_workflow(error):
-                raise ClaimMissing(f"no claim {workflow_id!r}: check the id with `claimflow tasks`") from None
-            raise
-        except WorkflowQueryFailedError as error:
-            raise NotFound(f"claim {workflow_id!r} cannot be read: {error.message}") from None
+        return await _asked(
+            workflow_id,
+            self._client.get_workflow_handle_for(ClaimWorkflow.run, workflow_id).query(ClaimWorkflow.state),
+        )
 
     async def _exception_rows(self) -> list[TaskRow]:
         handle = self._client.get_workflow_handle_for(ExceptionsWorkflow.run, EXCEPTIONS_WORKFLOW_ID)
@@ -290,9 +348,7 @@ class ClaimsClient:
                 return []  # no payer result has gone unmatched yet
             raise
         return [
-            TaskRow(claim_id=EXCEPTIONS_WORKFLOW_ID, claim_state="exceptions", task=task)
-            for task in tasks
-            if task.is_open
+            TaskRow(claim_id=EXCEPTIONS_WORKFLOW_ID, claim_state="exceptions", task=task) for task in tasks
         ]
 
     async def _list_stuck(self, query: str, now: datetime) -> list[StuckClaim]:

@@ -3,7 +3,7 @@
 Exit codes (the same for every command):
 
 * 0: done.
-* 1: a business "no": a resolution the claim refused, a claim or task that does not exist, a child
+* 1: a business "no": a resolution or payment the claim refused, a claim or task that does not exist, a child
   of `claimflow up` that died.
 * 2: usage: a bad option, an unreadable or invalid input file, bad configuration (an unknown
   namespace, search attributes not registered), a port in use.
@@ -21,7 +21,7 @@ from enum import IntEnum
 from typing import Any, NoReturn
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -86,3 +86,10 @@ def when(moment: datetime | date | None) -> str:
     if isinstance(moment, datetime):
         return moment.strftime("%Y-%m-%d %H:%M")
     return moment.isoformat()
+
+
+def problems(error: ValidationError) -> str:
+    """A validation error as one line a person reads: `field.path: what is wrong; ...`."""
+    return "; ".join(
+        ".".join(str(part) for part in problem["loc"]) + f": {problem['msg']}" for problem in error.errors()
+    )

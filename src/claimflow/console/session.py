@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from claimflow.console.claims_client import ClaimsClient, NotFound, ResolutionRejected
+from claimflow.console.claims_client import ClaimsClient, NotFound, Refused
 from claimflow.console.output import ExitCode, fail
 from claimflow.integrations.crypto import KeyConfigError
 from claimflow.integrations.settings import Settings, SettingsError
@@ -45,7 +45,7 @@ def with_claims(work: Callable[[ClaimsClient], Awaitable[Result]]) -> Result:
         fail(str(error), ExitCode.USAGE)
     except TemporalUnreachable as error:
         fail(str(error), ExitCode.UNREACHABLE)
-    except (NotFound, ResolutionRejected) as error:
+    except (NotFound, Refused) as error:
         fail(str(error), ExitCode.NO)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND and "namespace" in error.message.lower():

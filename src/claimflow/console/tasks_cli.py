@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 
+from claimflow.claims.appeals import AppealResolution
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, ServiceLine
 from claimflow.claims.tasks import Action, Task, TaskKind, TaskResolution
-from claimflow.console.claims_client import ClaimsClient, TaskRow
-from claimflow.console.output import ExitCode, fail, print_json, stdout, table, when
+from claimflow.console.claims_client import ClaimsClient, NotFound, TaskRow, is_appeal_task
+from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import load_encounter
 from claimflow.integrations.fhir.errors import IntakeError
@@ -97,6 +98,9 @@ def resolve(
     target_claim: Annotated[
         str | None, typer.Option(help="the encounter id a remittance belongs to (for route)")
     ] = None,
+    argument: Annotated[
+        str | None, typer.Option(help="the appeal letter's new argument text (for edit on an appeal task)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resolve a task through the claim's Update. A refused resolution says why and exits 1."""
@@ -110,6 +114,7 @@ def resolve(
         diagnoses=diagnoses,
         lines_file=lines,
         target_claim=target_claim,
+        argument=argument,
     )
 
     async def work(claims: ClaimsClient) -> Task:
@@ -150,7 +155,7 @@ def _coverage(payer_id: str | None, payer_name: str | None, member_id: str | Non
     try:
         return Coverage(payer_id=payer_id or "", payer_name=payer_name or "", member_id=member_id or "")
     except ValidationError as error:
-        fail(f"new coverage is not valid: {_problems(error)}", ExitCode.USAGE)
+        fail(f"new coverage is not valid: {problems(error)}", ExitCode.USAGE)
 
 
 def _resolution(
@@ -164,21 +169,29 @@ def _resolution(
     diagnoses: str | None,
     lines_file: Path | None,
     target_claim: str | None,
+    argument: str | None,
 ) -> TaskResolution:
+    fields = {
+        "task_id": task_id,
+        "action": action,
+        "actor": actor,
+        "reason": reason,
+        "encounter": _encounter(encounter_file) if encounter_file else None,
+        "coverage": coverage,
+        "diagnoses": _diagnoses(diagnoses) if diagnoses else None,
+        "service_lines": _lines(lines_file) if lines_file else None,
+        "target_claim": target_claim,
+    }
     try:
-        return TaskResolution(
-            task_id=task_id,
-            action=action,
-            actor=actor,
-            reason=reason,
-            encounter=_encounter(encounter_file) if encounter_file else None,
-            coverage=coverage,
-            diagnoses=_diagnoses(diagnoses) if diagnoses else None,
-            service_lines=_lines(lines_file) if lines_file else None,
-            target_claim=target_claim,
-        )
+        if is_appeal_task(task_id):
+            return AppealResolution.model_validate({**fields, "argument": argument})
+        if argument is not None:
+            fail("--argument edits an appeal letter: it goes with an appeal task (appeal-...:N)", ExitCode.USAGE)
+        return TaskResolution.model_validate(fields)
+    except NotFound as error:
+        fail(str(error), ExitCode.USAGE)
     except ValidationError as error:
-        fail(f"the resolution is not valid: {_problems(error)}", ExitCode.USAGE)
+        fail(f"the resolution is not valid: {problems(error)}", ExitCode.USAGE)
 
 
 def _encounter(path: Path) -> Encounter:
@@ -193,7 +206,7 @@ def _diagnoses(text: str) -> list[str]:
     try:
         return TypeAdapter(list[DiagnosisCode]).validate_python(codes)
     except ValidationError as error:
-        fail(f"--diagnoses: {_problems(error)} (give ICD-10-CM codes like E119,I10)", ExitCode.USAGE)
+        fail(f"--diagnoses: {problems(error)} (give ICD-10-CM codes like E119,I10)", ExitCode.USAGE)
 
 
 def _lines(path: Path) -> list[ServiceLine]:
@@ -206,10 +219,4 @@ def _lines(path: Path) -> list[ServiceLine]:
     try:
         return TypeAdapter(list[ServiceLine]).validate_python(data)
     except ValidationError as error:
-        fail(f"--lines {path}: {_problems(error)} (give a JSON list of service lines)", ExitCode.USAGE)
-
-
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        ".".join(str(part) for part in problem["loc"]) + f": {problem['msg']}" for problem in error.errors()
-    )
+        fail(f"--lines {path}: {problems(error)} (give a JSON list of service lines)", ExitCode.USAGE)

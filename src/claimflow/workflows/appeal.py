@@ -259,6 +259,7 @@ class AppealWorkflow:
         return AppealSnapshot(
             appeal_id=self._appeal_id,
             claim_id=self._claim_id,
+            payer_id=self._input.payer.payer_id,
             state=self._state,
             level=self._level.level,
             level_name=self._level.name,
