@@ -3,6 +3,7 @@ time-skipping test server with scripted payer and appeal activities."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from claimflow.claims.appeals import AppealResolution, AppealSnapshot
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.denials import LetterCategory
-from claimflow.claims.lifecycle import ClaimState
+from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.tasks import Action, Priority, TaskResolution
 from claimflow.claims.x12 import Envelope, write_837
 from claimflow.workflows.appeal import AppealWorkflow
@@ -176,6 +177,10 @@ async def test_reversal_after_closing_is_reposted(time_skipping_env: WorkflowEnv
     assert snapshot.paid == first_paid - first_paid + payer.postings[2].payment.paid
 
 
+def warnings_raised(count: int) -> Callable[[ClaimSnapshot], bool]:
+    return lambda snapshot: sum(t.kind.value == "timely_filing_risk" for t in snapshot.tasks) == count
+
+
 async def test_never_accepted_gets_escalations_at_30_14_and_7_days(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -200,16 +205,50 @@ async def test_never_accepted_gets_escalations_at_30_14_and_7_days(
         await time_skipping_env.sleep(timedelta(days=30))
         snapshot = await until(
             handle,
-            lambda s: sum(t.kind.value == "timely_filing_risk" for t in s.open_tasks) == 3,
+            warnings_raised(3),
             "escalations",
         )
         await stop(time_skipping_env.client, handle)
     escalations = [t for t in snapshot.tasks if t.kind.value == "timely_filing_risk"]
+    # Each warning replaces the one before: a biller sees one task for the risk, the newest.
+    assert [t.resolved_by for t in escalations] == ["claimflow", "claimflow", None]
     deadline = enc.service_date + timedelta(days=90)
     assert [(t.created_at.date() - deadline).days for t in escalations] == [-30, -14, -7]
     assert [t.priority for t in escalations] == [Priority.NORMAL, Priority.HIGH, Priority.URGENT]
     assert all("reconsideration letter" in t.details[0] for t in escalations)
     assert len(payer.filing_letters) == 3 and all(r.proof.submitted_at for r in payer.filing_letters)
+
+
+async def test_a_claim_taken_in_late_gets_one_warning_not_every_one_already_due(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    payer = ScriptedPayer()
+    today = await server_today(time_skipping_env)
+    base = encounter(today, 27)
+    hmo = base.coverage.model_copy(update={"payer_id": "SMPHMO", "payer_name": "Summit Health HMO"})
+    # 90 days to file at this HMO: 12 days are left, so the 30- and 14-day warnings are both due.
+    uncoded = base.model_copy(
+        update={
+            "coverage": hmo,
+            "service_date": today - timedelta(days=78),
+            "diagnoses": [],
+            "service_lines": [],
+        }
+    )
+    async with worker(time_skipping_env.client, payer):
+        handle = await start(time_skipping_env.client, uncoded)
+        first = await until(handle, open_task("timely_filing_risk"), "the first warning")
+        await time_skipping_env.sleep(timedelta(days=6, hours=1))
+        later = await until(handle, warnings_raised(2), "the 7-day warning")
+        await stop(time_skipping_env.client, handle)
+    warnings = [t for t in first.tasks if t.kind.value == "timely_filing_risk"]
+    assert [(t.priority, "(14 days)" in t.reason) for t in warnings] == [(Priority.HIGH, True)]
+    assert [(t.priority, t.resolved_by) for t in later.tasks if t.kind.value == "timely_filing_risk"] == [
+        (Priority.HIGH, "claimflow"),
+        (Priority.URGENT, None),
+    ]
+    assert open_task("coding")(later)  # the coding hold is still what the biller must clear
+    assert len(payer.filing_letters) == 2
 
 
 def appeal_notice(pcn: str, notice: dict[str, str]) -> object:

@@ -75,6 +75,9 @@ APPEAL_ANSWERS = {EventKind.APPEAL_DECISION, EventKind.REMITTANCE_835}
 SETTLED = {ClaimState.CLOSED, ClaimState.WRITTEN_OFF}
 LEDGER_PATIENT_PAYMENTS = "ledger-patient-payments"
 """Patch id: claims started before it counted patient payments without posting them to the ledger."""
+ONE_FILING_WARNING = "one-filing-warning"
+"""Patch id: claims started before it kept every timely-filing warning open, and raised all the
+warnings already due at once."""
 
 
 class ClaimWrittenOff(Exception):
@@ -502,11 +505,16 @@ class ClaimWorkflow:
     async def watch_timely_filing(self) -> None:
         """30, 14 and 7 days before the timely-filing deadline, a claim the payer has not accepted
         gets a timely_filing_risk task of rising priority, with a reconsideration letter carrying
-        the proof of timely filing when the claim was sent."""
+        the proof of timely filing when the claim was sent. Each warning replaces the open one, and
+        a claim that arrives late gets only the most urgent warning due: one task per risk."""
+        one_warning = workflow.patched(ONE_FILING_WARNING)
         deadline = timely_filing_deadline(self._encounter.service_date, self._payer.timely_filing_days)
+        due = datetime(deadline.year, deadline.month, deadline.day, tzinfo=workflow.now().tzinfo)
         priorities = (Priority.NORMAL, Priority.HIGH, Priority.URGENT)
-        for days_before, priority in zip(ESCALATION_DAYS, priorities, strict=True):
-            due = datetime(deadline.year, deadline.month, deadline.day, tzinfo=workflow.now().tzinfo)
+        for number, (days_before, priority) in enumerate(zip(ESCALATION_DAYS, priorities, strict=True)):
+            later = ESCALATION_DAYS[number + 1 :]
+            if one_warning and later and due - timedelta(days=later[0]) <= workflow.now():
+                continue
             wake = due - timedelta(days=days_before)
             if wake > workflow.now():
                 await workflow.sleep(wake - workflow.now())
@@ -515,6 +523,8 @@ class ClaimWorkflow:
             letter = await self._io(catalog.WRITE_TIMELY_FILING_LETTER, self._filing_letter_request(deadline))
             if letter:
                 self._documents.append(letter)
+            if one_warning:
+                self._supersede_open(TaskKind.TIMELY_FILING_RISK)
             self._open_task(
                 TaskKind.TIMELY_FILING_RISK,
                 f"not accepted by the payer; timely filing ends {deadline:%Y-%m-%d} ({days_before} days)",
@@ -759,6 +769,13 @@ class ClaimWorkflow:
         resolution = self._current(task.id).resolution
         assert resolution is not None
         return resolution
+
+    def _supersede_open(self, kind: TaskKind) -> None:
+        """Close the open tasks of this kind on the system's behalf: a newer one replaces them."""
+        for task in [t for t in self._tasks if t.kind is kind and t.is_open]:
+            superseded = task.model_copy(update={"resolved_at": workflow.now(), "resolved_by": "claimflow"})
+            self._tasks[self._tasks.index(task)] = superseded
+            self._note("task", f"{kind.value} {task.id} superseded by a newer one")
 
     def _open_task(
         self,
