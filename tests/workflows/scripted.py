@@ -202,14 +202,31 @@ async def finish(handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], seconds: 
 
 
 async def stop(client: Client, handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot]) -> None:
-    """End a test's claim and its appeals. A workflow left running without a worker would hold
-    the time-skipping server's clock for every later test."""
+    """End a test's claim and its appeals, from inside the test's worker. A workflow left running
+    without a worker would hold the time-skipping server's clock for every later test; so does an
+    activity still running when its workflow is terminated (seen under load), so those finish first."""
+    appeals = [
+        client.get_workflow_handle(f"appeal-{handle.id.removeprefix('claim-')}-{number}")
+        for number in range(1, 4)
+    ]
+    for workflow in (handle, *appeals):
+        await _activities_finished(workflow)
     await handle.terminate("test over")
-    for number in range(1, 4):
+    for appeal in appeals:
         with contextlib.suppress(RPCError):
-            await client.get_workflow_handle(
-                f"appeal-{handle.id.removeprefix('claim-')}-{number}"
-            ).terminate()
+            await appeal.terminate()
+
+
+async def _activities_finished(handle: WorkflowHandle[Any, Any], seconds: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            description = await handle.describe()
+        except RPCError:
+            return  # no such workflow
+        if not description.raw_description.pending_activities:
+            return
+        await asyncio.sleep(0.02)
 
 
 def in_state(state: ClaimState) -> Callable[[ClaimSnapshot], bool]:
