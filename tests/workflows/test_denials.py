@@ -4,7 +4,7 @@ time-skipping test server with scripted payer and appeal activities."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from temporalio.client import WorkflowHandle
@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from claimflow.claims.appeals import AppealResolution, AppealSnapshot
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.denials import LetterCategory
+from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.tasks import Action, Priority, TaskResolution
 from claimflow.claims.x12 import Envelope, write_837
@@ -177,6 +178,15 @@ async def test_reversal_after_closing_is_reposted(time_skipping_env: WorkflowEnv
     assert snapshot.paid == first_paid - first_paid + payer.postings[2].payment.paid
 
 
+def hmo_visit(today: date, seed: int, *, days_ago: int) -> Encounter:
+    """A visit `days_ago` at the HMO, whose 90 days of timely filing make deadlines near."""
+    base = encounter(today, seed)
+    hmo = base.coverage.model_copy(update={"payer_id": "SMPHMO", "payer_name": "Summit Health HMO"})
+    service_date = today - timedelta(days=days_ago)
+    lines = [line.model_copy(update={"service_date": service_date}) for line in base.service_lines]
+    return base.model_copy(update={"coverage": hmo, "service_date": service_date, "service_lines": lines})
+
+
 def warnings_raised(count: int) -> Callable[[ClaimSnapshot], bool]:
     return lambda snapshot: sum(t.kind.value == "timely_filing_risk" for t in snapshot.tasks) == count
 
@@ -185,17 +195,7 @@ async def test_never_accepted_gets_escalations_at_30_14_and_7_days(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     payer = ScriptedPayer()
-    today = await server_today(time_skipping_env)
-    base = encounter(today, 26)
-    hmo = base.coverage.model_copy(update={"payer_id": "SMPHMO", "payer_name": "Summit Health HMO"})
-    enc = base.model_copy(update={"coverage": hmo, "service_date": today - timedelta(days=55)})
-    enc = enc.model_copy(
-        update={
-            "service_lines": [
-                line.model_copy(update={"service_date": enc.service_date}) for line in enc.service_lines
-            ]
-        }
-    )
+    enc = hmo_visit(await server_today(time_skipping_env), 26, days_ago=55)
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, enc)
         await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
@@ -223,18 +223,9 @@ async def test_a_claim_taken_in_late_gets_one_warning_not_every_one_already_due(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     payer = ScriptedPayer()
-    today = await server_today(time_skipping_env)
-    base = encounter(today, 27)
-    hmo = base.coverage.model_copy(update={"payer_id": "SMPHMO", "payer_name": "Summit Health HMO"})
     # 90 days to file at this HMO: 12 days are left, so the 30- and 14-day warnings are both due.
-    uncoded = base.model_copy(
-        update={
-            "coverage": hmo,
-            "service_date": today - timedelta(days=78),
-            "diagnoses": [],
-            "service_lines": [],
-        }
-    )
+    visit = hmo_visit(await server_today(time_skipping_env), 27, days_ago=78)
+    uncoded = visit.model_copy(update={"diagnoses": [], "service_lines": []})
     async with worker(time_skipping_env.client, payer):
         handle = await start(time_skipping_env.client, uncoded)
         first = await until(handle, open_task("timely_filing_risk"), "the first warning")
