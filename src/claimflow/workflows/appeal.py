@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         AppealSendRequest,
         AppealSent,
     )
-    from claimflow.activities.catalog import ActivityRef
     from claimflow.claims.appeals import (
         AppealDecision,
         AppealInput,
@@ -46,13 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.payers import AppealLevel
     from claimflow.claims.tasks import Action, InvalidResolution, Priority, Task, TaskKind, TaskResolution
     from claimflow.workflows import search_attributes as sa
-    from claimflow.workflows.common import (
-        Arg,
-        Result,
-        StepFailed,
-        publish_open_tasks,
-        run_step,
-    )
+    from claimflow.workflows.common import TaskHost
 
 REVIEW_DAYS = 2
 WRITE_OFF_REVIEW_DAYS = 5
@@ -66,7 +59,7 @@ class _Withdrawn(Exception):
 
 
 @workflow.defn
-class AppealWorkflow:
+class AppealWorkflow(TaskHost):
     @workflow.init
     def __init__(self, input: AppealInput) -> None:
         self._input = input
@@ -239,13 +232,7 @@ class AppealWorkflow:
     @workflow.update
     def resolve_task(self, resolution: AppealResolution) -> Task:
         task = check_appeal_resolution(self._tasks, resolution, self._input.managers)
-        resolved = task.model_copy(
-            update={"resolved_at": workflow.now(), "resolved_by": resolution.actor, "resolution": resolution}
-        )
-        self._tasks[self._tasks.index(task)] = resolved
-        self._note("task", f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}")
-        self._update_task_attributes()
-        return resolved
+        return self._resolve_task(task, resolution)
 
     @resolve_task.validator
     def validate_resolution(self, resolution: AppealResolution) -> None:
@@ -389,19 +376,18 @@ class AppealWorkflow:
             due = max(min(due, last_day), now)
             if last_day - now < URGENT_WITHIN:
                 priority = Priority.URGENT
-        task = Task(
-            id=f"{self._appeal_id}:{len(self._tasks) + 1}",
-            kind=kind,
-            reason=reason,
-            details=details,
-            created_at=now,
-            due_at=due,
-            priority=priority,
-            assignee=assignee,
+        task = self._add_task(
+            Task(
+                id=f"{self._appeal_id}:{len(self._tasks) + 1}",
+                kind=kind,
+                reason=reason,
+                details=details,
+                created_at=now,
+                due_at=due,
+                priority=priority,
+                assignee=assignee,
+            )
         )
-        self._tasks.append(task)
-        self._note("task", f"{kind.value} opened: {reason}")
-        self._update_task_attributes()
 
         def done() -> bool:
             return not self._current(task.id).is_open or (ends_when is not None and ends_when())
@@ -409,33 +395,18 @@ class AppealWorkflow:
         try:
             await workflow.wait_condition(done, timeout=max(due - now, timedelta(seconds=1)))
         except TimeoutError:
-            escalated = self._current(task.id).model_copy(
-                update={"priority": Priority.URGENT, "assignee": "billing-manager"}
+            self._change_task(
+                task.id,
+                f"{kind.value} {task.id} overdue: escalated to billing-manager",
+                priority=Priority.URGENT,
+                assignee="billing-manager",
             )
-            self._tasks[self._tasks.index(self._current(task.id))] = escalated
-            self._note("task", f"{kind.value} {task.id} overdue: escalated to billing-manager")
-            self._update_task_attributes()
             await workflow.wait_condition(done)
         current = self._current(task.id)
         if current.is_open:  # ended by `ends_when`: close it on the system's behalf
-            closed = current.model_copy(update={"resolved_at": workflow.now(), "resolved_by": "claimflow"})
-            self._tasks[self._tasks.index(current)] = closed
-            self._update_task_attributes()
+            self._change_task(task.id, None, resolved_at=workflow.now(), resolved_by="claimflow")
             return None
         return current.resolution
-
-    def _current(self, task_id: str) -> Task:
-        return next(t for t in self._tasks if t.id == task_id)
-
-    async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
-        """Run a step; if it fails for good the workflow does not crash: the failure is noted and
-        kept in `_last_failure`, and the caller turns it into a task."""
-        try:
-            return await run_step(activity, argument)
-        except StepFailed as failure:
-            self._last_failure = str(failure)
-            self._note("error", f"{activity.name} failed: {self._last_failure}")
-            return None
 
     def _note(self, step: str, outcome: str) -> None:
         self._timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))
@@ -444,6 +415,3 @@ class AppealWorkflow:
     def _set_state(self, state: AppealState, step: str, outcome: str) -> None:
         self._state = state
         self._note(step, outcome)
-
-    def _update_task_attributes(self) -> None:
-        publish_open_tasks(self._tasks)

@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
-    from claimflow.activities.catalog import ActivityRef
     from claimflow.activities.requests import (
         EligibilityRequest,
         Issue,
@@ -63,10 +62,8 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.appeal import AppealWorkflow
     from claimflow.workflows.common import (
         IO_RETRY,
-        Arg,
-        Result,
         StepFailed,
-        publish_open_tasks,
+        TaskHost,
         run_step,
     )
 
@@ -85,7 +82,7 @@ class ClaimWrittenOff(Exception):
 
 
 @workflow.defn
-class ClaimWorkflow:
+class ClaimWorkflow(TaskHost):
     @workflow.init
     def __init__(self, input: ClaimInput) -> None:
         self._encounter: Encounter = input.encounter
@@ -582,12 +579,7 @@ class ClaimWorkflow:
     @workflow.update
     def resolve_task(self, resolution: TaskResolution) -> Task:
         task = check_resolution(self._tasks, resolution)
-        resolved = task.model_copy(
-            update={"resolved_at": workflow.now(), "resolved_by": resolution.actor, "resolution": resolution}
-        )
-        self._tasks[self._tasks.index(task)] = resolved
-        self._note("task", f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}")
-        self._update_task_attributes()
+        resolved = self._resolve_task(task, resolution)
         if task.kind is TaskKind.TIMELY_FILING_RISK and resolution.action is Action.WRITE_OFF:
             self._write_off_reason = resolution.reason
         return resolved
@@ -759,12 +751,13 @@ class ClaimWorkflow:
         try:
             await workflow.wait_condition(resolved, timeout=task.due_at - workflow.now())
         except TimeoutError:
-            escalated = self._current(task.id).model_copy(
-                update={"priority": Priority.HIGH, "assignee": escalate_to or "billing-manager"}
+            assignee = escalate_to or "billing-manager"
+            self._change_task(
+                task.id,
+                f"{kind.value} {task.id} overdue: escalated to {assignee}",
+                priority=Priority.HIGH,
+                assignee=assignee,
             )
-            self._tasks[self._tasks.index(self._current(task.id))] = escalated
-            self._note("task", f"{kind.value} {task.id} overdue: escalated to {escalated.assignee}")
-            self._update_task_attributes()
             await workflow.wait_condition(resolved)
         resolution = self._current(task.id).resolution
         assert resolution is not None
@@ -773,9 +766,12 @@ class ClaimWorkflow:
     def _supersede_open(self, kind: TaskKind) -> None:
         """Close the open tasks of this kind on the system's behalf: a newer one replaces them."""
         for task in [t for t in self._tasks if t.kind is kind and t.is_open]:
-            superseded = task.model_copy(update={"resolved_at": workflow.now(), "resolved_by": "claimflow"})
-            self._tasks[self._tasks.index(task)] = superseded
-            self._note("task", f"{kind.value} {task.id} superseded by a newer one")
+            self._change_task(
+                task.id,
+                f"{kind.value} {task.id} superseded by a newer one",
+                resolved_at=workflow.now(),
+                resolved_by="claimflow",
+            )
 
     def _open_task(
         self,
@@ -786,20 +782,18 @@ class ClaimWorkflow:
         due_at: datetime,
         priority: Priority = Priority.NORMAL,
     ) -> Task:
-        task = Task(
-            id=f"{self._claim_id}:{len(self._tasks) + 1}",
-            kind=kind,
-            reason=reason,
-            details=details,
-            created_at=workflow.now(),
-            due_at=due_at,
-            priority=priority,
-            assignee="coding" if kind is TaskKind.CODING else "billing",
+        return self._add_task(
+            Task(
+                id=f"{self._claim_id}:{len(self._tasks) + 1}",
+                kind=kind,
+                reason=reason,
+                details=details,
+                created_at=workflow.now(),
+                due_at=due_at,
+                priority=priority,
+                assignee="coding" if kind is TaskKind.CODING else "billing",
+            )
         )
-        self._tasks.append(task)
-        self._note("task", f"{kind.value} opened: {reason}")
-        self._update_task_attributes()
-        return task
 
     def _filing_proof(self) -> TimelyFilingProof:
         return TimelyFilingProof(
@@ -820,19 +814,6 @@ class ClaimWorkflow:
             letter_date=workflow.now().date(),
         )
 
-    def _current(self, task_id: str) -> Task:
-        return next(t for t in self._tasks if t.id == task_id)
-
-    async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
-        """Run a step; if it fails for good the workflow does not crash: the failure is noted and
-        kept in `_last_failure`, and the caller turns it into a task."""
-        try:
-            return await run_step(activity, argument)
-        except StepFailed as failure:
-            self._last_failure = str(failure)
-            self._note("error", f"{activity.name} failed: {self._last_failure}")
-            return None
-
     def _note(self, step: str, outcome: str) -> None:
         self._timeline.append(TimelineEntry(at=workflow.now(), step=step, outcome=outcome))
         workflow.upsert_search_attributes([sa.LAST_PROGRESS_AT.value_set(workflow.now())])
@@ -841,6 +822,3 @@ class ClaimWorkflow:
         self._state = state
         self._note(step, outcome)
         workflow.upsert_search_attributes([sa.CLAIM_STATE.value_set(state.value)])
-
-    def _update_task_attributes(self) -> None:
-        publish_open_tasks(self._tasks)

@@ -1,10 +1,11 @@
 """What every claimflow workflow does the same way: run an activity under the I/O retry policy
-without letting a lasting failure crash the workflow, and publish its open tasks for search."""
+without letting a lasting failure crash the workflow, and keep tasks for people (`TaskHost`)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -12,7 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities.catalog import ActivityRef
-    from claimflow.claims.tasks import Task
+    from claimflow.claims.tasks import Task, TaskResolution
     from claimflow.workflows import search_attributes as sa
 
 IO_RETRY = RetryPolicy(
@@ -67,3 +68,54 @@ def publish_open_tasks(tasks: list[Task]) -> None:
             sa.ASSIGNED_TO.value_set(top.assignee or "") if top else sa.ASSIGNED_TO.value_unset(),
         ]
     )
+
+
+class TaskHost(ABC):
+    """A workflow that keeps tasks for people (the claim, the appeal): how it adds, changes and
+    resolves them (each change noted on its timeline and the open tasks published for search),
+    and how it runs a step whose lasting failure becomes a task instead of a crash."""
+
+    _tasks: list[Task]
+    _last_failure: str
+
+    @abstractmethod
+    def _note(self, step: str, outcome: str) -> None:
+        """Add an entry to the workflow's timeline."""
+
+    def _current(self, task_id: str) -> Task:
+        return next(t for t in self._tasks if t.id == task_id)
+
+    def _add_task(self, task: Task) -> Task:
+        self._tasks.append(task)
+        self._note("task", f"{task.kind.value} opened: {task.reason}")
+        publish_open_tasks(self._tasks)
+        return task
+
+    def _change_task(self, task_id: str, note: str | None, **changes: Any) -> Task:
+        """Replace the task with its changed copy; note why (unless `note` is None) and publish."""
+        current = self._current(task_id)
+        changed = current.model_copy(update=changes)
+        self._tasks[self._tasks.index(current)] = changed
+        if note is not None:
+            self._note("task", note)
+        publish_open_tasks(self._tasks)
+        return changed
+
+    def _resolve_task(self, task: Task, resolution: TaskResolution) -> Task:
+        return self._change_task(
+            task.id,
+            f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}",
+            resolved_at=workflow.now(),
+            resolved_by=resolution.actor,
+            resolution=resolution,
+        )
+
+    async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
+        """Run a step; if it fails for good the workflow does not crash: the failure is noted and
+        kept in `_last_failure`, and the caller turns it into a task."""
+        try:
+            return await run_step(activity, argument)
+        except StepFailed as failure:
+            self._last_failure = str(failure)
+            self._note("error", f"{activity.name} failed: {self._last_failure}")
+            return None
