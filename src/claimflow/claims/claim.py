@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -59,18 +60,7 @@ class EligibilityInquiry(Model):
 
     @classmethod
     def for_encounter(cls, encounter: Encounter, trace_number: str) -> EligibilityInquiry:
-        dependent = encounter.relationship is not Relationship.SELF
-        return cls(
-            trace_number=trace_number,
-            payer_id=encounter.coverage.payer_id,
-            payer_name=encounter.coverage.payer_name,
-            provider=encounter.billing_provider,
-            subscriber=encounter.insured,
-            member_id=encounter.coverage.member_id,
-            relationship=encounter.relationship,
-            patient=encounter.patient if dependent else None,
-            service_date=encounter.service_date,
-        )
+        return cls(trace_number=trace_number, service_date=encounter.service_date, **_asked_about(encounter))
 
 
 class ClaimStatusInquiry(Model):
@@ -95,18 +85,26 @@ class ClaimStatusInquiry(Model):
         cls, claim: Claim, trace_number: str, payer_claim_number: str | None = None
     ) -> ClaimStatusInquiry:
         encounter = claim.encounter
-        dependent = encounter.relationship is not Relationship.SELF
         return cls(
             trace_number=trace_number,
-            payer_id=encounter.coverage.payer_id,
-            payer_name=encounter.coverage.payer_name,
-            provider=encounter.billing_provider,
-            subscriber=encounter.insured,
-            member_id=encounter.coverage.member_id,
-            relationship=encounter.relationship,
-            patient=encounter.patient if dependent else None,
+            **_asked_about(encounter),
             patient_control_number=claim.patient_control_number,
             payer_claim_number=payer_claim_number,
             total_charge=claim.total_charge,
             service_date=encounter.service_date,
         )
+
+
+def _asked_about(encounter: Encounter) -> dict[str, Any]:
+    """Who a 270 or 276 asks about: the payer, our provider, the subscriber and the patient when
+    the patient is a dependent."""
+    dependent = encounter.relationship is not Relationship.SELF
+    return {
+        "payer_id": encounter.coverage.payer_id,
+        "payer_name": encounter.coverage.payer_name,
+        "provider": encounter.billing_provider,
+        "subscriber": encounter.insured,
+        "member_id": encounter.coverage.member_id,
+        "relationship": encounter.relationship,
+        "patient": encounter.patient if dependent else None,
+    }
