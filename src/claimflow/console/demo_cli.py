@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -30,9 +29,9 @@ from claimflow.console.claims_client import ClaimsClient
 from claimflow.console.demo_batch import DemoClaim, load_demo_batch
 from claimflow.console.demo_summary import DemoSummary
 from claimflow.console.demo_summary import Progress as Stage
-from claimflow.console.output import ExitCode, fail, stdout, table
-from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
-from claimflow.console.up_cli import _interrupt, print_started
+from claimflow.console.output import ExitCode, stdout, table
+from claimflow.console.stack import Stack, StackConfig
+from claimflow.console.up_cli import run_on_stack
 from claimflow.integrations.temporal import connect
 from claimflow.workflows import search_attributes as sa
 
@@ -87,23 +86,8 @@ def demo(
         home=home, temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port, sandbox_config=payers
     )
     batch = load_demo_batch(datetime.now(UTC).date(), limit)
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, _interrupt)
-    out = stdout()
-    try:
-        stack = Stack(config)
-        out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
-        with stack:
-            print_started(stack)
-            finished = asyncio.run(_run(stack, batch, timeout))
-    except PortInUse as error:
-        fail(str(error), ExitCode.USAGE)
-    except StackError as error:
-        fail(f"the stack did not start: {error}", ExitCode.NO)
-    except KeyboardInterrupt:
-        out.print("stopped: Temporal, the sandbox and the worker have exited", highlight=False)
-        return
-    if not finished:
+    finished = run_on_stack(config, lambda stack: asyncio.run(_run(stack, batch, timeout)))
+    if finished is False:  # None: stopped by Ctrl-C, which is not a failure
         raise typer.Exit(ExitCode.NO)
 
 

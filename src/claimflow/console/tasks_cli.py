@@ -186,7 +186,10 @@ def _resolution(
         if is_appeal_task(task_id):
             return AppealResolution.model_validate({**fields, "argument": argument})
         if argument is not None:
-            fail("--argument edits an appeal letter: it goes with an appeal task (appeal-...:N)", ExitCode.USAGE)
+            fail(
+                "--argument edits an appeal letter: it goes with an appeal task (appeal-...:N)",
+                ExitCode.USAGE,
+            )
         return TaskResolution.model_validate(fields)
     except NotFound as error:
         fail(str(error), ExitCode.USAGE)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import signal
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
 from claimflow.console.output import ExitCode, fail, stdout
 from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
+
+Outcome = TypeVar("Outcome")
 
 
 def up(
@@ -27,8 +30,16 @@ def up(
     1 when a part of the stack fails to start or dies (its name and last log lines are shown).
     """
     config = StackConfig(home=home.resolve(), temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port)
-    # Ctrl-C and SIGTERM both stop the stack. SIGINT is set explicitly: a shell starts background
-    # jobs with it ignored, and `kill -INT` must stop `claimflow up &` too.
+    died = run_on_stack(config, lambda stack: stack.wait(lambda: False))
+    if died is not None:
+        fail(f"{died.describe()}\nthe rest of the stack was stopped", ExitCode.NO)
+
+
+def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome]) -> Outcome | None:
+    """Start the stack, run `job` on it, stop it; `job`'s answer, or None when Ctrl-C or SIGTERM
+    stopped it. A port in use or a missing `temporal` exits 2, a part that did not start exits 1."""
+    # SIGINT is set explicitly: a shell starts background jobs with it ignored, and `kill -INT`
+    # must stop `claimflow up &` too.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, _interrupt)
     out = stdout()
@@ -37,7 +48,7 @@ def up(
         out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
         with stack:
             print_started(stack)
-            died = stack.wait(lambda: False)
+            return job(stack)
     except PortInUse as error:
         fail(str(error), ExitCode.USAGE)
     except StackError as error:
@@ -46,9 +57,7 @@ def up(
         fail(f"the stack did not start: {error}", ExitCode.NO)
     except KeyboardInterrupt:
         out.print("stopped: Temporal, the sandbox and the worker have exited", highlight=False)
-        return
-    if died is not None:
-        fail(f"{died.describe()}\nthe rest of the stack was stopped", ExitCode.NO)
+        return None
 
 
 def _interrupt(number: int, frame: types.FrameType | None) -> NoReturn:
