@@ -26,6 +26,19 @@ def test_every_documented_command_exists() -> None:
     assert documented <= set(getattr(group, "commands", {}))
 
 
+def test_every_subcommand_the_readme_runs_exists() -> None:
+    group = typer.main.get_command(app)
+    groups = {
+        name: command
+        for name, command in getattr(group, "commands", {}).items()
+        if hasattr(command, "commands")
+    }
+    used = set(re.findall(r"claimflow (\w+) (\w+)", README))
+    missing = [f"{name} {sub}" for name, sub in used if name in groups and sub not in groups[name].commands]
+    assert {name for name, _ in used} & groups.keys() >= {"task", "claim"}
+    assert not missing, f"the README runs commands that do not exist: {missing}"
+
+
 def test_production_section_registers_every_search_attribute() -> None:
     section = README[README.index("## Running in production") :]
     registered = {f"{name}={kind}" for name, kind in re.findall(r"--name (\w+) --type (\w+)", section)}
