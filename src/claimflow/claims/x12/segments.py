@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from claimflow.claims.x12.errors import X12SyntaxError, X12ValueError
 
@@ -23,18 +24,19 @@ class Delimiters:
     repetition: str = "^"
 
     @classmethod
-    def from_isa(cls, text: str, position: int) -> tuple[Delimiters, int]:
-        """The delimiters of the ISA at the start of `text`, and the ISA's length.
+    def from_isa(cls, text: str, position: int, start: int = 0) -> tuple[Delimiters, int]:
+        """The delimiters of the ISA at `start` in `text`, and the ISA's length.
 
         The ISA is fixed-width by definition, but real files pad it wrongly: read it by its element
         separator instead, counting 16 elements; ISA16 is the component separator and the
-        character after it ends the segment."""
-        element = text[3:4]
+        character after it ends the segment. (`start` spares copying the rest of a file that holds
+        many interchanges.)"""
+        element = text[start + 3 : start + 4]
         if not element or element.isalnum() or element.isspace():
             raise X12SyntaxError(
                 "ISA is not followed by an element separator", segment_id="ISA", position=position
             )
-        cursor = 0
+        cursor = start
         for _ in range(16):
             cursor = text.find(element, cursor + 1)
             if cursor < 0:
@@ -44,7 +46,7 @@ class Delimiters:
                     position=position,
                 )
         component, segment = text[cursor + 1 : cursor + 2], text[cursor + 2 : cursor + 3]
-        fields = text[: cursor + 1].split(element)
+        fields = text[start : cursor + 1].split(element)
         repetition = fields[11] if len(fields) > 11 and len(fields[11]) == 1 else ""
         if not component or not segment or len({element, component, segment}) != 3 or component.isalnum():
             raise X12SyntaxError(
@@ -55,7 +57,7 @@ class Delimiters:
             )
         if repetition.isalnum() or repetition in (element, component, segment):
             repetition = ""  # 4010 files carry "U" here: no repetition separator
-        return cls(element, component, segment, repetition), cursor + 3
+        return cls(element, component, segment, repetition), cursor + 3 - start
 
     @classmethod
     def from_bare_set(cls, text: str) -> Delimiters:
@@ -120,12 +122,16 @@ class Segment:
             ) from exc
 
     def date(self, index: int, what: str = "date") -> date | None:
-        value = self[index]
-        return parse_date(value, self, index, what) if value else None
+        elements = self.elements
+        value = elements[index - 1] if 0 < index <= len(elements) else ""
+        if not value:
+            return None
+        return _calendar_day(value) or parse_date(value, self, index, what)  # parse_date says what is wrong
 
 
-def parse_date(value: str, segment: Segment, index: int, what: str = "date") -> date:
-    """CCYYMMDD (or YYMMDD in the ISA) to a date, with an error that names the place."""
+@lru_cache(maxsize=4096)
+def _calendar_day(value: str) -> date | None:
+    """CCYYMMDD (or YYMMDD) as a date, None if it is not one. Cached: a file repeats a few dates."""
     try:
         if len(value) == 8:
             return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
@@ -133,6 +139,14 @@ def parse_date(value: str, segment: Segment, index: int, what: str = "date") -> 
             return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
     except ValueError:
         pass
+    return None
+
+
+def parse_date(value: str, segment: Segment, index: int, what: str = "date") -> date:
+    """CCYYMMDD (or YYMMDD in the ISA) to a date, with an error that names the place."""
+    day = _calendar_day(value)
+    if day is not None:
+        return day
     raise X12ValueError(
         f"{what} {value!r} is not a date (CCYYMMDD)",
         segment_id=segment.id,
@@ -163,34 +177,48 @@ def decode(data: str | bytes) -> str:
 
 def tokenize(data: str | bytes) -> Iterator[Segment]:
     """Every segment of a file, across interchanges, each with its 1-based position."""
+    for interchange in _interchange_segments(data):
+        yield from interchange
+
+
+def _interchange_segments(data: str | bytes) -> Iterator[list[Segment]]:
+    """tokenize() one interchange at a time (a list each), which spares a generator step a segment."""
     text = decode(data)
     start = text.find("ISA")
     if start < 0 or text[:start].strip():
         stripped = text.lstrip()
         if start < 0 and stripped.startswith("ST"):
-            yield from _split(stripped, Delimiters.from_bare_set(stripped), 0)
+            yield _split(stripped, Delimiters.from_bare_set(stripped), 0)
             return
         found = text[: start if start >= 0 else 20].strip()[:20]
         raise X12SyntaxError(f"the file does not start with an ISA segment (found {found!r})")
     position = 0
     while start >= 0:
-        delimiters, _ = Delimiters.from_isa(text[start:], position + 1)
+        delimiters, _ = Delimiters.from_isa(text, position + 1, start)
         end = text.find(f"{delimiters.segment}ISA{delimiters.element}", start)
-        chunk = text[start : len(text) if end < 0 else end + 1]
-        for segment in _split(chunk, delimiters, position):
-            position = segment.position
-            yield segment
+        segments = _split(text[start : len(text) if end < 0 else end + 1], delimiters, position)
+        if segments:
+            position = segments[-1].position
+        yield segments
         start = -1 if end < 0 else end + 1
 
 
-def _split(chunk: str, delimiters: Delimiters, position: int) -> Iterator[Segment]:
+def _split(chunk: str, delimiters: Delimiters, position: int) -> list[Segment]:
+    """The segments of one interchange, numbered on from `position` (the hot loop of every reader)."""
     element = delimiters.element
-    raws = [raw for raw in map(str.strip, chunk.split(delimiters.segment)) if raw]
-    for number, raw in enumerate(raws, start=position + 1):
-        segment_id, *elements = raw.split(element)
+    segments: list[Segment] = []
+    append = segments.append
+    for raw in chunk.split(delimiters.segment):
+        raw = raw.strip()
+        if not raw:
+            continue
+        position += 1
+        elements = raw.split(element)
+        segment_id = elements.pop(0)
         if not segment_id.isupper() or not segment_id.isalnum():  # indented or lower-case ids
             segment_id = segment_id.strip().upper()
-        yield Segment(segment_id, tuple(elements), number, delimiters)
+        append(Segment(segment_id, tuple(elements), position, delimiters))
+    return segments
 
 
 @dataclass
@@ -250,46 +278,47 @@ def read_interchanges(data: str | bytes) -> list[Interchange]:
     current: Interchange | None = None
     group: FunctionalGroup | None = None
     open_set: TransactionSet | None = None
-    for segment in tokenize(data):
-        if open_set is not None and segment.id not in ENVELOPE_IDS:
-            open_set.segments.append(segment)  # the common case, tested first
-        elif segment.id == "ISA":
-            current = Interchange(segment)
-            interchanges.append(current)
-            group, open_set = None, None
-        elif current is None:
-            if segment.id != "ST":
-                continue
-            # A bare transaction set with no envelope: read it under a synthetic ISA.
-            current = Interchange(Segment("ISA", (), segment.position, segment.delimiters))
-            interchanges.append(current)
-            group = FunctionalGroup(Segment("GS", (), segment.position, segment.delimiters))
-            current.groups.append(group)
-            open_set = TransactionSet(segment, [], None, group.header, current.header)
-            group.sets.append(open_set)
-        elif segment.id == "GS":
-            group = FunctionalGroup(segment)
-            current.groups.append(group)
-            open_set = None
-        elif segment.id == "ST":
-            if group is None:  # ST without GS: read it under a synthetic group so nothing is lost
+    for segments in _interchange_segments(data):
+        for segment in segments:
+            if open_set is not None and segment.id not in ENVELOPE_IDS:
+                open_set.segments.append(segment)  # the common case, tested first
+            elif segment.id == "ISA":
+                current = Interchange(segment)
+                interchanges.append(current)
+                group, open_set = None, None
+            elif current is None:
+                if segment.id != "ST":
+                    continue
+                # A bare transaction set with no envelope: read it under a synthetic ISA.
+                current = Interchange(Segment("ISA", (), segment.position, segment.delimiters))
+                interchanges.append(current)
                 group = FunctionalGroup(Segment("GS", (), segment.position, segment.delimiters))
                 current.groups.append(group)
-            open_set = TransactionSet(segment, [], None, group.header, current.header)
-            group.sets.append(open_set)
-        elif segment.id == "SE" and open_set is not None:
-            open_set.trailer = segment
-            open_set = None
-        elif segment.id == "GE" and group is not None:
-            group.trailer = segment
-            group, open_set = None, None
-        elif segment.id == "IEA":
-            current.trailer = segment
-            current, group, open_set = None, None, None
-        elif open_set is not None:
-            open_set.segments.append(segment)
-        else:
-            current.stray.append(segment)
+                open_set = TransactionSet(segment, [], None, group.header, current.header)
+                group.sets.append(open_set)
+            elif segment.id == "GS":
+                group = FunctionalGroup(segment)
+                current.groups.append(group)
+                open_set = None
+            elif segment.id == "ST":
+                if group is None:  # ST without GS: read it under a synthetic group so nothing is lost
+                    group = FunctionalGroup(Segment("GS", (), segment.position, segment.delimiters))
+                    current.groups.append(group)
+                open_set = TransactionSet(segment, [], None, group.header, current.header)
+                group.sets.append(open_set)
+            elif segment.id == "SE" and open_set is not None:
+                open_set.trailer = segment
+                open_set = None
+            elif segment.id == "GE" and group is not None:
+                group.trailer = segment
+                group, open_set = None, None
+            elif segment.id == "IEA":
+                current.trailer = segment
+                current, group, open_set = None, None, None
+            elif open_set is not None:
+                open_set.segments.append(segment)
+            else:
+                current.stray.append(segment)
     return interchanges
 
 
