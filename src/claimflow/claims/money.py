@@ -41,3 +41,14 @@ def money_sum(amounts: "Any") -> Decimal:
     for amount in amounts:
         total += amount
     return total
+
+
+def as_money(amount: Decimal) -> Decimal | None:
+    """`to_money` of a Decimal, or None where to_money would refuse it (not finite, or more digits
+    than the context holds once in cents). For readers that check values themselves."""
+    if not amount.is_finite():
+        return None
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except ArithmeticError:
+        return None

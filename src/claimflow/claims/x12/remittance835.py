@@ -8,15 +8,17 @@ needs cannot be read at all (an amount that is not a number, a missing BPR or pa
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from claimflow.claims.encounter import Address
+from claimflow.claims.money import as_money
 from claimflow.claims.remittance import (
     Adjustment,
     AdjustmentGroup,
@@ -307,13 +309,18 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def read_remittance(ts: TransactionSet) -> Remittance:
     """One 835 transaction set as a Remittance."""
+    return with_findings(_read(ts).finish())
+
+
+def _read(ts: TransactionSet) -> _RemittanceReader:
+    """The reader after taking every segment of a transaction set in, ready to finish()."""
     reader = _RemittanceReader(ts)
     handlers = _HANDLERS
     for segment in ts.segments:
         handler = handlers.get(segment.id)
         if handler is not None:
             handler(reader, segment)
-    return with_findings(reader.finish())
+    return reader
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -334,9 +341,16 @@ def composite(segment: Segment, index: int) -> list[str]:
 
     Real files write 'HC>99213' under an ISA16 of ':'; a composite starting with a two-letter
     qualifier followed by punctuation is split on that punctuation."""
-    parts = segment.components(index)
-    if len(parts) == 1 and len(parts[0]) > 3 and not parts[0][2].isalnum():
-        return parts[0].split(parts[0][2])
+    return _components(segment[index], segment.delimiters.component)
+
+
+def _components(value: str, separator: str) -> list[str]:
+    """composite() of an element's value."""
+    if not value:
+        return []
+    parts = value.split(separator)
+    if len(parts) == 1 and len(value) > 3 and not value[2].isalnum():
+        return value.split(value[2])
     return parts
 
 
@@ -357,54 +371,101 @@ def _number(segment: Segment, offset: int, what: str) -> Decimal | None:
         ) from exc
 
 
-def read_adjustments(segment: Segment) -> list[dict[str, Any]]:
-    """A CAS segment's triples (CAS02-04, 05-07 .. 17-19) under its group code, as Adjustment values.
-
-    Values, not models: the whole remittance is validated at once (see _RemittanceReader.finish)."""
-    try:
-        group = AdjustmentGroup(segment[1])
-    except ValueError as exc:
-        raise X12ValueError(
-            f"adjustment group {segment[1]!r} is not CO, OA, PI, PR (or CR)",
-            segment_id="CAS",
-            position=segment.position,
-            element=1,
-        ) from exc
-    found = []
-    elements = segment.elements
-    count = len(elements)
-    for first in range(1, min(count, 19), 3):  # 0-based: CAS02 is elements[1]
-        reason = elements[first].strip()
-        if not reason:
-            continue
-        amount = _number(segment, first + 1, "adjustment amount")
-        if amount is None:
-            raise X12ValueError(
-                f"adjustment {reason} has no amount",
-                segment_id="CAS",
-                position=segment.position,
-                element=first + 2,
-            )
-        quantity = _number(segment, first + 2, "adjustment quantity") if first + 2 < count else None
-        found.append({"group": group, "reason": reason, "amount": amount, "quantity": quantity})
-    return found
+def _field_pattern(model: type[BaseModel], name: str) -> re.Pattern[str]:
+    """The regular expression a model's string field must match (its Field(pattern=...))."""
+    patterns = [getattr(item, "pattern", None) for item in model.model_fields[name].metadata]
+    found = [pattern for pattern in patterns if isinstance(pattern, str)]
+    if len(found) != 1:
+        raise TypeError(f"{model.__name__}.{name} should have one pattern, has {found}")
+    return re.compile(found[0])
 
 
-@dataclass
+_DIGITS = frozenset("0123456789")
+_BLANKS = ("",) * 12
+"""Appended to a hot segment's elements so that every element it reads is there ('' when not sent)."""
+_GROUPS = {group.value: group for group in AdjustmentGroup}
+_STATUSES = {status.value: status for status in ClaimStatusCode}
+_CARC = _field_pattern(Adjustment, "reason")
+
+
+@lru_cache(maxsize=1024)
+def _is_carc(reason: str) -> bool:
+    """Whether a reason code matches Adjustment.reason's pattern (a file uses a handful of codes)."""
+    return _CARC.match(reason) is not None
+
+
+_set_attribute = object.__setattr__
+
+
+class _Blueprint(Generic[M]):
+    """Builds a model, without validating, from values the reader has already made exactly what
+    validation would make of them: Money quantized to cents, finite Decimals, dates, enum members,
+    CARCs that match their pattern, nested models built the same way. The reader validates instead
+    whenever a value falls outside that (see _RemittanceReader.regular), so errors stay the same.
+
+    This is model_construct without its per-field alias resolution, which costs more than the
+    validation it saves: a template of defaults, the default factories of fields not given, and
+    what pydantic sets on a validated instance, fields set included. tests/x12/test_fast_build.py
+    proves the result equal to validation's for the corpora."""
+
+    def __init__(self, model: type[M]) -> None:
+        decorators = model.__pydantic_decorators__
+        if decorators.model_validators or decorators.field_validators or model.__pydantic_post_init__:
+            raise TypeError(f"{model.__name__} has validators the reader would skip: build it by validation")
+        self.model = model
+        self.template: dict[str, Any] = {}
+        self.factories: list[tuple[str, Callable[[], Any]]] = []
+        for name, info in model.model_fields.items():
+            if info.default_factory_takes_validated_data:
+                raise TypeError(f"{model.__name__}.{name}'s default needs the other fields: validate instead")
+            if info.default_factory is not None:
+                self.factories.append((name, info.default_factory))  # type: ignore[arg-type]
+            self.template[name] = None if info.is_required() or info.default_factory else info.default
+
+    def build(self, values: dict[str, Any]) -> M:
+        """The model of `values`, which hold every required field and no other keys."""
+        fields = self.template.copy()
+        fields.update(values)
+        for name, factory in self.factories:
+            if name not in values:
+                fields[name] = factory()
+        instance = self.model.__new__(self.model)
+        _set_attribute(instance, "__dict__", fields)
+        _set_attribute(instance, "__pydantic_fields_set__", set(values))
+        _set_attribute(instance, "__pydantic_extra__", None)
+        _set_attribute(instance, "__pydantic_private__", None)
+        return instance
+
+    def adopt(self, fields: dict[str, Any]) -> M:
+        """build() of values that hold every field in the model's order: they become its fields."""
+        instance = self.model.__new__(self.model)
+        _set_attribute(instance, "__dict__", fields)
+        _set_attribute(instance, "__pydantic_fields_set__", set(fields))
+        _set_attribute(instance, "__pydantic_extra__", None)
+        _set_attribute(instance, "__pydantic_private__", None)
+        return instance
+
+
+_ADJUSTMENT = _Blueprint(Adjustment)
+_LINE = _Blueprint(ServicePayment)
+_CLAIM = _Blueprint(ClaimPayment)
+_PROVIDER_ADJUSTMENT = _Blueprint(ProviderAdjustment)
+_PARTY = _Blueprint(Party)
+_REMITTANCE = _Blueprint(Remittance)
+
+
 class _Draft:
     """A CLP or SVC loop being read: its values, and the segment each nested value came from."""
 
-    values: dict[str, Any]
-    segment: Segment
-    adjustments: list[dict[str, Any]] = field(default_factory=list)
-    adjustment_segments: list[Segment] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)
-    lines: list[_Draft] = field(default_factory=list)
+    __slots__ = ("adjustment_segments", "adjustments", "lines", "remarks", "segment", "values")
 
-    def add_adjustments(self, segment: Segment) -> None:
-        found = read_adjustments(segment)
-        self.adjustments += found
-        self.adjustment_segments += [segment] * len(found)
+    def __init__(self, values: dict[str, Any], segment: Segment) -> None:
+        self.values = values
+        self.segment = segment
+        self.adjustments: list[dict[str, Any]] = []
+        self.adjustment_segments: list[Segment] = []
+        self.remarks: list[str] = []
+        self.lines: list[_Draft] = []
 
     def claim_values(self) -> dict[str, Any]:
         values = self.line_values()
@@ -413,6 +474,26 @@ class _Draft:
 
     def line_values(self) -> dict[str, Any]:
         return {**self.values, "adjustments": self.adjustments, "remarks": self.remarks}
+
+    def built_claim(self) -> ClaimPayment:
+        """The claim as validating claim_values() would make it (see _Blueprint)."""
+        return _CLAIM.build(
+            {
+                **self.values,
+                "adjustments": [_ADJUSTMENT.adopt(values) for values in self.adjustments],
+                "remarks": self.remarks,
+                "service_lines": [line.built_line() for line in self.lines],
+            }
+        )
+
+    def built_line(self) -> ServicePayment:
+        return _LINE.build(
+            {
+                **self.values,
+                "adjustments": [_ADJUSTMENT.adopt(values) for values in self.adjustments],
+                "remarks": self.remarks,
+            }
+        )
 
     def segment_at(self, loc: tuple[int | str, ...]) -> Segment:
         """The segment a validation error's location (below this draft) points at."""
@@ -436,9 +517,88 @@ class _RemittanceReader:
         self.line: _Draft | None = None
         self.provider_adjustments: list[dict[str, Any]] = []
         self.provider_segments: list[Segment] = []
+        self.regular = True
+        """Every value read is what validation would make of it; False once one is not (an amount
+        that is NaN or too large for cents, a malformed CARC): then finish() validates, and the
+        error names the segment as it always has."""
+
+    # Values as the models hold them. Money comes quantized to cents, as Money's validator makes it;
+    # the common two-decimal form ('12.34') already is, which spares the quantize.
+
+    def _money(self, s: Segment, offset: int, what: str, required: bool = False) -> Decimal | None:
+        """The Money amount at 0-based `offset` of a segment's elements (an error if `required`).
+
+        _number inlined, with a check of the text: the hottest function of the reader."""
+        elements = s.elements
+        value = elements[offset] if offset < len(elements) else ""
+        if not value:
+            if required:
+                raise X12ValueError(
+                    f"{what} is missing", segment_id=s.id, position=s.position, element=offset + 1
+                )
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation as exc:
+            raise X12ValueError(
+                f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
+            ) from exc
+        if value[-3:-2] == "." and value[-1] in _DIGITS and value[-2] in _DIGITS:
+            return amount  # a number ending in '.dd' is finite with exactly two places
+        money = as_money(amount)
+        if money is None:  # not finite, or too many digits for cents: validation will say so
+            self.regular = False
+            return amount
+        return money
+
+    def _required_money(self, s: Segment, offset: int, what: str) -> Decimal:
+        amount = self._money(s, offset, what, True)
+        assert amount is not None  # _money raised
+        return amount
+
+    def _decimal(self, s: Segment, offset: int, what: str) -> Decimal | None:
+        """A quantity (not Money) at 0-based `offset`: validation refuses NaN and infinities."""
+        amount = _number(s, offset, what)
+        if amount is not None and not amount.is_finite():
+            self.regular = False
+        return amount
+
+    def _adjustments(self, segment: Segment) -> list[dict[str, Any]]:
+        """A CAS segment's triples (CAS02-04, 05-07 .. 17-19) under its group code, as Adjustment values."""
+        elements = segment.elements
+        group = _GROUPS.get(elements[0] if elements else "")
+        if group is None:
+            raise X12ValueError(
+                f"adjustment group {segment[1]!r} is not CO, OA, PI, PR (or CR)",
+                segment_id="CAS",
+                position=segment.position,
+                element=1,
+            )
+        found = []
+        count = len(elements)
+        for first in range(1, min(count, 19), 3):  # 0-based: CAS02 is elements[1]
+            reason = elements[first].strip()
+            if not reason:
+                continue
+            if not _is_carc(reason):
+                self.regular = False
+            amount = self._money(segment, first + 1, "adjustment amount")
+            if amount is None:
+                raise X12ValueError(
+                    f"adjustment {reason} has no amount",
+                    segment_id="CAS",
+                    position=segment.position,
+                    element=first + 2,
+                )
+            quantity = self._decimal(segment, first + 2, "adjustment quantity") if first + 2 < count else None
+            # every field of an Adjustment, in its order: _Draft.built_* adopt the dict as the model's
+            found.append({"group": group, "reason": reason, "amount": amount, "quantity": quantity})
+        return found
+
+    # Segment handlers: _on_<id> takes that segment (see _HANDLERS).
 
     def _on_bpr(self, s: Segment) -> None:
-        amount = s.amount(2, "payment amount")
+        amount = self._money(s, 1, "payment amount")
         if amount is None:
             raise X12ValueError("payment amount is missing", segment_id="BPR", position=s.position, element=2)
         self.header.update(
@@ -457,14 +617,15 @@ class _RemittanceReader:
 
     def _on_dtm(self, s: Segment) -> None:
         qualifier = s.elements[0] if s.elements else ""
-        if self.line is not None:
-            if qualifier in ("472", "150") and "service_date" not in self.line.values:
-                self.line.values["service_date"] = s.date(2, "service date")
-        elif self.claim is not None:
+        line, claim = self.line, self.claim
+        if line is not None:
+            if (qualifier == "472" or qualifier == "150") and "service_date" not in line.values:
+                line.values["service_date"] = s.date(2, "service date")
+        elif claim is not None:
             if qualifier == "232":
-                self.claim.values["service_date"] = s.date(2, "statement from date")
+                claim.values["service_date"] = s.date(2, "statement from date")
             elif qualifier == "050":
-                self.claim.values["received_date"] = s.date(2, "claim received date")
+                claim.values["received_date"] = s.date(2, "claim received date")
         elif qualifier == "405":
             self.header["production_date"] = s.date(2, "production date")
 
@@ -495,56 +656,54 @@ class _RemittanceReader:
                 break
 
     def _on_ref(self, s: Segment) -> None:
-        if self.line is not None:
-            if s.elements[:1] == ("6R",):
-                self.line.values["line_control_number"] = s[2]
+        line = self.line
+        if line is not None:
+            elements = s.elements
+            if elements and elements[0] == "6R":
+                line.values["line_control_number"] = elements[1] if len(elements) > 1 else ""
         elif self.claim is None and self.party is not None and s[1] == "2U" and not self.party["id"]:
             self.party.update(id=s[2], id_qualifier="2U")
 
     def _on_clp(self, s: Segment) -> None:
         self.line = None
-        try:
-            status = ClaimStatusCode(s[2])
-        except ValueError as exc:
+        e = s.elements + _BLANKS  # e[i] is CLP(i+1), '' when not sent
+        status = _STATUSES.get(e[1])
+        if status is None:
             raise X12ValueError(
                 f"claim status {s[2]!r} is not a CLP02 code (1-4, 19-23, 25)",
                 segment_id="CLP",
                 position=s.position,
                 element=2,
-            ) from exc
+            )
         values = {
-            "patient_control_number": s.require(1, "patient control number"),
+            "patient_control_number": e[0] or s.require(1, "patient control number"),
             "status": status,
-            "charge": self._required_amount(s, 3, "claim charge"),
-            "paid": self._required_amount(s, 4, "claim payment"),
-            "patient_responsibility": s.amount(5, "patient responsibility"),
-            "filing_indicator": s[6] or None,
-            "payer_claim_number": s[7] or None,
-            "facility_type": s[8] or None,
-            "frequency": s[9] or None,
-            "drg": s[11] or None,
+            "charge": self._required_money(s, 2, "claim charge"),
+            "paid": self._required_money(s, 3, "claim payment"),
+            "patient_responsibility": self._money(s, 4, "patient responsibility"),
+            "filing_indicator": e[5] or None,
+            "payer_claim_number": e[6] or None,
+            "facility_type": e[7] or None,
+            "frequency": e[8] or None,
+            "drg": e[10] or None,
         }
         self.claim = _Draft(values, s)
         self.claims.append(self.claim)
 
-    @staticmethod
-    def _required_amount(s: Segment, index: int, what: str) -> Decimal:
-        amount = _number(s, index - 1, what)
-        if amount is None:
-            raise X12ValueError(f"{what} is missing", segment_id=s.id, position=s.position, element=index)
-        return amount
-
     def _on_cas(self, s: Segment) -> None:
         target = self.line or self.claim
         if target is not None:
-            target.add_adjustments(s)
+            found = self._adjustments(s)
+            target.adjustments += found
+            target.adjustment_segments += [s] * len(found)
 
     def _on_nm1(self, s: Segment) -> None:
         if self.claim is not None and self.line is None and s[1] == "QC":
+            e = s.elements + _BLANKS
             self.claim.values.update(
-                patient_last_name=s[3] or None,
-                patient_first_name=s[4] or None,
-                member_id=s[9] or None,
+                patient_last_name=e[2] or None,
+                patient_first_name=e[3] or None,
+                member_id=e[8] or None,
             )
 
     def _on_moa(self, s: Segment) -> None:
@@ -560,21 +719,23 @@ class _RemittanceReader:
             raise X12StructureError(
                 "service line (SVC) before any claim (CLP)", segment_id="SVC", position=s.position
             )
-        procedure = composite(s, 1)
+        e = s.elements + _BLANKS  # e[i] is SVC(i+1), '' when not sent
+        separator = s.delimiters.component
+        procedure = _components(e[0], separator)
         if len(procedure) < 2 or not procedure[1]:
             raise X12ValueError(
                 "procedure code (SVC01-2) is missing", segment_id="SVC", position=s.position, element=1
             )
-        submitted = composite(s, 6)
+        submitted = _components(e[5], separator)
         values: dict[str, Any] = {
             "qualifier": procedure[0],
             "procedure_code": procedure[1],
             "modifiers": [m for m in procedure[2:6] if m],
-            "charge": self._required_amount(s, 2, "line charge"),
-            "paid": self._required_amount(s, 3, "line payment"),
-            "revenue_code": s[4] or None,
-            "units": _number(s, 4, "units paid"),
-            "original_units": _number(s, 6, "units billed"),
+            "charge": self._required_money(s, 1, "line charge"),
+            "paid": self._required_money(s, 2, "line payment"),
+            "revenue_code": e[3] or None,
+            "units": self._decimal(s, 4, "units paid"),
+            "original_units": self._decimal(s, 6, "units billed"),
         }
         if len(submitted) > 1 and submitted[1]:
             values.update(
@@ -584,12 +745,14 @@ class _RemittanceReader:
         self.claim.lines.append(self.line)
 
     def _on_amt(self, s: Segment) -> None:
-        if self.line is not None and s.elements[:1] == ("B6",):
-            self.line.values["allowed_amount"] = _number(s, 1, "allowed amount")
+        line = self.line
+        if line is not None and s.elements and s.elements[0] == "B6":
+            line.values["allowed_amount"] = self._money(s, 1, "allowed amount")
 
     def _on_lq(self, s: Segment) -> None:
-        if self.line is not None and s[1] == "HE" and s[2]:
-            self.line.remarks.append(s[2])
+        line = self.line
+        if line is not None and s[1] == "HE" and s[2]:
+            line.remarks.append(s[2])
 
     def _on_plb(self, s: Segment) -> None:
         self.claim, self.line, self.party = None, None, None
@@ -598,7 +761,7 @@ class _RemittanceReader:
             if not s[reason_at]:
                 continue
             reason = composite(s, reason_at)
-            amount = self._required_amount(s, reason_at + 1, "provider adjustment amount")
+            amount = self._required_money(s, reason_at, "provider adjustment amount")
             self.provider_adjustments.append(
                 {
                     "provider_id": s[1],
@@ -626,6 +789,24 @@ class _RemittanceReader:
                     f"the 835 has no {loop} (N1*{code})", segment_id="ST", position=header.position
                 )
             self.parties[code].pop("_street", None)
+        return self._built() if self.regular else self._validated()
+
+    def _built(self) -> Remittance:
+        """The remittance built from values the reader has made exactly what validation would."""
+        return _REMITTANCE.build(
+            {
+                **self.header,
+                "control_number": self.ts.control_number or None,
+                "payer": _PARTY.build(self.parties["PR"]),
+                "payee": _PARTY.build(self.parties["PE"]),
+                "claims": [claim.built_claim() for claim in self.claims],
+                "provider_adjustments": [_PROVIDER_ADJUSTMENT.build(v) for v in self.provider_adjustments],
+            }
+        )
+
+    def _validated(self) -> Remittance:
+        """The remittance validated, for a file holding a value the models refuse: the error names
+        the segment the value came from."""
         values = {
             **self.header,
             "control_number": self.ts.control_number or None,
