@@ -543,7 +543,7 @@ class _RemittanceReader:
             raise X12ValueError(
                 f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
             ) from exc
-        if value[-3:-2] == "." and value[-1] in _DIGITS and value[-2] in _DIGITS:
+        if len(value) > 2 and value[-3] == "." and value[-1] in _DIGITS and value[-2] in _DIGITS:
             return amount  # a number ending in '.dd' is finite with exactly two places
         money = as_money(amount)
         if money is None:  # not finite, or too many digits for cents: validation will say so
@@ -730,7 +730,7 @@ class _RemittanceReader:
         values: dict[str, Any] = {
             "qualifier": procedure[0],
             "procedure_code": procedure[1],
-            "modifiers": [m for m in procedure[2:6] if m],
+            "modifiers": list(filter(None, procedure[2:6])),
             "charge": self._required_money(s, 1, "line charge"),
             "paid": self._required_money(s, 2, "line payment"),
             "revenue_code": e[3] or None,
@@ -739,7 +739,7 @@ class _RemittanceReader:
         }
         if len(submitted) > 1 and submitted[1]:
             values.update(
-                submitted_procedure_code=submitted[1], submitted_modifiers=[m for m in submitted[2:6] if m]
+                submitted_procedure_code=submitted[1], submitted_modifiers=list(filter(None, submitted[2:6]))
             )
         self.line = _Draft(values, s)
         self.claim.lines.append(self.line)
