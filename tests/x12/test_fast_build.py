@@ -145,3 +145,11 @@ def test_amounts_in_any_form_become_cents_as_money_validation_makes_them(written
     )
     assert str(allowed) == cents
     assert allowed.as_tuple().exponent == Decimal(cents).as_tuple().exponent
+
+
+def test_an_amount_with_more_digits_than_cents_can_hold_is_refused_as_validation_refuses_it() -> None:
+    # written with two places, so no rounding is needed, but quantizing to cents (as Money's
+    # validator does) needs more digits than the decimal context holds; AMT is in no balancing sum
+    text, _ = _with_first(_one_file(), "AMT*B6*", "AMT*B6*123456789012345678901234567.89")
+    with pytest.raises(ArithmeticError):
+        read_835(text)

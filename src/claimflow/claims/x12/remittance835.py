@@ -11,7 +11,7 @@ import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -517,6 +517,9 @@ class _RemittanceReader:
         self.line: _Draft | None = None
         self.provider_adjustments: list[dict[str, Any]] = []
         self.provider_segments: list[Segment] = []
+        self.longest_in_cents = getcontext().prec + 1
+        """Longest amount text that holds no more digits than the decimal context: quantizing
+        one written with two places (which Money's validator does) would refuse a longer one."""
         self.regular = True
         """Every value read is what validation would make of it; False once one is not (an amount
         that is NaN or too large for cents, a malformed CARC): then finish() validates, and the
@@ -543,8 +546,13 @@ class _RemittanceReader:
             raise X12ValueError(
                 f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
             ) from exc
-        if len(value) > 2 and value[-3] == "." and value[-1] in _DIGITS and value[-2] in _DIGITS:
-            return amount  # a number ending in '.dd' is finite with exactly two places
+        if (
+            2 < len(value) <= self.longest_in_cents
+            and value[-3] == "."
+            and value[-1] in _DIGITS
+            and value[-2] in _DIGITS
+        ):
+            return amount  # finite, two places, and few enough digits that quantizing changes nothing
         money = as_money(amount)
         if money is None:  # not finite, or too many digits for cents: validation will say so
             self.regular = False
