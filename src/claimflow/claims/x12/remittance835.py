@@ -354,23 +354,6 @@ def _components(value: str, separator: str) -> list[str]:
     return parts
 
 
-def _number(segment: Segment, offset: int, what: str) -> Decimal | None:
-    """The amount at 0-based `offset` of a segment's elements (hot path of the reader)."""
-    elements = segment.elements
-    value = elements[offset] if offset < len(elements) else ""
-    if not value:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise X12ValueError(
-            f"{what} {value!r} is not a number",
-            segment_id=segment.id,
-            position=segment.position,
-            element=offset + 1,
-        ) from exc
-
-
 def _field_pattern(model: type[BaseModel], name: str) -> re.Pattern[str]:
     """The regular expression a model's string field must match (its Field(pattern=...))."""
     patterns = [getattr(item, "pattern", None) for item in model.model_fields[name].metadata]
@@ -394,7 +377,13 @@ def _is_carc(reason: str) -> bool:
     return _CARC.match(reason) is not None
 
 
-_set_attribute = object.__setattr__
+# What pydantic sets on an instance it validates (BaseModel's slots), set straight through their
+# descriptors: object.__setattr__ would look each one up again for every model.
+_new = object.__new__
+_set_fields = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class _Blueprint(Generic[M]):
@@ -429,20 +418,20 @@ class _Blueprint(Generic[M]):
         for name, factory in self.factories:
             if name not in values:
                 fields[name] = factory()
-        instance = self.model.__new__(self.model)
-        _set_attribute(instance, "__dict__", fields)
-        _set_attribute(instance, "__pydantic_fields_set__", set(values))
-        _set_attribute(instance, "__pydantic_extra__", None)
-        _set_attribute(instance, "__pydantic_private__", None)
+        instance = _new(self.model)
+        _set_fields(instance, fields)
+        _set_fields_set(instance, set(values))
+        _set_extra(instance, None)
+        _set_private(instance, None)
         return instance
 
     def adopt(self, fields: dict[str, Any]) -> M:
         """build() of values that hold every field in the model's order: they become its fields."""
-        instance = self.model.__new__(self.model)
-        _set_attribute(instance, "__dict__", fields)
-        _set_attribute(instance, "__pydantic_fields_set__", set(fields))
-        _set_attribute(instance, "__pydantic_extra__", None)
-        _set_attribute(instance, "__pydantic_private__", None)
+        instance = _new(self.model)
+        _set_fields(instance, fields)
+        _set_fields_set(instance, set(fields))
+        _set_extra(instance, None)
+        _set_private(instance, None)
         return instance
 
 
@@ -531,7 +520,7 @@ class _RemittanceReader:
     def _money(self, s: Segment, offset: int, what: str, required: bool = False) -> Decimal | None:
         """The Money amount at 0-based `offset` of a segment's elements (an error if `required`).
 
-        _number inlined, with a check of the text: the hottest function of the reader."""
+        The hottest function of the reader: it reads the text and checks its form itself."""
         elements = s.elements
         value = elements[offset] if offset < len(elements) else ""
         if not value:
@@ -566,8 +555,17 @@ class _RemittanceReader:
 
     def _decimal(self, s: Segment, offset: int, what: str) -> Decimal | None:
         """A quantity (not Money) at 0-based `offset`: validation refuses NaN and infinities."""
-        amount = _number(s, offset, what)
-        if amount is not None and not amount.is_finite():
+        elements = s.elements
+        value = elements[offset] if offset < len(elements) else ""
+        if not value:
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation as exc:
+            raise X12ValueError(
+                f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
+            ) from exc
+        if not amount.is_finite():
             self.regular = False
         return amount
 
