@@ -100,10 +100,22 @@ def _with_first(text: str, prefix: str, replacement: str) -> tuple[str, int]:
 
 
 @pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity", "sNaN", "1E+40"])
-def test_an_amount_money_cannot_hold_is_still_refused(amount: str) -> None:
-    broken, _ = _with_first(_one_file(), "CAS*", f"CAS*CO*45*{amount}")
-    with pytest.raises((X12ValueError, ArithmeticError)):
+def test_an_amount_money_cannot_hold_is_refused_at_its_segment(amount: str) -> None:
+    broken, position = _with_first(_one_file(), "CAS*", f"CAS*CO*45*{amount}")
+    with pytest.raises(X12ValueError) as raised:
         read_835(broken)
+    assert (raised.value.segment_id, raised.value.position) == ("CAS", position)
+
+
+def test_a_claim_charge_too_large_for_cents_is_a_typed_error_at_its_clp() -> None:
+    text = _one_file()
+    clp = next(segment for segment in text.split("~\n") if segment.startswith("CLP*")).split("*")
+    clp[3] = "1" + "0" * 40
+    broken, position = _with_first(text, "CLP*", "*".join(clp))
+    with pytest.raises(X12ValueError) as raised:
+        read_835(broken)
+    assert (raised.value.segment_id, raised.value.position) == ("CLP", position)
+    assert "too large" in raised.value.reason
 
 
 @pytest.mark.parametrize("quantity", ["NaN", "Infinity"])
@@ -151,5 +163,7 @@ def test_an_amount_with_more_digits_than_cents_can_hold_is_refused_as_validation
     # written with two places, so no rounding is needed, but quantizing to cents (as Money's
     # validator does) needs more digits than the decimal context holds; AMT is in no balancing sum
     text, _ = _with_first(_one_file(), "AMT*B6*", "AMT*B6*123456789012345678901234567.89")
-    with pytest.raises(ArithmeticError):
+    with pytest.raises(X12ValueError) as raised:
         read_835(text)
+    assert raised.value.segment_id == "SVC" and "allowed_amount" in raised.value.reason
+    assert "too large" in raised.value.reason

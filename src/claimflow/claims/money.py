@@ -24,7 +24,10 @@ def to_money(value: Any) -> Decimal:
         raise TypeError(f"not an amount: {value!r}")
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except ArithmeticError as exc:  # more digits than the decimal context holds once in cents
+        raise ValueError(f"amount {value!r} is too large") from exc
 
 
 Money = Annotated[
