@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+import httpx
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -284,8 +285,10 @@ class Stack:
         # The worker would generate it too; doing it here first means one key, reported at start.
         load_keys(self.settings())
         try:
+            # The sandbox first: the dev server also listens on ports it picks itself, and one of
+            # those could be the sandbox's if the sandbox had not bound it already.
+            self._start(self.sandbox, self._sandbox_healthy)
             self._start(self.temporal, lambda: port_answers(self.config.temporal_port))
-            self._start(self.sandbox, lambda: port_answers(self.config.sandbox_port))
             self._start(self.worker, self._worker_polls)
         except BaseException:
             self.stop()
@@ -354,6 +357,13 @@ class Stack:
                     f"(log: {child.log_path}):\n{child.log_tail()}"
                 )
             time.sleep(0.2)
+
+    def _sandbox_healthy(self) -> bool:
+        """The sandbox itself answers (not merely something on its port)."""
+        try:
+            return httpx.get(f"{self.config.sandbox_url}/health", timeout=1).status_code == httpx.codes.OK
+        except httpx.HTTPError:
+            return False
 
     def _worker_polls(self) -> bool:
         """True once a worker polls the task queue. Asked from a thread of its own, so a caller that
