@@ -517,10 +517,9 @@ class _RemittanceReader:
     # Values as the models hold them. Money comes quantized to cents, as Money's validator makes it;
     # the common two-decimal form ('12.34') already is, which spares the quantize.
 
-    def _money(self, s: Segment, offset: int, what: str, required: bool = False) -> Decimal | None:
-        """The Money amount at 0-based `offset` of a segment's elements (an error if `required`).
-
-        The hottest function of the reader: it reads the text and checks its form itself."""
+    def _number(self, s: Segment, offset: int, what: str, required: bool) -> tuple[str, Decimal] | None:
+        """The text at 0-based `offset` of a segment's elements and its Decimal; None when not sent
+        (an error if `required`), an error when it is not a number."""
         elements = s.elements
         value = elements[offset] if offset < len(elements) else ""
         if not value:
@@ -530,11 +529,20 @@ class _RemittanceReader:
                 )
             return None
         try:
-            amount = Decimal(value)
+            return value, Decimal(value)
         except InvalidOperation as exc:
             raise X12ValueError(
                 f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
             ) from exc
+
+    def _money(self, s: Segment, offset: int, what: str, required: bool = False) -> Decimal | None:
+        """The Money amount at 0-based `offset` of a segment's elements (an error if `required`).
+
+        The hottest function of the reader: it checks the text's form itself."""
+        number = self._number(s, offset, what, required)
+        if number is None:
+            return None
+        value, amount = number
         if (
             2 < len(value) <= self.longest_in_cents
             and value[-3] == "."
@@ -555,16 +563,10 @@ class _RemittanceReader:
 
     def _decimal(self, s: Segment, offset: int, what: str) -> Decimal | None:
         """A quantity (not Money) at 0-based `offset`: validation refuses NaN and infinities."""
-        elements = s.elements
-        value = elements[offset] if offset < len(elements) else ""
-        if not value:
+        number = self._number(s, offset, what, False)
+        if number is None:
             return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation as exc:
-            raise X12ValueError(
-                f"{what} {value!r} is not a number", segment_id=s.id, position=s.position, element=offset + 1
-            ) from exc
+        amount = number[1]
         if not amount.is_finite():
             self.regular = False
         return amount
