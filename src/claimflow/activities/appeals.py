@@ -16,7 +16,7 @@ from claimflow.activities.appeal_requests import (
     AppealSendRequest,
     AppealSent,
 )
-from claimflow.activities.rendering import render_off_loop
+from claimflow.activities.rendering import render_off_loop, save_letter
 from claimflow.claims.appeals import AppealLetterRef
 from claimflow.claims.denials import classify
 from claimflow.integrations.clearinghouse import ClearinghouseClient
@@ -70,13 +70,7 @@ class AppealActivities:
             / "appeals"
             / f"{request.appeal_id}-L{request.level.level}-r{request.revision}.pdf"
         )
-
-        def write() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.with_suffix(".html").write_text(letter.html, encoding="utf-8")
-            target.write_bytes(letter.pdf)
-
-        await asyncio.to_thread(write)
+        await save_letter(letter, target)
         return AppealLetter(
             ref=AppealLetterRef(
                 level=request.level.level,

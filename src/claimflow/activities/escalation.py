@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from temporalio import activity
 
 from claimflow.activities import catalog
-from claimflow.activities.rendering import render_off_loop
+from claimflow.activities.rendering import render_off_loop, save_letter
 from claimflow.activities.requests import TimelyFilingLetterRequest
 from claimflow.letters.appeal import AppealCategory, AppealData, render_appeal
 from claimflow.letters.appeal_packet import filing_proof
@@ -44,11 +43,5 @@ class EscalationActivities:
         target = (
             self._documents_dir / "letters" / f"{claim.encounter.encounter_id}-timely-filing-T{days_left}.pdf"
         )
-
-        def write() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.with_suffix(".html").write_text(letter.html, encoding="utf-8")
-            target.write_bytes(letter.pdf)
-
-        await asyncio.to_thread(write)
+        await save_letter(letter, target)
         return str(target)

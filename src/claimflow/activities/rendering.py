@@ -12,7 +12,10 @@ import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
+
+from claimflow.letters.render import RenderedLetter
 
 Rendered = TypeVar("Rendered")
 
@@ -22,3 +25,16 @@ _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="
 async def render_off_loop(render: Callable[..., Rendered], *args: object) -> Rendered:
     """Run `render(*args)` on the rendering pool and wait for it without blocking the loop."""
     return await asyncio.get_running_loop().run_in_executor(_pool, functools.partial(render, *args))
+
+
+async def save_letter(letter: RenderedLetter, pdf_path: Path) -> Path:
+    """Write the PDF and, beside it, the HTML it came from (the same path ending .html), off the
+    event loop; writing the same letter again gives the same files, so a retry is safe."""
+
+    def write() -> None:
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        pdf_path.with_suffix(".html").write_text(letter.html, encoding="utf-8")
+        pdf_path.write_bytes(letter.pdf)
+
+    await asyncio.to_thread(write)
+    return pdf_path

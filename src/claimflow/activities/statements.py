@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from temporalio import activity
 
 from claimflow.activities import catalog
-from claimflow.activities.rendering import render_off_loop
+from claimflow.activities.rendering import render_off_loop, save_letter
 from claimflow.activities.requests import StatementRequest
 from claimflow.letters.practice import Practice
 from claimflow.letters.statement import StatementData, render_statement
@@ -36,11 +35,5 @@ class StatementActivities:
         )
         letter = await render_off_loop(render_statement, data, request.notice)
         target = self._documents_dir / "statements" / f"{claim.encounter.encounter_id}-{request.notice}.pdf"
-
-        def write() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.with_suffix(".html").write_text(letter.html, encoding="utf-8")
-            target.write_bytes(letter.pdf)
-
-        await asyncio.to_thread(write)
+        await save_letter(letter, target)
         return str(target)
