@@ -418,18 +418,17 @@ class _Blueprint(Generic[M]):
         for name, factory in self.factories:
             if name not in values:
                 fields[name] = factory()
-        instance = _new(self.model)
-        _set_fields(instance, fields)
-        _set_fields_set(instance, set(values))
-        _set_extra(instance, None)
-        _set_private(instance, None)
-        return instance
+        return self._instance(fields, set(values))
 
     def adopt(self, fields: dict[str, Any]) -> M:
         """build() of values that hold every field in the model's order: they become its fields."""
+        return self._instance(fields, set(fields))
+
+    def _instance(self, fields: dict[str, Any], fields_set: set[str]) -> M:
+        """What pydantic leaves on an instance it validated, set without validating."""
         instance = _new(self.model)
         _set_fields(instance, fields)
-        _set_fields_set(instance, set(fields))
+        _set_fields_set(instance, fields_set)
         _set_extra(instance, None)
         _set_private(instance, None)
         return instance
