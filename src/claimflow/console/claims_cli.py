@@ -10,8 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from claimflow.claims.encounter import Encounter
-from claimflow.claims.lifecycle import ClaimSnapshot, PatientPaymentRequest
-from claimflow.console.claims_client import ClaimsClient, IntakeOutcome, StuckReport
+from claimflow.claims.lifecycle import PatientPaymentRequest
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import IntakeError, load_encounter
@@ -28,10 +27,7 @@ def show(
 ) -> None:
     """A claim's state, amounts, timeline and tasks."""
 
-    async def work(claims: ClaimsClient) -> ClaimSnapshot:
-        return await claims.claim(claim_id)
-
-    snapshot = with_claims(work)
+    snapshot = with_claims(lambda claims: claims.claim(claim_id))
     if as_json:
         print_json(snapshot)
         return
@@ -97,10 +93,7 @@ def pay(
     except ValidationError as error:
         fail(f"the payment is not valid: {problems(error)}", ExitCode.USAGE)
 
-    async def work(claims: ClaimsClient) -> ClaimSnapshot:
-        return await claims.pay(payment)
-
-    snapshot = with_claims(work)
+    snapshot = with_claims(lambda claims: claims.pay(payment))
     if as_json:
         print_json(snapshot)
         return
@@ -119,10 +112,7 @@ def stuck(
 ) -> None:
     """Claims without progress for N days, and timely-filing deadlines within N days, by state and payer."""
 
-    async def work(claims: ClaimsClient) -> StuckReport:
-        return await claims.stuck(days, datetime.now(UTC))
-
-    report = with_claims(work)
+    report = with_claims(lambda claims: claims.stuck(days, datetime.now(UTC)))
     if as_json:
         print_json(
             {
@@ -192,10 +182,7 @@ def intake(
     if problems:
         fail("nothing was started:\n" + "\n".join(problems), ExitCode.USAGE)
 
-    async def work(claims: ClaimsClient) -> list[IntakeOutcome]:
-        return await claims.intake_many([encounter for _, encounter in encounters])
-
-    outcomes = with_claims(work)
+    outcomes = with_claims(lambda claims: claims.intake_many([encounter for _, encounter in encounters]))
     if as_json:
         print_json(
             [

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from claimflow.claims.appeals import AppealResolution
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, ServiceLine
 from claimflow.claims.tasks import Action, Task, TaskKind, TaskResolution
-from claimflow.console.claims_client import ClaimsClient, NotFound, TaskRow, is_appeal_task
+from claimflow.console.claims_client import NotFound, is_appeal_task
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import load_encounter
@@ -32,11 +32,9 @@ def tasks(
 ) -> None:
     """List open tasks, oldest due first."""
 
-    async def work(claims: ClaimsClient) -> list[TaskRow]:
-        return await claims.tasks(kind=kind, payer=payer)
-
     now = datetime.now(UTC)
-    rows = [row for row in with_claims(work) if not overdue or row.overdue(now)]
+    listed = with_claims(lambda claims: claims.tasks(kind=kind, payer=payer))
+    rows = [row for row in listed if not overdue or row.overdue(now)]
     if as_json:
         print_json(rows)
         return
@@ -69,10 +67,7 @@ def show(
 ) -> None:
     """One task: what it is about, its details, what resolves it."""
 
-    async def work(claims: ClaimsClient) -> TaskRow:
-        return await claims.task(task_id)
-
-    row = with_claims(work)
+    row = with_claims(lambda claims: claims.task(task_id))
     if as_json:
         print_json(row)
         return
@@ -117,10 +112,7 @@ def resolve(
         argument=argument,
     )
 
-    async def work(claims: ClaimsClient) -> Task:
-        return await claims.resolve(resolution)
-
-    resolved = with_claims(work)
+    resolved = with_claims(lambda claims: claims.resolve(resolution))
     if as_json:
         print_json(resolved)
         return
