@@ -3,6 +3,7 @@ time-skipping test server with scripted payer and appeal activities."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -39,11 +40,28 @@ from tests.workflows.scripted import (
 )
 
 
-async def deny(handle: WorkflowHandle[ClaimWorkflow, object], enc: object, carc: str) -> None:
+async def deny(handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], enc: Encounter, carc: str) -> None:
     await handle.signal(ClaimWorkflow.payer_event, ack_999())
-    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))  # type: ignore[attr-defined]
-    await until(handle, in_state(ClaimState.ACCEPTED), "accepted")  # type: ignore[arg-type]
-    await handle.signal(ClaimWorkflow.payer_event, remittance(enc, denied_with=carc))  # type: ignore[arg-type]
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))
+    await until(handle, in_state(ClaimState.ACCEPTED), "accepted")
+    await handle.signal(ClaimWorkflow.payer_event, remittance(enc, denied_with=carc))
+
+
+async def appealed_co50(
+    env: WorkflowEnvironment, enc: Encounter, appeals: ScriptedAppeals
+) -> tuple[WorkflowHandle[ClaimWorkflow, ClaimSnapshot], str]:
+    """A claim submitted, denied CO-50, its first-level letter approved and sent; the claim and
+    the review task that was approved."""
+    handle = await start(env.client, enc)
+    await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
+    await deny(handle, enc, "50")
+    child, review = await appeal_review(env, f"appeal-{enc.encounter_id}-1")
+    await child.execute_update(
+        AppealWorkflow.resolve_task,
+        AppealResolution(task_id=review, action=Action.APPROVE, actor="biller@clinic"),
+    )
+    await until(handle, lambda s: len(appeals.sent) == 1, "first level sent")
+    return handle, review
 
 
 async def appeal_review(
@@ -59,7 +77,7 @@ async def appeal_review(
                 return child, review[0].id
         except Exception:  # the child may not be started yet
             pass
-        await __import__("asyncio").sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"{appeal_id} never asked for review")
 
 
@@ -67,15 +85,7 @@ async def test_co50_letter_approved_sent_overturned_paid(time_skipping_env: Work
     payer, appeals = ScriptedPayer(), ScriptedAppeals()
     enc = encounter(await server_today(time_skipping_env), 21)
     async with worker(time_skipping_env.client, payer, appeals):
-        handle = await start(time_skipping_env.client, enc)
-        await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
-        await deny(handle, enc, "50")
-        child, review = await appeal_review(time_skipping_env, f"appeal-{enc.encounter_id}-1")
-        await child.execute_update(
-            AppealWorkflow.resolve_task,
-            AppealResolution(task_id=review, action=Action.APPROVE, actor="biller@clinic"),
-        )
-        await until(handle, lambda s: len(appeals.sent) == 1, "appeal sent")
+        handle, _ = await appealed_co50(time_skipping_env, enc, appeals)
         # The payer overturns: the claim is re-adjudicated and paid.
         await handle.signal(ClaimWorkflow.payer_event, remittance(enc, payer_claim="PCN-2"))
         final = await finish(handle)
@@ -89,14 +99,7 @@ async def test_upheld_goes_to_the_second_level(time_skipping_env: WorkflowEnviro
     payer, appeals = ScriptedPayer(), ScriptedAppeals()
     enc = encounter(await server_today(time_skipping_env), 22)
     async with worker(time_skipping_env.client, payer, appeals):
-        handle = await start(time_skipping_env.client, enc)
-        await until(handle, in_state(ClaimState.SUBMITTED), "submitted")
-        await deny(handle, enc, "50")
-        child, review = await appeal_review(time_skipping_env, f"appeal-{enc.encounter_id}-1")
-        await child.execute_update(
-            AppealWorkflow.resolve_task, AppealResolution(task_id=review, action=Action.APPROVE, actor="b1")
-        )
-        await until(handle, lambda s: len(appeals.sent) == 1, "first level sent")
+        handle, review = await appealed_co50(time_skipping_env, enc, appeals)
         decided_on = (await server_today(time_skipping_env)).isoformat()
         notice = {"decision": "upheld", "decided_on": decided_on, "appeal_id": "A00000001"}
         await handle.signal(ClaimWorkflow.payer_event, appeal_notice(enc.encounter_id, notice))
