@@ -404,7 +404,7 @@ class AppealWorkflow(TaskHost):
             await workflow.wait_condition(done)
         current = self._current(task.id)
         if current.is_open:  # ended by `ends_when`: close it on the system's behalf
-            self._change_task(task.id, None, resolved_at=workflow.now(), resolved_by="claimflow")
+            self._close_unresolved(task.id, None)
             return None
         return current.resolution
 

@@ -629,10 +629,10 @@ class ClaimWorkflow(TaskHost):
             raise ApplicationError(
                 f"a payment with reference {payment.reference!r} is recorded already", type="InvalidPayment"
             )
-        if payment.amount <= ZERO or payment.amount > self._patient_due - self._patient_pending:
+        payable = self._patient_due - self._patient_pending  # payments still posting count as paid
+        if payment.amount <= ZERO or payment.amount > payable:
             raise ApplicationError(
-                f"payment {payment.amount} must be more than 0 and at most the balance "
-                f"{self._patient_due - self._patient_pending}",
+                f"payment {payment.amount} must be more than 0 and at most the balance {payable}",
                 type="InvalidPayment",
             )
 
@@ -766,12 +766,7 @@ class ClaimWorkflow(TaskHost):
     def _supersede_open(self, kind: TaskKind) -> None:
         """Close the open tasks of this kind on the system's behalf: a newer one replaces them."""
         for task in [t for t in self._tasks if t.kind is kind and t.is_open]:
-            self._change_task(
-                task.id,
-                f"{kind.value} {task.id} superseded by a newer one",
-                resolved_at=workflow.now(),
-                resolved_by="claimflow",
-            )
+            self._close_unresolved(task.id, f"{kind.value} {task.id} superseded by a newer one")
 
     def _open_task(
         self,

@@ -110,6 +110,10 @@ class TaskHost(ABC):
             resolution=resolution,
         )
 
+    def _close_unresolved(self, task_id: str, note: str | None) -> Task:
+        """Close a task nobody resolved, on claimflow's behalf: what it waited for came otherwise."""
+        return self._change_task(task_id, note, resolved_at=workflow.now(), resolved_by="claimflow")
+
     async def _io(self, activity: ActivityRef[Arg, Result], argument: Arg) -> Result | None:
         """Run a step; if it fails for good the workflow does not crash: the failure is noted and
         kept in `_last_failure`, and the caller turns it into a task."""
