@@ -65,6 +65,11 @@ class ClaimSnapshot(Model):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     documents: list[str] = Field(default_factory=list, description="statements and letters written")
+    encounter: Encounter | None = Field(
+        default=None,
+        description="the encounter as the claim now bills it (PHI: sealed by the codec like every payload, "
+        "shown to the person asking, never logged); None from a worker that predates it",
+    )
 
     @property
     def open_tasks(self) -> list[Task]:

@@ -659,6 +659,7 @@ class ClaimWorkflow(TaskHost):
             timeline=list(self._timeline),
             tasks=list(self._tasks),
             documents=list(self._documents),
+            encounter=self._encounter,
         )
 
     # ------------------------------------------------------------------ helpers
