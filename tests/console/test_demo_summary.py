@@ -9,7 +9,8 @@ import pytest
 
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState, TimelineEntry
 from claimflow.claims.tasks import Task, TaskKind
-from claimflow.console.demo_summary import Progress, progress_of, rate, summarize
+from claimflow.console.demo_summary import Progress, progress_of, summarize
+from tests.factories import ClaimFactory
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
@@ -37,6 +38,7 @@ def snapshot(
     adjusted: str = "0",
 ) -> ClaimSnapshot:
     return ClaimSnapshot(
+        encounter=ClaimFactory().encounter().model_copy(update={"service_date": date(2026, 4, 20)}),
         claim_id="claim-X",
         state=state,
         payer_id="SMPMCR",
@@ -102,21 +104,23 @@ def test_summary_arithmetic() -> None:
         # never submitted: in the coding hold
         snapshot(ClaimState.CODING, submissions=0, accepted=False, tasks=(task(TaskKind.CODING),)),
     ]
-    summary = summarize(snapshots, Decimal("900.00"), appeal_tasks=[TaskKind.APPEAL_REVIEW])
+    summary = summarize(snapshots, Decimal("900.00"), NOW.date(), appeal_tasks=[TaskKind.APPEAL_REVIEW])
     assert summary.claims == 5
     assert summary.by_state == {"patient_billing": 1, "closed": 1, "appealing": 1, "denied": 1, "coding": 1}
     assert summary.open_tasks == {"denial": 1, "coding": 1, "appeal_review": 1}
-    assert (summary.submitted, summary.clean, summary.first_pass) == (4, 2, 1)
-    assert summary.adjudicated == 4
-    assert summary.denials == {"appeal": 1, "correct_and_resubmit": 1, "write_off": 1}
+    # the KPIs are claims.kpi's: the clean-claim rate counts the claim stopped in the coding hold too
+    kpis = summary.kpis
+    assert str(kpis.clean_claim_rate) == "40% (2 of 5)"
+    assert str(kpis.first_pass_resolution_rate) == "25% (1 of 4)"
+    assert str(kpis.denial_rate) == "50% (2 of 4)"
+    assert {category.value: share.part for category, share in kpis.denials_by_category.items()} == {
+        "appeal": 1,
+        "correct_and_resubmit": 1,
+        "write_off": 1,
+    }
     assert summary.charges == Decimal("900.00")
     assert (summary.paid, summary.patient_responsibility, summary.adjusted) == (
         Decimal("180.00"),
         Decimal("20.00"),
         Decimal("55.00"),
     )
-
-
-def test_rate_reads_as_a_share_and_counts() -> None:
-    assert rate(1, 4) == "25% (1 of 4)"
-    assert rate(0, 0) == "n/a (none)"

@@ -145,7 +145,8 @@ async def _run(stack: Stack, batch: list[DemoClaim], timeout: float) -> bool:
     snapshots = await asyncio.gather(*(claims.claim(i) for i in sorted(ids)))
     appeal_tasks = await _appeal_tasks(client, ids)
     charges = money_sum(claim.encounter.total_charge for claim in batch)
-    print_summary(demo_summary.summarize(snapshots, charges, appeal_tasks), stack.config.home, stack)
+    summary = demo_summary.summarize(snapshots, charges, datetime.now(UTC).date(), appeal_tasks)
+    print_summary(summary, stack.config.home, stack)
     return settled_twice >= 2
 
 
@@ -185,20 +186,28 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
     out = stdout()
     out.print(table("claims by state", ("state", "claims"), sorted_rows(summary.by_state)))
     out.print(table("open tasks by kind", ("kind", "open"), sorted_rows(summary.open_tasks)))
+    kpis = summary.kpis
     out.print(
         table(
             "denials by category",
             ("category", "share of claims with an 835"),
-            [
-                (category, demo_summary.rate(n, summary.adjudicated))
-                for category, n in sorted(summary.denials.items())
-            ],
+            [(category.value, str(share)) for category, share in kpis.denials_by_category.items()],
+        )
+    )
+    out.print(
+        table(
+            "A/R aging (days since the date of service)",
+            ("days", "claims", "balance"),
+            [(bucket.label, str(bucket.claims), f"${bucket.balance:,}") for bucket in kpis.ar_aging],
         )
     )
     rows = (
         ("claims", str(summary.claims)),
-        ("clean-claim rate", demo_summary.rate(summary.clean, summary.submitted) + " of claims submitted"),
-        ("first-pass resolution", demo_summary.rate(summary.first_pass, summary.claims)),
+        ("clean-claim rate", f"{kpis.clean_claim_rate} of all claims"),
+        ("first-pass resolution", f"{kpis.first_pass_resolution_rate} of claims submitted"),
+        ("denial rate", f"{kpis.denial_rate} of claims with an 835"),
+        ("days in A/R", "n/a (nothing billed)" if kpis.days_in_ar is None else str(kpis.days_in_ar)),
+        ("net collection rate", str(kpis.net_collection_rate)),
         ("charges", f"${summary.charges:,}"),
         ("paid", f"${summary.paid:,}"),
         ("patient responsibility", f"${summary.patient_responsibility:,}"),
