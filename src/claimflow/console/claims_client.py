@@ -80,6 +80,11 @@ class TaskRow(Model):
         return self.task.is_open and self.task.due_at < now
 
 
+class WorkQueue(Model):
+    rows: list[TaskRow] = Field(description="open tasks, oldest due first")
+    claims: dict[str, ClaimSnapshot] = Field(description="claim id -> snapshot, for claims asked directly")
+
+
 class StuckClaim(Model):
     claim_id: str
     state: str
@@ -198,6 +203,13 @@ class ClaimsClient:
     ) -> list[TaskRow]:
         """Open tasks of claims and their appeals (and the exceptions' unless a payer is asked for),
         of one kind and one payer when given, oldest due first."""
+        return (await self.work_queue(kind, payer, include_exceptions)).rows
+
+    async def work_queue(
+        self, kind: TaskKind | None = None, payer: str | None = None, include_exceptions: bool = True
+    ) -> WorkQueue:
+        """`tasks`, with the snapshot of every claim whose own workflow was asked (the web console
+        shows patient, amount and date of service beside each task without asking twice)."""
         kinds = [kind] if kind else list(TaskKind)
         workflow_ids = [
             execution.id
@@ -206,18 +218,22 @@ class ClaimsClient:
         ]
         if include_exceptions and payer is None:
             workflow_ids.append(EXCEPTIONS_WORKFLOW_ID)
-        listed = await self._bounded(workflow_ids, self._rows_still_running)
+        listed = await self._bounded(workflow_ids, self._owned_still_running)
         rows = [
             row
-            for rows in listed
+            for rows, _ in listed
             for row in rows
             if row.task.is_open and (kind is None or row.task.kind is kind)
         ]
-        return sorted(rows, key=lambda row: (row.task.due_at, row.task.id))
+        return WorkQueue(
+            rows=sorted(rows, key=lambda row: (row.task.due_at, row.task.id)),
+            claims={claim.claim_id: claim for _, claim in listed if claim is not None},
+        )
 
     async def task(self, task_id: str) -> TaskRow:
         workflow_id = workflow_id_of_task(task_id)
-        for row in await self._rows_of(workflow_id):
+        rows, _ = await self._owned(workflow_id)
+        for row in rows:
             if row.task.id == task_id:
                 return row
         raise NotFound(f"{workflow_id} has no task {task_id!r}")
@@ -255,6 +271,11 @@ class ClaimsClient:
             no_progress_query=no_progress_query,
             deadline_near_query=deadline_near_query,
         )
+
+    async def claims_matching(self, query: str, now: datetime) -> list[StuckClaim]:
+        """Claims a visibility query finds, with what their search attributes say (no query sent to
+        the workflows): for searches and dashboards over many claims."""
+        return await self._list_stuck(query, now)
 
     # ------------------------------------------------------------------ changing
     async def resolve(self, resolution: TaskResolution) -> Task:
@@ -302,14 +323,15 @@ class ClaimsClient:
         return await self._bounded(encounters, self.intake)
 
     # ------------------------------------------------------------------ helpers
-    async def _rows_of(self, workflow_id: str) -> list[TaskRow]:
-        """Every task, open or resolved, of the claim, appeal or exceptions workflow."""
+    async def _owned(self, workflow_id: str) -> tuple[list[TaskRow], ClaimSnapshot | None]:
+        """Every task, open or resolved, of the claim, appeal or exceptions workflow, and the
+        claim's snapshot when the workflow is a claim's own."""
         if workflow_id == EXCEPTIONS_WORKFLOW_ID:
-            return await self._exception_rows()
+            return await self._exception_rows(), None
         if workflow_id.startswith(APPEAL_WORKFLOW_PREFIX):
             handle = self._client.get_workflow_handle_for(AppealWorkflow.run, workflow_id)
             appeal = await _asked(workflow_id, handle.query(AppealWorkflow.state))
-            return [
+            rows = [
                 TaskRow(
                     claim_id=appeal.claim_id,
                     claim_state=ClaimState.APPEALING.value,
@@ -318,20 +340,22 @@ class ClaimsClient:
                 )
                 for task in appeal.tasks
             ]
+            return rows, None
         claim = await self._snapshot(workflow_id)
-        return [
+        rows = [
             TaskRow(
                 claim_id=claim.claim_id, claim_state=claim.state.value, payer_id=claim.payer_id, task=task
             )
             for task in claim.tasks
         ]
+        return rows, claim
 
-    async def _rows_still_running(self, workflow_id: str) -> list[TaskRow]:
+    async def _owned_still_running(self, workflow_id: str) -> tuple[list[TaskRow], ClaimSnapshot | None]:
         """No rows for a workflow that closed between the listing and the query."""
         try:
-            return await self._rows_of(workflow_id)
+            return await self._owned(workflow_id)
         except NotFound:
-            return []
+            return [], None
 
     async def _snapshot(self, workflow_id: str) -> ClaimSnapshot:
         return await _asked(
