@@ -63,6 +63,18 @@ PHI_KEYS: frozenset[str] = frozenset(
 
 PHI_TYPES: tuple[type[BaseModel], ...] = (Person, Address)
 
+QUIET_LOGGERS: tuple[str, ...] = (
+    "weasyprint",
+    "fontTools",
+    "cssselect2",
+    "tinycss2",
+    "PIL",
+    "httpx",
+    "httpcore",
+)
+"""Libraries that log routine work at INFO (every font subset, every PDF page, every HTTP request):
+held at WARNING unless the process logs at DEBUG, so a worker's log shows claimflow's own events."""
+
 
 def redact(value: Any) -> Any:
     """A copy of `value` with PHI keys and PHI objects replaced by "[redacted]"."""
@@ -100,7 +112,8 @@ def configure_logging(
     """Configure structlog once per process (workers, console, sandbox): redaction always on.
 
     The standard library's logging (Temporal SDK, uvicorn, httpx) is rendered by the same chain,
-    so its `extra` fields are redacted too and production logs are JSON throughout.
+    so its `extra` fields are redacted too and production logs are JSON throughout. `QUIET_LOGGERS`
+    show only their warnings and errors unless `level` is DEBUG.
     """
     output = stream if stream is not None else sys.stderr
     shared: list[Processor] = [
@@ -130,3 +143,5 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
