@@ -168,10 +168,11 @@ def decode(data: str | bytes) -> str:
     """Text of a file: UTF-8 (with or without BOM), UTF-16 when it says so or looks like it."""
     if isinstance(data, str):
         return data.lstrip("\ufeff")
+    # damaged bytes become U+FFFD, so the tokenizer reports the bad segment by its place
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     if len(data) > 3 and data[1] == 0 and data[3] == 0:
-        return data.decode("utf-16-le")
+        return data.decode("utf-16-le", errors="replace")
     return data.decode("utf-8-sig", errors="replace")
 
 

@@ -43,4 +43,8 @@ def load_encounter(path: Path | str) -> Encounter:
         raise IntakeError(
             str(path), [f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
         ) from exc
+    except RecursionError:
+        raise IntakeError(
+            str(path), ["JSON nested too deeply to read: a Bundle is a few levels deep, check the file"]
+        ) from None
     return encounter_from_json(data, str(path))

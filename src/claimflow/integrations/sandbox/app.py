@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -116,9 +117,9 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         body = await json_body(request)
         receipt = await run_in_threadpool(
             sandbox.appeal,
-            str(body.get("letter") or ""),
-            body.get("payer_claim_number"),
-            body.get("patient_control_number"),
+            _text_field(body, "letter") or "",
+            _text_field(body, "payer_claim_number"),
+            _text_field(body, "patient_control_number"),
             request.headers.get("Idempotency-Key"),
         )
         return JSONResponse(receipt, status_code=200 if receipt["duplicate"] else 202)
@@ -165,7 +166,27 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         Route("/admin/faults", refusals(faults), methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    return FaultInjection(Starlette(routes=routes), sandbox, counters)
+    return FaultInjection(
+        Starlette(routes=routes, exception_handlers={HTTPException: _routing_refusal}), sandbox, counters
+    )
+
+
+def _text_field(body: dict[str, Any], name: str) -> str | None:
+    """A field of a JSON body that must be text when given."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise SandboxRequestError(422, f"'{name}' must be a string, not {type(value).__name__}")
+    return value
+
+
+async def _routing_refusal(request: Request, exc: Exception) -> Response:
+    """An unknown path or method is refused in JSON like every other refusal."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": f"{request.method} {request.url.path}: {exc.detail}; the sandbox README lists the routes"},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
 class FaultInjection:
