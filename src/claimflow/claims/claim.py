@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from claimflow.claims.encounter import Encounter, Model, Person, Provider, Relationship
 from claimflow.claims.money import Money
+from claimflow.claims.other_payers import OtherPayer, PayerResponsibility
 
 
 class FrequencyCode(StrEnum):
@@ -29,10 +30,22 @@ class Claim(Model):
     original_claim_number: str | None = Field(
         default=None, max_length=50, description="payer's claim number (REF*F8) for 7 and 8"
     )
+    responsibility: PayerResponsibility = Field(
+        default=PayerResponsibility.PRIMARY, description="SBR01: where the billed payer stands"
+    )
+    other_payers: list[OtherPayer] = Field(
+        default_factory=list, max_length=10, description="2320/2330: the other coverages, in order"
+    )
 
     @property
     def total_charge(self) -> Money:
         return self.encounter.total_charge
+
+    @property
+    def earlier_payers(self) -> list[OtherPayer]:
+        """The other payers ahead of the billed one (primary before secondary), in order."""
+        ahead = [p for p in self.other_payers if p.responsibility.position < self.responsibility.position]
+        return sorted(ahead, key=lambda payer: payer.responsibility.position)
 
     @model_validator(mode="after")
     def _replacement_names_original(self) -> Claim:

@@ -184,7 +184,12 @@ class Encounter(Model):
     patient: Person
     relationship: Relationship = Relationship.SELF
     subscriber: Person | None = Field(default=None, description="when the patient is not the subscriber")
-    coverage: Coverage
+    coverage: Coverage = Field(description="the primary coverage, or the one a claim bills")
+    other_coverages: list[Coverage] = Field(
+        default_factory=list,
+        max_length=2,
+        description="secondary then tertiary coverage (FHIR Claim.insurance sequence, Coverage.order)",
+    )
     billing_provider: Provider
     rendering_provider: Provider | None = None
     referring_provider: Provider | None = None
@@ -211,6 +216,11 @@ class Encounter(Model):
     def is_coded(self) -> bool:
         """A coder has assigned diagnoses and procedures."""
         return bool(self.diagnoses) and bool(self.service_lines)
+
+    @property
+    def coverages(self) -> list[Coverage]:
+        """Every coverage in order of responsibility: primary first."""
+        return [self.coverage, *self.other_coverages]
 
     @property
     def insured(self) -> Person:

@@ -1,8 +1,9 @@
 """Reading 837P and 837I claim files back into Claim models.
 
 Reads our own output and real files as far as they carry what the models hold: loops and segments
-the models have no place for (pay-to provider, other subscribers, line adjudication, notes) are
-skipped; data the models require but a file lacks is a typed error that names the segment.
+the models have no place for (pay-to provider, notes) are skipped; other payers (2320/2330A/2330B)
+and their line adjudication (2430) become the claim's other payers; data the models require but a
+file lacks is a typed error that names the segment.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from claimflow.claims.encounter import (
     Relationship,
     ServiceLine,
 )
+from claimflow.claims.other_payers import (
+    LineAdjudication,
+    OtherPayer,
+    PayerResponsibility,
+    PriorAdjudication,
+)
+from claimflow.claims.remittance import Adjustment, AdjustmentGroup
 from claimflow.claims.x12.build import build_model, code_of
 from claimflow.claims.x12.errors import X12StructureError, X12ValueError
 from claimflow.claims.x12.loops import (
@@ -96,6 +104,7 @@ class _Subscriber:
     provider_hl: str
     coverage: Coverage
     insured: Person
+    responsibility: PayerResponsibility
 
 
 def read_837_set(transaction: TransactionSet) -> list[Claim]:
@@ -129,7 +138,7 @@ def read_837_set(transaction: TransactionSet) -> list[Claim]:
                 _claim(
                     claim_segments,
                     provider,
-                    subscriber.coverage,
+                    subscriber,
                     patient,
                     relationship,
                     insured,
@@ -199,7 +208,8 @@ def _subscriber(hl: Segment, segments: Sequence[Segment]) -> _Subscriber:
         filing_indicator=filing,
         payer_address=read_address(payer_loop),
     )
-    return _Subscriber(hl[2], coverage, read_person(insured_loop, "subscriber (2010BA)"))
+    responsibility = code_of(PayerResponsibility, sbr, 1, "payer responsibility (SBR01)")
+    return _Subscriber(hl[2], coverage, read_person(insured_loop, "subscriber (2010BA)"), responsibility)
 
 
 def _patient(hl: Segment, segments: Sequence[Segment]) -> tuple[Person, Relationship]:
@@ -220,7 +230,7 @@ def _patient(hl: Segment, segments: Sequence[Segment]) -> tuple[Person, Relation
 def _claim(
     segments: Sequence[Segment],
     billing: Provider,
-    coverage: Coverage,
+    subscriber_loop: _Subscriber,
     patient: Person,
     relationship: Relationship,
     subscriber: Person | None,
@@ -231,7 +241,8 @@ def _claim(
     first_line = next((i for i, segment in enumerate(segments) if segment.id == "LX"), len(segments))
     header = list(segments[1:first_line])
     other_subscribers = next((i for i, segment in enumerate(header) if segment.id == "SBR"), len(header))
-    header = header[:other_subscribers]  # 2320/2330 coordination of benefits: not held by the models
+    others = [_other_payer(group) for group in split_at(header[other_subscribers:], "SBR")]
+    header = header[:other_subscribers]
     loops = split_loops(header)
     claim_level = loops[0]
     institutional = (
@@ -264,6 +275,7 @@ def _claim(
     else:
         place = place_or_type
     lines = [_line(group, institutional, statement_from) for group in line_groups]
+    other_payers = _with_line_adjudications(others, line_groups)
     ea = claim_level.first("REF", "EA")
     encounter_id = (
         ea[2] if ea and ea[2] and set(ea[2]) <= ENCOUNTER_ID_CHARACTERS and len(ea[2]) <= 38 else pcn
@@ -279,7 +291,7 @@ def _claim(
         patient=patient,
         relationship=relationship,
         subscriber=subscriber,
-        coverage=coverage,
+        coverage=subscriber_loop.coverage,
         billing_provider=billing,
         rendering_provider=read_optional_provider(rendering, "rendering provider (NM1*82)"),
         referring_provider=read_optional_provider(named_loop(loops, "DN"), "referring provider (NM1*DN)"),
@@ -300,6 +312,8 @@ def _claim(
         patient_control_number=pcn,
         frequency=frequency,
         original_claim_number=original[2] if original else None,
+        responsibility=subscriber_loop.responsibility,
+        other_payers=other_payers,
     )
 
 
@@ -447,3 +461,171 @@ def _line(segments: Sequence[Segment], institutional: bool, statement_from: date
         revenue_code=service[1] if institutional else None,
         ndc=lin[3] if lin is not None and lin[2] == "N4" else None,
     )
+
+
+# 2320 / 2330A / 2330B other payers, 2430 line adjudication ----------------------------------------
+
+
+@dataclass
+class _OtherPayerRead:
+    """A 2320 loop as read, before the 2430 lines of its payer are known."""
+
+    sbr: Segment
+    coverage: Coverage
+    responsibility: PayerResponsibility
+    paid: Decimal | None
+    adjustments: list[Adjustment]
+    decided_on: date | None
+    payer_claim_number: str | None
+    lines: list[LineAdjudication]
+
+
+def _other_payer(segments: Sequence[Segment]) -> _OtherPayerRead:
+    sbr = segments[0]
+    loops = split_loops(segments)
+    head = loops[0]
+    subscriber_loop = named_loop(loops, "IL")
+    payer_loop = named_loop(loops, "PR")
+    if subscriber_loop is None or subscriber_loop.name is None:
+        raise X12StructureError(
+            "the other subscriber (2330A NM1*IL) is missing from loop 2320",
+            segment_id="SBR",
+            position=sbr.position,
+        )
+    if payer_loop is None or payer_loop.name is None:
+        raise X12StructureError(
+            "the other payer (2330B NM1*PR) is missing from loop 2320",
+            segment_id="SBR",
+            position=sbr.position,
+        )
+    payer = payer_loop.name
+    sbr.require(9, "other payer's claim filing indicator (SBR09)")
+    coverage = build_model(
+        Coverage,
+        payer,
+        "other payer (2320 SBR, 2330A, 2330B)",
+        payer_id=payer.require(9, "other payer id (NM109)"),
+        payer_name=payer.require(3, "other payer name (NM103)"),
+        member_id=subscriber_loop.name.require(9, "other subscriber's member id (NM109)"),
+        group_number=sbr[3] or None,
+        group_name=sbr[4] or None,
+        filing_indicator=code_of(ClaimFilingIndicator, sbr, 9, "claim filing indicator"),
+        payer_address=read_address(payer_loop),
+    )
+    paid = head.first("AMT", "D")
+    decided = payer_loop.first("DTP", "573")
+    claim_number = payer_loop.first("REF", "F8")
+    return _OtherPayerRead(
+        sbr=sbr,
+        coverage=coverage,
+        responsibility=code_of(PayerResponsibility, sbr, 1, "other payer responsibility (SBR01)"),
+        paid=paid.amount(2, "other payer paid amount (AMT*D)") if paid else None,
+        adjustments=[a for s in head.segments if s.id == "CAS" for a in _cas(s)],
+        decided_on=parse_date(decided.require(3, "adjudication date"), decided, 3, "adjudication date")
+        if decided
+        else None,
+        payer_claim_number=claim_number[2] if claim_number else None,
+        lines=[],
+    )
+
+
+def _cas(segment: Segment) -> list[Adjustment]:
+    """The reason/amount/quantity triples of a CAS segment (CAS02-04 .. CAS17-19)."""
+    group = code_of(AdjustmentGroup, segment, 1, "adjustment group (CAS01)")
+    found: list[Adjustment] = []
+    for first in range(2, 20, 3):
+        if not segment[first]:
+            continue
+        amount = segment.amount(first + 1, "adjustment amount")
+        found.append(
+            build_model(
+                Adjustment,
+                segment,
+                "adjustment (CAS)",
+                group=group,
+                reason=segment[first],
+                amount=amount if amount is not None else "",
+                quantity=segment.amount(first + 2, "adjustment quantity"),
+            )
+        )
+    return found
+
+
+def _with_line_adjudications(
+    others: list[_OtherPayerRead], line_groups: Sequence[Sequence[Segment]]
+) -> list[OtherPayer]:
+    """Each 2430 (SVD, CAS, DTP*573) given to the other payer SVD01 names, then the other payers built."""
+    by_payer = {other.coverage.payer_id: other for other in others}
+    for number, group in enumerate(line_groups, start=1):
+        for adjudication in split_at([s for s in _from_first(group, "SVD") if s.id != "LQ"], "SVD"):
+            svd = adjudication[0]
+            if svd.id != "SVD":
+                continue
+            payer_id = svd.require(1, "other payer id (SVD01)")
+            other = by_payer.get(payer_id)
+            if other is None:
+                raise X12ValueError(
+                    f"line {number} is adjudicated by payer {payer_id!r}, which no 2330B loop names: "
+                    "SVD01 must repeat an other payer's NM109",
+                    segment_id="SVD",
+                    position=svd.position,
+                    element=1,
+                )
+            other.lines.append(_line_adjudication(number, adjudication))
+    return [_built_other_payer(other) for other in others]
+
+
+def _from_first(segments: Sequence[Segment], segment_id: str) -> list[Segment]:
+    start = next((i for i, s in enumerate(segments) if s.id == segment_id), len(segments))
+    return list(segments[start:])
+
+
+def _line_adjudication(number: int, segments: Sequence[Segment]) -> LineAdjudication:
+    svd = segments[0]
+    dtp = next((s for s in segments if s.id == "DTP" and s[1] == "573"), None)
+    if dtp is None:
+        raise X12StructureError(
+            f"line {number}'s adjudication (2430) has no adjudication date (DTP*573)",
+            segment_id="SVD",
+            position=svd.position,
+        )
+    paid = svd.amount(2, "other payer line paid amount (SVD02)")
+    units = svd.amount(5, "paid units (SVD05)")
+    procedure = svd.components(3)
+    return build_model(
+        LineAdjudication,
+        svd,
+        f"line {number} adjudication (2430 SVD)",
+        line_number=number,
+        procedure_code=procedure[1] if len(procedure) > 1 else "",
+        modifiers=[m for m in procedure[2:6] if m],
+        revenue_code=svd[4] or None,
+        paid=paid if paid is not None else "",
+        paid_units=units if units is not None else 1,
+        adjustments=[a for s in segments if s.id == "CAS" for a in _cas(s)],
+        adjudicated_on=parse_date(dtp.require(3, "adjudication date"), dtp, 3, "adjudication date"),
+    )
+
+
+def _built_other_payer(other: _OtherPayerRead) -> OtherPayer:
+    decided = other.decided_on or max((line.adjudicated_on for line in other.lines), default=None)
+    adjudication: PriorAdjudication | None = None
+    if other.paid is not None:
+        if decided is None:
+            raise X12StructureError(
+                f"other payer {other.coverage.payer_id} has a paid amount (AMT*D) but no adjudication "
+                "date: 2330B DTP*573 or the lines' 2430 DTP*573 is required",
+                segment_id="SBR",
+                position=other.sbr.position,
+            )
+        adjudication = build_model(
+            PriorAdjudication,
+            other.sbr,
+            f"other payer {other.coverage.payer_id} adjudication",
+            paid=other.paid,
+            adjustments=other.adjustments,
+            adjudicated_on=decided,
+            payer_claim_number=other.payer_claim_number,
+            lines=other.lines,
+        )
+    return OtherPayer(coverage=other.coverage, responsibility=other.responsibility, adjudication=adjudication)

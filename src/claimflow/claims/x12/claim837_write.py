@@ -21,7 +21,9 @@ from claimflow.claims.encounter import (
     Relationship,
     ServiceLine,
 )
+from claimflow.claims.other_payers import OtherPayer, PayerResponsibility
 from claimflow.claims.x12.errors import X12WriteError
+from claimflow.claims.x12.remittance835 import write_adjustments
 from claimflow.claims.x12.segments import format_date
 from claimflow.claims.x12.writer import Envelope, SegmentWriter, TransactionBody, write_interchange
 
@@ -83,7 +85,7 @@ def claim_transaction(claims: Sequence[Claim], envelope: Envelope, kind: ClaimKi
             hl += 1
             subscriber_hl = hl
             out.add("HL", subscriber_hl, provider_hl, "22", "1" if dependent else "0")
-            _subscriber(out, encounter)
+            _subscriber(out, claim)
             if dependent:
                 hl += 1
                 out.add("HL", hl, subscriber_hl, "23", "0")
@@ -114,7 +116,8 @@ def _billing_provider(out: SegmentWriter, provider: Provider) -> None:
     out.add("REF", "EI", provider.tax_id)
 
 
-def _subscriber(out: SegmentWriter, encounter: Encounter) -> None:
+def _subscriber(out: SegmentWriter, claim: Claim) -> None:
+    encounter = claim.encounter
     coverage = encounter.coverage
     if coverage.filing_indicator is ClaimFilingIndicator.SELF_PAY:
         raise X12WriteError(
@@ -124,11 +127,11 @@ def _subscriber(out: SegmentWriter, encounter: Encounter) -> None:
     relationship = "18" if encounter.relationship is Relationship.SELF else None
     out.add(
         "SBR",
-        "P",
+        claim.responsibility.value,
         relationship,
         coverage.group_number,
         coverage.group_name,
-        None,
+        _medicare_secondary_type(coverage.filing_indicator, claim.responsibility, encounter.kind),
         None,
         None,
         None,
@@ -179,6 +182,7 @@ def _professional_claim(out: SegmentWriter, claim: Claim) -> None:
         if encounter.rendering_provider.taxonomy:
             out.add("PRV", "PE", "PXC", encounter.rendering_provider.taxonomy)
     _facility(out, encounter)
+    _other_payers(out, claim)
     for number, line in enumerate(encounter.service_lines, start=1):
         where = f"claim {claim.patient_control_number} line {number}"
         if not line.diagnosis_pointers:
@@ -201,6 +205,7 @@ def _professional_claim(out: SegmentWriter, claim: Claim) -> None:
             [str(pointer) for pointer in line.diagnosis_pointers],
         )
         _line_tail(out, line)
+        _line_adjudications(out, claim, number, professional=True)
 
 
 def _institutional_claim(out: SegmentWriter, claim: Claim) -> None:
@@ -222,12 +227,14 @@ def _institutional_claim(out: SegmentWriter, claim: Claim) -> None:
     _claim_references(out, claim)
     _diagnoses_institutional(out, claim)
     _institutional_providers(out, encounter, info)
+    _other_payers(out, claim)
     for number, line in enumerate(encounter.service_lines, start=1):
         if line.revenue_code is None:
             raise X12WriteError(f"{where} line {number} has no revenue code: SV201 is required on an 837I")
         out.add("LX", number)
         out.add("SV2", line.revenue_code, _procedure(line), line.charge, "UN", line.units)
         _line_tail(out, line)
+        _line_adjudications(out, claim, number, professional=False)
 
 
 def _institutional_providers(out: SegmentWriter, encounter: Encounter, info: InstitutionalInfo) -> None:
@@ -327,3 +334,98 @@ def _line_tail(out: SegmentWriter, line: ServiceLine) -> None:
     if line.ndc:
         out.add("LIN", None, "N4", line.ndc)
         out.add("CTP", None, None, None, line.units, "UN")
+
+
+# coordination of benefits: 2320/2330A/2330B per other payer, 2430 per line ------------------------
+
+MEDICARE = frozenset({ClaimFilingIndicator.MEDICARE_A, ClaimFilingIndicator.MEDICARE_B})
+MEDICARE_SECONDARY_WORKING_AGED = "12"
+"""SBR05 when Medicare is not primary; claimflow does not record the MSP reason, so it states the
+commonest one (the patient or spouse works for an employer whose group plan pays first)."""
+
+
+def _medicare_secondary_type(
+    indicator: ClaimFilingIndicator, responsibility: PayerResponsibility, kind: ClaimKind
+) -> str | None:
+    """SBR05, an 837P element only (the 837I leaves it unused)."""
+    if (
+        kind is ClaimKind.PROFESSIONAL
+        and indicator in MEDICARE
+        and responsibility is not PayerResponsibility.PRIMARY
+    ):
+        return MEDICARE_SECONDARY_WORKING_AGED
+    return None
+
+
+def _other_payers(out: SegmentWriter, claim: Claim) -> None:
+    """Loop 2320 (other subscriber: SBR, the payer's claim-level CAS, AMT*D paid, OI) with 2330A
+    (the other subscriber) and 2330B (the other payer: DTP*573 when no line says when it decided,
+    REF*F8 its claim number), for every other payer in order."""
+    encounter = claim.encounter
+    insured = encounter.insured
+    for other in claim.other_payers:
+        coverage = other.coverage
+        decision = other.adjudication
+        if coverage.payer_id == encounter.coverage.payer_id:
+            raise X12WriteError(
+                f"claim {claim.patient_control_number} names the billed payer {coverage.payer_id} as an "
+                "other payer too (2320): each payer appears once, the billed one in 2010BB"
+            )
+        out.add(
+            "SBR",
+            other.responsibility.value,
+            encounter.relationship.value,
+            coverage.group_number,
+            coverage.group_name,
+            _medicare_secondary_type(coverage.filing_indicator, other.responsibility, encounter.kind),
+            None,
+            None,
+            None,
+            coverage.filing_indicator.value,
+        )
+        if decision is not None:
+            write_adjustments(out, decision.adjustments)
+            out.add("AMT", "D", decision.paid)
+        out.add("OI", None, None, "Y", None, None, "Y")
+        out.add(
+            "NM1",
+            "IL",
+            "1",
+            insured.last_name,
+            insured.first_name,
+            insured.middle_name,
+            None,
+            None,
+            "MI",
+            coverage.member_id,
+        )
+        if insured.address:
+            _address(out, insured.address)
+        out.add("NM1", "PR", "2", coverage.payer_name, None, None, None, None, "PI", coverage.payer_id)
+        if coverage.payer_address:
+            _address(out, coverage.payer_address)
+        if decision is not None:
+            if not decision.lines:
+                out.add("DTP", "573", "D8", format_date(decision.adjudicated_on))
+            if decision.payer_claim_number:
+                out.add("REF", "F8", decision.payer_claim_number)
+
+
+def _line_adjudications(out: SegmentWriter, claim: Claim, number: int, *, professional: bool) -> None:
+    """Loop 2430 for line `number`: each earlier payer's SVD paid amount, its line CAS, DTP*573."""
+    for other in _adjudicated(claim.other_payers):
+        assert other.adjudication is not None
+        line = other.adjudication.line(number)
+        if line is None:
+            continue
+        procedure = ("HC", line.procedure_code, *line.modifiers)
+        if professional:
+            out.add("SVD", other.coverage.payer_id, line.paid, procedure, None, line.paid_units)
+        else:
+            out.add("SVD", other.coverage.payer_id, line.paid, procedure, line.revenue_code, line.paid_units)
+        write_adjustments(out, line.adjustments)
+        out.add("DTP", "573", "D8", format_date(line.adjudicated_on))
+
+
+def _adjudicated(others: Sequence[OtherPayer]) -> list[OtherPayer]:
+    return [other for other in others if other.adjudication is not None]
