@@ -145,6 +145,29 @@ class TransactionBody:
     segments: list[str]
 
 
+def isa_elements(envelope: Envelope, d: Delimiters) -> list[str]:
+    """The ISA segment's elements for this envelope (fixed width, as the TR3 requires)."""
+    return [
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        envelope.sender_qualifier,
+        envelope.sender_id.ljust(15),
+        envelope.receiver_qualifier,
+        envelope.receiver_id.ljust(15),
+        envelope.created.strftime("%y%m%d"),
+        format_time(envelope.created),
+        d.repetition or "U",
+        "00501",
+        f"{envelope.interchange_control_number:09d}",
+        "1" if envelope.acknowledgement_requested else "0",
+        envelope.usage,
+        d.component,
+    ]
+
+
 def write_interchange(
     envelope: Envelope, bodies: Iterable[TransactionBody], delimiters: Delimiters | None = None
 ) -> str:
@@ -157,29 +180,7 @@ def write_interchange(
         raise X12WriteError("an interchange needs at least one transaction set")
     e = d.element
     created = envelope.created
-    lines = [
-        e.join(
-            [
-                "ISA",
-                "00",
-                " " * 10,
-                "00",
-                " " * 10,
-                envelope.sender_qualifier,
-                envelope.sender_id.ljust(15),
-                envelope.receiver_qualifier,
-                envelope.receiver_id.ljust(15),
-                created.strftime("%y%m%d"),
-                format_time(created),
-                d.repetition or "U",
-                "00501",
-                f"{envelope.interchange_control_number:09d}",
-                "1" if envelope.acknowledgement_requested else "0",
-                envelope.usage,
-                d.component,
-            ]
-        )
-    ]
+    lines = [e.join(isa_elements(envelope, d))]
     set_number = 0
     for group_offset, ((functional_id, version), members) in enumerate(groups.items()):
         group_number = envelope.group_control_number + group_offset
