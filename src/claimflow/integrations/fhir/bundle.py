@@ -282,18 +282,11 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     if patient_entry is not None:
         fields["patient"] = _person(reader, patient_entry)
 
-    insurance = sorted(claim.insurance or [], key=lambda item: (not item.focal, item.sequence))
+    insurance = claim.insurance or []
     if not insurance:
         reader.problems.append(f"{label}.insurance is missing")
     else:
-        if insurance[0].preAuthRef:
-            fields["prior_authorization"] = str(insurance[0].preAuthRef[0])
-        position = (claim.insurance or []).index(insurance[0])
-        coverage_entry = reader.resolve(
-            insurance[0].coverage, f"{label}.insurance[{position}].coverage", "Coverage"
-        )
-        if coverage_entry is not None:
-            _read_coverage(reader, coverage_entry, claim, fields, institutional)
+        _read_insurance(reader, claim, label, fields, institutional)
 
     provider_entry = reader.resolve(claim.provider, f"{label}.provider", "Organization", "Practitioner")
     if provider_entry is not None:
@@ -330,6 +323,38 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     if institutional:
         fields["institutional"] = _institutional(reader, claim, label, dates, rendering)
     return fields
+
+
+MAX_COVERAGES = 3  # primary, secondary, tertiary
+
+
+def _read_insurance(
+    reader: BundleReader, claim: Any, label: str, fields: dict[str, Any], institutional: bool
+) -> None:
+    """Every coverage in order of application: Claim.insurance.sequence, then Coverage.order, then
+    the focal one first. The first is the encounter's coverage (with the relationship and the
+    subscriber), the others its other_coverages."""
+    resolved = []
+    for position, item in enumerate(claim.insurance):
+        entry = reader.resolve(item.coverage, f"{label}.insurance[{position}].coverage", "Coverage")
+        if entry is not None:
+            order = entry.resource.order if entry.resource.order is not None else MAX_COVERAGES + 1
+            resolved.append(((item.sequence, order, not item.focal, position), item, entry))
+    if len(claim.insurance) > MAX_COVERAGES:
+        reader.problems.append(
+            f"{label}.insurance has {len(claim.insurance)} coverages: claimflow bills at most "
+            f"{MAX_COVERAGES} in order (primary, secondary, tertiary); leave out the ones that do not apply"
+        )
+    resolved.sort(key=lambda found: found[0])
+    for rank, (_, item, entry) in enumerate(resolved[:MAX_COVERAGES]):
+        if rank == 0:
+            if item.preAuthRef:
+                fields["prior_authorization"] = str(item.preAuthRef[0])
+            _read_coverage(reader, entry, claim, fields, institutional)
+        else:
+            other: dict[str, Any] = {}
+            _read_coverage(reader, entry, claim, other, institutional)
+            fields.setdefault("other_coverages", []).append(other["coverage"])
 
 
 def _read_coverage(
