@@ -23,6 +23,7 @@ from claimflow.claims.encounter import Model
 from claimflow.claims.money import ZERO, Money
 from claimflow.claims.payers import AppealLevel, CoverageKind, PayerProfile
 from claimflow.claims.remittance import ClaimPayment
+from claimflow.claims.roles import Permission
 from claimflow.claims.tasks import Action, InvalidResolution, Task, TaskKind, TaskResolution, check_resolution
 
 MEDICARE_DECISION_DAYS = (60, 60, 90, 90, 180)
@@ -264,9 +265,13 @@ def check_appeal_resolution(tasks: list[Task], resolution: TaskResolution, manag
                 "action 'edit' needs the edited argument text (field 'argument'); "
                 "to send the letter as drafted, use 'approve'"
             )
-    if task.kind is TaskKind.WRITE_OFF_APPROVAL and resolution.actor not in managers:
+    # The workflow cannot check who someone is: the console that authenticated the actor vouches for
+    # their role (actor_role); the managers list is for resolutions sent without one.
+    role = resolution.actor_role
+    may_approve = role is not None and role.can(Permission.APPROVE_WRITE_OFFS)
+    if task.kind is TaskKind.WRITE_OFF_APPROVAL and not may_approve and resolution.actor not in managers:
         raise InvalidResolution(
-            f"{resolution.actor} is not a manager: a write-off needs the approval of one of "
-            f"{', '.join(sorted(managers))}"
+            f"{resolution.actor} is not a manager: a write-off needs the approval of a user with the "
+            f"manager or admin role, or of one of {', '.join(sorted(managers))}"
         )
     return task

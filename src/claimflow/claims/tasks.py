@@ -14,6 +14,7 @@ from pydantic import Field
 
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, Model, ServiceLine
 from claimflow.claims.events import PayerEvent
+from claimflow.claims.roles import Permission, Role
 
 
 class TaskKind(StrEnum):
@@ -104,6 +105,9 @@ class TaskResolution(Model):
     task_id: str
     action: Action
     actor: str = Field(min_length=1, max_length=80, description="who resolved it (recorded)")
+    actor_role: Role | None = Field(
+        default=None, description="the actor's role, as the console that authenticated them found it"
+    )
     reason: str | None = Field(default=None, max_length=500)
     encounter: Encounter | None = Field(default=None, description="corrected data, for correct")
     coverage: Coverage | None = Field(default=None, description="for new_coverage")
@@ -111,6 +115,15 @@ class TaskResolution(Model):
     service_lines: list[ServiceLine] | None = Field(default=None, description="for codes")
     amount: Decimal | None = None
     target_claim: str | None = Field(default=None, description="for route: the claim it belongs to")
+
+
+MANAGER_ACTIONS = frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT})
+"""The resolutions of a write_off_approval task: money given up for good needs a manager."""
+
+
+def permission_for(action: Action) -> Permission:
+    """The permission a person needs to resolve a task with `action`."""
+    return Permission.APPROVE_WRITE_OFFS if action in MANAGER_ACTIONS else Permission.WORK_TASKS
 
 
 class InvalidResolution(ValueError):

@@ -61,6 +61,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A time read back from the database, in UTC: SQLite returns it without its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def audit_row(
+    at: datetime, actor: str, action: str, patient_control_number: str | None, details: dict[str, Any]
+) -> AuditRow:
+    """One audit trail entry; every writer of the trail (the books, the users, the work queue) makes
+    its entries here so each names who did it. `details` hold identifiers and amounts, never PHI."""
+    if not actor.strip():
+        raise ValueError(f"audit entry {action!r} needs an actor: who (a user or a system name) did it")
+    return AuditRow(
+        at=at, actor=actor, action=action, patient_control_number=patient_control_number, details=details
+    )
+
+
 def occurrence_of(claim_payment: ClaimPayment) -> str:
     """The claim occurrence within an 835: payer claim number (CLP07) and status (CLP02)."""
     return f"{claim_payment.payer_claim_number or ''}:{claim_payment.status.value}"
@@ -386,7 +403,7 @@ class Ledger:
         with self._sessions() as session:
             return [
                 AuditEntry(
-                    at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
+                    at=as_utc(row.at),
                     actor=row.actor,
                     action=row.action,
                     patient_control_number=row.patient_control_number,
@@ -403,17 +420,7 @@ class Ledger:
         patient_control_number: str | None,
         details: dict[str, Any],
     ) -> None:
-        if not actor.strip():
-            raise ValueError(f"audit entry {action!r} needs an actor: who (a user or a system name) did it")
-        session.add(
-            AuditRow(
-                at=self._clock(),
-                actor=actor,
-                action=action,
-                patient_control_number=patient_control_number,
-                details=details,
-            )
-        )
+        session.add(audit_row(self._clock(), actor, action, patient_control_number, details))
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -11,7 +11,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 MONEY = Numeric(12, 2, asdecimal=True)
@@ -177,3 +188,55 @@ class TaskNoteRow(Base):
     author: Mapped[str] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(String(2000))
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    """A person who signs in to the web console or uses the command line. Staff, not patients."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, doc="lower case: recorded as the actor")
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), doc="claims.roles.Role")
+    password_hash: Mapped[str] = mapped_column(String(255), doc="argon2id, with its parameters and salt")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, doc="set by a one-time password")
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), doc="failed logins before it no longer count toward the lockout"
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiTokenRow(Base):
+    """A user's API token for the command line (CLAIMFLOW_TOKEN), kept as its SHA-256 only."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), doc="the token's first characters, to recognise it")
+    label: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttemptRow(Base):
+    """Every sign-in attempt, kept for the rate limit and as its record. `username` is as typed
+    (lower case), so attempts on names that do not exist count too."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_source_at", "source", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(80), doc="where from: the client's address, or 'cli'")
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(20), doc="ok, wrong_password, disabled, rate_limited")
