@@ -75,7 +75,7 @@ class Address(Model):
     line2: str | None = Field(default=None, max_length=55)
     city: str = Field(min_length=2, max_length=30)
     state: str = Field(pattern=r"^[A-Z]{2}$")
-    postal_code: str = Field(pattern=r"^\d{5}(\d{4})?$")
+    postal_code: str = Field(pattern=r"^[0-9]{5}([0-9]{4})?$")
 
 
 class Person(Model):
@@ -115,9 +115,9 @@ class Provider(Model):
     entity_type: EntityType = EntityType.ORGANIZATION
     name: str = Field(min_length=1, max_length=60, description="organisation or last name")
     first_name: str | None = Field(default=None, max_length=35)
-    npi: str = Field(pattern=r"^\d{10}$")
+    npi: str = Field(pattern=r"^[0-9]{10}$")
     taxonomy: str | None = Field(default=None, pattern=r"^[0-9A-Z]{9}X$")
-    tax_id: str | None = Field(default=None, pattern=r"^\d{9}$", description="EIN, 9 digits")
+    tax_id: str | None = Field(default=None, pattern=r"^[0-9]{9}$", description="EIN, 9 digits")
     address: Address | None = None
 
 
@@ -125,7 +125,7 @@ class Facility(Model):
     """Where the service was rendered when that is not the billing provider's address (2310C)."""
 
     name: str = Field(min_length=1, max_length=60)
-    npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    npi: str | None = Field(default=None, pattern=r"^[0-9]{10}$")
     address: Address
 
 
@@ -142,9 +142,9 @@ class ServiceLine(Model):
     diagnosis_pointers: list[int] = Field(default_factory=list, max_length=4)
     service_date: date
     service_date_end: date | None = None
-    place_of_service: str | None = Field(default=None, pattern=r"^\d{2}$", description="when not the claim's")
-    revenue_code: str | None = Field(default=None, pattern=r"^\d{4}$", description="institutional lines")
-    ndc: str | None = Field(default=None, pattern=r"^\d{11}$")
+    place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$", description="when not the claim's")
+    revenue_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$", description="institutional lines")
+    ndc: str | None = Field(default=None, pattern=r"^[0-9]{11}$")
 
     @model_validator(mode="after")
     def _pointers_in_range(self) -> ServiceLine:
@@ -160,13 +160,13 @@ class InstitutionalInfo(Model):
     """The fields only an 837I carries."""
 
     type_of_bill: str = Field(
-        pattern=r"^0?\d{3}$", description="facility type + classification + frequency, e.g. 0131"
+        pattern=r"^0?[0-9]{3}$", description="facility type + classification + frequency, e.g. 0131"
     )
     admission_date: date | None = None
-    admission_hour: str | None = Field(default=None, pattern=r"^\d{2}$")
-    admission_type: str | None = Field(default=None, pattern=r"^\d$", description="UB-04 FL14")
+    admission_hour: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    admission_type: str | None = Field(default=None, pattern=r"^[0-9]$", description="UB-04 FL14")
     admission_source: str | None = Field(default=None, pattern=r"^[0-9A-Z]$", description="FL15")
-    patient_status: str = Field(default="01", pattern=r"^\d{2}$", description="discharge status")
+    patient_status: str = Field(default="01", pattern=r"^[0-9]{2}$", description="discharge status")
     statement_from: date
     statement_to: date
     attending_provider: Provider | None = None
@@ -194,7 +194,7 @@ class Encounter(Model):
     rendering_provider: Provider | None = None
     referring_provider: Provider | None = None
     facility: Facility | None = None
-    place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
+    place_of_service: str = Field(default="11", pattern=r"^[0-9]{2}$")
     service_date: date
     diagnoses: list[DiagnosisCode] = Field(default_factory=list, max_length=12)
     service_lines: list[ServiceLine] = Field(default_factory=list, max_length=50)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from claimflow.claims.digits import is_digits
+
 
 def npi_check_digit(first_nine: str) -> int:
     """The Luhn check digit of an NPI's first nine digits, with the card-issuer prefix 80840."""
-    if len(first_nine) != 9 or not first_nine.isdigit():
+    if len(first_nine) != 9 or not is_digits(first_nine):
         raise ValueError(f"an NPI check digit is computed over 9 digits, got {first_nine!r}")
     total = 0
     for index, char in enumerate(reversed("80840" + first_nine)):
@@ -19,8 +21,8 @@ def npi_check_digit(first_nine: str) -> int:
 
 
 def is_valid_npi(npi: str) -> bool:
-    """Ten digits whose last is the Luhn check digit of the first nine."""
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])
+    """Ten ASCII digits whose last is the Luhn check digit of the first nine."""
+    return len(npi) == 10 and is_digits(npi) and npi_check_digit(npi[:9]) == int(npi[9])
 
 
 def make_npi(first_nine: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from claimflow.claims.digits import is_digits
 from claimflow.claims.encounter import Address, ClaimFilingIndicator, Model
 from claimflow.claims.money import Money
 
@@ -72,7 +73,7 @@ def filing_indicator_for_sopt(code: str, *, institutional: bool = False) -> Clai
     Medicare fee-for-service is Part A (MA) on an institutional claim and Part B (MB) otherwise.
     """
     code = code.strip()
-    if not code.isdigit():
+    if not is_digits(code):
         raise ValueError(
             f"Source of Payment Typology code {code!r} is not numeric "
             "(e.g. 1 Medicare, 2 Medicaid, 5 private insurance)"

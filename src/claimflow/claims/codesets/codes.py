@@ -12,8 +12,8 @@ from datetime import date
 PROCEDURE_CODE = re.compile(r"^[0-9A-Z]{5}$")
 """CPT (five digits, or four digits and F/T/U/M) and HCPCS Level II (a letter and four digits)."""
 
-CPT_FORMAT = re.compile(r"^(\d{5}|\d{4}[FTUM])$")
-HCPCS_FORMAT = re.compile(r"^[A-V]\d{4}$")
+CPT_FORMAT = re.compile(r"^([0-9]{5}|[0-9]{4}[FTUM])$")
+HCPCS_FORMAT = re.compile(r"^[A-V][0-9]{4}$")
 
 
 def encode_code(code: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from claimflow.claims.digits import is_digits
 from claimflow.claims.responses import AckCode, Acknowledgement, SegmentError, TransactionSetAck
 from claimflow.claims.x12.check import Finding, check_set
 from claimflow.claims.x12.errors import X12StructureError, X12ValueError
@@ -151,7 +152,7 @@ def _read(segments: Sequence[Segment], header: Segment) -> Acknowledgement:
 
 def _count(segment: Segment, index: int) -> int:
     value = segment[index]
-    if not value.isdigit():
+    if not is_digits(value):
         raise X12ValueError(
             f"{value!r} is not a count", segment_id=segment.id, position=segment.position, element=index
         )
@@ -159,7 +160,7 @@ def _count(segment: Segment, index: int) -> int:
 
 
 def _position(ik3: Segment) -> int:
-    return int(ik3[2]) if ik3[2].isdigit() else 0
+    return int(ik3[2]) if is_digits(ik3[2]) else 0
 
 
 def _segment_error(ik3: Segment) -> SegmentError:
@@ -173,8 +174,8 @@ def _element_error(ik3: Segment, ik4: Segment) -> SegmentError:
         position=_position(ik3),
         loop=ik3[3] or None,
         code=ik3[4],
-        element_position=int(position[0]) if position and position[0].isdigit() else None,
-        component_position=int(position[1]) if len(position) > 1 and position[1].isdigit() else None,
+        element_position=int(position[0]) if position and is_digits(position[0]) else None,
+        component_position=int(position[1]) if len(position) > 1 and is_digits(position[1]) else None,
         element_reference=ik4[2] or None,
         element_code=ik4[3] or None,
         bad_value=ik4[4] or None,
@@ -246,7 +247,7 @@ def acknowledge_group(group: FunctionalGroup) -> Acknowledgement:
         functional_id=gs[1],
         version=gs[8] or None,
         status=status,
-        sets_included=int(group.trailer[1]) if group.trailer and group.trailer[1].isdigit() else len(acks),
+        sets_included=int(group.trailer[1]) if group.trailer and is_digits(group.trailer[1]) else len(acks),
         sets_received=len(acks),
         sets_accepted=accepted,
         transaction_sets=acks,

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from claimflow.claims.digits import is_digits
 from claimflow.claims.encounter import Model
 from claimflow.claims.npi import is_valid_npi
 from claimflow.claims.remittance import BalancingLevel
@@ -282,7 +283,7 @@ def _hl_tree(ts: TransactionSet) -> Iterator[Finding]:
             yield _finding(
                 "HL_SEQUENCE", f"HL01 {hl_id!r} should be {expected}: ids run 1, 2, 3..", segment, 1, ts=ts
             )
-        expected = (int(hl_id) if hl_id.isdigit() else expected) + 1
+        expected = (int(hl_id) if is_digits(hl_id) else expected) + 1
         if parent and parent not in levels:
             yield _finding(
                 "HL_PARENT",
@@ -313,8 +314,12 @@ def _hl_tree(ts: TransactionSet) -> Iterator[Finding]:
 
 
 def _amount(segment: Segment, index: int) -> Decimal | None:
+    """The element's number; None when absent or not one (Decimal reads a non-ASCII digit too)."""
+    value = segment[index]
+    if not value or not value.isascii():
+        return None
     try:
-        return Decimal(segment[index]) if segment[index] else None
+        return Decimal(value)
     except InvalidOperation:
         return None
 

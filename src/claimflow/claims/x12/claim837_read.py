@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from claimflow.claims.claim import Claim, FrequencyCode
+from claimflow.claims.digits import is_digits
 from claimflow.claims.encounter import (
     ClaimFilingIndicator,
     Coverage,
@@ -440,12 +441,11 @@ def _line(segments: Sequence[Segment], institutional: bool, statement_from: date
         )
     lin = own.first("LIN")
     pointers = [] if institutional else [p for p in service.components(7) if p]
-    try:
-        pointer_numbers = [int(p) for p in pointers]
-    except ValueError as exc:
+    if not all(is_digits(p) for p in pointers):
         raise X12ValueError(
             "a diagnosis pointer is not a number", segment_id="SV1", position=service.position, element=7
-        ) from exc
+        )
+    pointer_numbers = [int(p) for p in pointers]
     return build_model(
         ServiceLine,
         service,

@@ -528,6 +528,8 @@ class _RemittanceReader:
                 )
             return None
         try:
+            if not value.isascii():  # Decimal reads an Arabic-Indic or full-width digit as its value
+                raise InvalidOperation
             return value, Decimal(value)
         except InvalidOperation as exc:
             raise X12ValueError(

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from claimflow.claims.digits import is_digits
 from claimflow.claims.x12.errors import X12SyntaxError, X12ValueError
 
 
@@ -115,6 +116,8 @@ class Segment:
         if not value:
             return None
         try:
+            if not value.isascii():  # Decimal reads an Arabic-Indic or full-width digit as its value
+                raise InvalidOperation
             return Decimal(value)
         except InvalidOperation as exc:
             raise X12ValueError(
@@ -132,6 +135,8 @@ class Segment:
 @lru_cache(maxsize=4096)
 def _calendar_day(value: str) -> date | None:
     """CCYYMMDD (or YYMMDD) as a date, None if it is not one. Cached: a file repeats a few dates."""
+    if not is_digits(value):  # int() reads non-ASCII digits, and a sign or spaces
+        return None
     try:
         if len(value) == 8:
             return date(int(value[:4]), int(value[4:6]), int(value[6:8]))

@@ -19,7 +19,7 @@ MEMBER_ID = re.compile(r"^[A-Za-z0-9-]+$")
 PLACEHOLDER_IDS = frozenset({"UNKNOWN", "NONE", "NA", "N-A", "PENDING", "TBD", "SELFPAY", "000000000"})
 # NPIs repeat across a practice's claims: remember the answer (the check is pure)
 npi_is_valid = lru_cache(maxsize=65_536)(is_valid_npi)
-TAXONOMY = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
+TAXONOMY = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
 PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*BOX\b|\bPOST OFFICE BOX\b|\bLOCK ?BOX\b", re.IGNORECASE)
 
 
