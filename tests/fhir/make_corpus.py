@@ -486,7 +486,7 @@ DEFECTS: list[tuple[str, str, str, Mutation]] = [
     ),
     (
         "modifier",
-        "modifier-25-not-em",
+        "modifier-not-valid-for-code",
         "SMPHMO",
         lambda b: _set_items(b, [Item("93000", "45.00", modifiers=["25"])]),
     ),

@@ -194,7 +194,7 @@ def test_load_encounter_reads_encounter_json_too(tmp_path: Path) -> None:
     [
         ("{not json", "not JSON"),
         ('{"resourceType": "Patient", "id": "p"}', "give a Bundle holding the Claim"),
-        ('{"encounter_id": "e1"}', "patient: Field required"),
+        ('{"encounter_id": "e1"}', "encounter field patient Field required"),
     ],
 )
 def test_unreadable_input_says_why(tmp_path: Path, text: str, message: str) -> None:

@@ -40,6 +40,7 @@ def encounter(**changes: Any) -> Encounter:
             "payer_name": "Sandbox Blue Cross Commercial",
             "member_id": "XBC123456789",
             "filing_indicator": "BL",
+            "period_start": date(2026, 1, 1),
         },
         "billing_provider": {
             "name": "LAKESHORE FAMILY MEDICINE",
@@ -52,6 +53,13 @@ def encounter(**changes: Any) -> Encounter:
                 "state": "IL",
                 "postal_code": "606114212",
             },
+        },
+        "rendering_provider": {
+            "entity_type": "1",
+            "name": "CHEN",
+            "first_name": "MEI",
+            "npi": "1245319599",
+            "taxonomy": "207Q00000X",
         },
         "place_of_service": "11",
         "service_date": SERVICE_DAY,

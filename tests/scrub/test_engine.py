@@ -142,7 +142,11 @@ def test_findings_serialise_with_the_category_vocabulary(commercial: PayerProfil
     result = run(encounter(diagnoses=["E11"], place_of_service="30"), commercial)
     dumped = [finding.model_dump(mode="json") for finding in result.findings]
     assert {d["category"] for d in dumped} == {"code_validity", "place_of_service"}
-    assert all(set(d) >= {"rule", "category", "severity", "message", "location", "fix"} for d in dumped)
+    assert all(
+        set(d) >= {"rule", "category", "severity", "message", "location", "fix", "fhir_path", "x12"}
+        for d in dumped
+    )
+    assert {d["x12"] for d in dumped} == {"2300 HI*ABK/ABF", "2300 CLM05-1"}
     assert {c.value for c in Category} == {
         "demographics",
         "coverage",
@@ -158,4 +162,8 @@ def test_findings_serialise_with_the_category_vocabulary(commercial: PayerProfil
         "timely_filing",
         "charge",
         "authorization",
+        "address",
+        "required_field",
+        "frequency",
+        "structure",
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -262,7 +263,7 @@ CASES = [
     ),
     Case(
         "admission-type-missing",
-        Category.CODE_VALIDITY,
+        Category.REQUIRED_FIELD,
         lambda: institutional([line("80053", revenue_code="0300")], admission_type=None),
         lambda: institutional([line("80053", revenue_code="0300")]),
     ),
@@ -318,7 +319,7 @@ CASES = [
         lambda: encounter(service_lines=[line("93010")]),
     ),
     Case(
-        "modifier-25-not-em",
+        "modifier-not-valid-for-code",
         Category.MODIFIER,
         lambda: encounter(service_lines=[line("93000", modifiers=["25"])]),
         lambda: encounter(service_lines=[line("99213", modifiers=["25"]), line("93000")]),
@@ -425,6 +426,128 @@ CASES = [
         lambda: encounter(diagnoses=["M5416"], service_lines=[line("72148")], prior_authorization="AUTH778"),
         payer="SMPHMO",
     ),
+    # issue 15: the edits a payer's front end applies that were missing
+    Case(
+        "birth-date-implausible",
+        Category.DEMOGRAPHICS,
+        lambda: encounter(patient=patient(birth_date=date(1873, 6, 15))),
+        encounter,
+    ),
+    Case(
+        "address-state-invalid",
+        Category.ADDRESS,
+        lambda: encounter(patient=patient(address={**patient()["address"], "state": "XX"})),
+        lambda: encounter(patient=patient(address={**patient()["address"], "state": "PR"})),
+    ),
+    Case(
+        "address-zip-invalid",
+        Category.ADDRESS,
+        lambda: encounter(
+            billing_provider=billing(address={**billing()["address"], "postal_code": "000000000"})
+        ),
+        encounter,
+    ),
+    Case(
+        "coverage-period",
+        Category.COVERAGE,
+        lambda: encounter(coverage=coverage(period_start=date(2026, 1, 1), period_end=date(2026, 2, 28))),
+        lambda: encounter(coverage=coverage(period_start=date(2026, 1, 1), period_end=date(2026, 3, 2))),
+    ),
+    Case("coverage-period-unknown", Category.COVERAGE, lambda: encounter(coverage=coverage()), encounter),
+    Case(
+        "rendering-provider-missing",
+        Category.PROVIDER,
+        lambda: encounter(rendering_provider=None),
+        lambda: encounter(
+            billing_provider=billing(entity_type="1", first_name="MEI"), rendering_provider=None
+        ),
+    ),
+    Case(
+        "taxonomy-missing",
+        Category.PROVIDER,
+        lambda: encounter(billing_provider=billing(taxonomy=None)),
+        lambda: encounter(billing_provider=billing()),
+        payer="SMPMCD",
+    ),
+    Case(
+        "admission-date-missing",
+        Category.REQUIRED_FIELD,
+        lambda: institutional(
+            [line("99223", revenue_code="0110")], type_of_bill="0111", admission_source="1"
+        ),
+        lambda: institutional(
+            [line("99223", revenue_code="0110")],
+            type_of_bill="0111",
+            admission_source="1",
+            admission_date=SERVICE_DAY,
+        ),
+    ),
+    Case(
+        "admission-source-missing",
+        Category.REQUIRED_FIELD,
+        lambda: institutional(
+            [line("99223", revenue_code="0110")], type_of_bill="0111", admission_date=SERVICE_DAY
+        ),
+        lambda: institutional(
+            [line("99223", revenue_code="0110")],
+            type_of_bill="0111",
+            admission_source="1",
+            admission_date=SERVICE_DAY,
+        ),
+    ),
+    Case(
+        "frequency-code-invalid",
+        Category.FREQUENCY,
+        lambda: institutional([line("80053", revenue_code="0300")], type_of_bill="0136"),
+        lambda: institutional([line("80053", revenue_code="0300")], type_of_bill="0131"),
+    ),
+    Case(
+        "modifier-unknown",
+        Category.MODIFIER,
+        lambda: encounter(service_lines=[line("20610", modifiers=["61"])]),
+        lambda: encounter(service_lines=[line("20610", modifiers=["RT"])]),
+    ),
+    Case(
+        "modifier-not-valid-for-code",
+        Category.MODIFIER,
+        lambda: encounter(service_lines=[line("99213", modifiers=["AA"])]),
+        lambda: encounter(service_lines=[line("00400", modifiers=["AA"])]),
+    ),
+    Case(
+        "modifier-not-valid-for-code",
+        Category.MODIFIER,
+        lambda: encounter(service_lines=[line("20610", modifiers=["73"])]),
+        lambda: institutional([line("20610", modifiers=["73"], revenue_code="0360")]),
+    ),
+    # payer edits written in payers.toml (SMPHMO, SMPPPO)
+    Case(
+        "smphmo-therapy-discipline",
+        Category.MODIFIER,
+        lambda: encounter(diagnoses=["M5416"], service_lines=[line("97530")]),
+        lambda: encounter(diagnoses=["M5416"], service_lines=[line("97530", modifiers=["GP"])]),
+        payer="SMPHMO",
+    ),
+    Case(
+        "smphmo-no-gy",
+        Category.MODIFIER,
+        lambda: encounter(service_lines=[line("99213", modifiers=["GY"])]),
+        encounter,
+        payer="SMPHMO",
+    ),
+    Case(
+        "smphmo-joint-mri-needs-auth",
+        Category.AUTHORIZATION,
+        lambda: encounter(diagnoses=["M25561"], service_lines=[line("73721")]),
+        lambda: encounter(diagnoses=["M25561"], service_lines=[line("73721")], prior_authorization="A1"),
+        payer="SMPHMO",
+    ),
+    Case(
+        "smpppo-therapy-units",
+        Category.MUE,
+        lambda: encounter(diagnoses=["M5416"], service_lines=[line("97140", units="5")]),
+        lambda: encounter(diagnoses=["M5416"], service_lines=[line("97140", units="4")]),
+        payer="SMPPPO",
+    ),
 ]
 
 # the timely-filing cases compare two dates for the same claim, not two claims
@@ -449,3 +572,51 @@ def test_rule_flags_the_fault_and_passes_the_fix(case: Case, directory: PayerDir
     good_as_of = AS_OF_OF_GOOD.get(case.rule, case.as_of)
     passed = run(good, good_profile, as_of=good_as_of, known=case.known())
     assert case.rule not in rules_of(passed), [f.message for f in passed.findings]
+
+
+def test_a_payer_can_relax_a_rule_which_then_warns_and_says_so(directory: PayerDirectory) -> None:
+    unknown_sex = encounter(patient=patient(sex="U"))
+    strict = directory.get("SMPBCX")
+    relaxing = directory.get("SMPPPO")
+    assert strict is not None and relaxing is not None
+    (hit,) = [f for f in run(unknown_sex, strict).findings if f.rule == "sex-unknown"]
+    assert hit.severity.value == "error"
+    (relaxed,) = [f for f in run(unknown_sex, relaxing).findings if f.rule == "sex-unknown"]
+    assert (
+        relaxed.severity.value == "warning" and "Lakeside PPO does not apply sex-unknown" in relaxed.message
+    )
+
+
+def test_a_replacement_type_of_bill_must_go_out_as_a_replacement(directory: PayerDirectory) -> None:
+    from claimflow.claims.claim import Claim, FrequencyCode
+    from claimflow.claims.scrub import scrub
+
+    replacement_bill = institutional([line("80053", revenue_code="0300")], type_of_bill="0137")
+    profile = directory.get("SMPBCX")
+    assert profile is not None
+
+    def rules(claim: Claim) -> set[str]:
+        return rules_of(scrub(claim, as_of=AS_OF, profile=profile))
+
+    original = Claim(encounter=replacement_bill, patient_control_number="enc-1")
+    assert "frequency-mismatch" in rules(original)
+    replacing = original.model_copy(
+        update={"frequency": FrequencyCode.REPLACEMENT, "original_claim_number": "PAYER123"}
+    )
+    assert "frequency-mismatch" not in rules(replacing)
+    plain = Claim(encounter=institutional([line("80053", revenue_code="0300")]), patient_control_number="e")
+    assert "original-claim-number-on-original" in rules(
+        plain.model_copy(update={"original_claim_number": "X"})
+    )
+
+
+def test_payer_edits_are_checked_when_the_directory_loads() -> None:
+    from claimflow.claims.payers import load_profiles
+
+    text = (Path(__file__).resolve().parents[2] / "src/claimflow/claims/data/payers.toml").read_text()
+    broken = text.replace(
+        'kind = "units_limit", codes = ["97110", "97112", "97140", "97530"], units = "4",',
+        'kind = "units_limit",',
+    )
+    with pytest.raises(ValueError, match="smpppo-therapy-units .units_limit. needs codes, units"):
+        load_profiles(broken)

@@ -100,6 +100,8 @@ class Coverage(Model):
     group_name: str | None = Field(default=None, max_length=60)
     filing_indicator: ClaimFilingIndicator = ClaimFilingIndicator.COMMERCIAL
     payer_address: Address | None = None
+    period_start: date | None = Field(default=None, description="first day covered (FHIR Coverage.period)")
+    period_end: date | None = Field(default=None, description="last day covered; None: open-ended")
 
 
 class EntityType(StrEnum):

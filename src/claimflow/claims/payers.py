@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 from claimflow.claims.digits import is_digits
 from claimflow.claims.encounter import Address, ClaimFilingIndicator, Model
 from claimflow.claims.money import Money
+from claimflow.claims.payer_edits import PayerEdit
 
 ProcedureCode = str
 
@@ -114,6 +115,11 @@ class PayerProfile(Model):
         default=90, gt=0, description="how long a closed claim listens for reversals and re-adjudications"
     )
     appeal_levels: tuple[AppealLevel, ...] = ()
+    edits: tuple[PayerEdit, ...] = Field(default=(), description="edits this payer adds (claims/payer_edits)")
+    relaxed_rules: frozenset[str] = Field(
+        default=frozenset(), description="scrub rule ids this payer does not apply: errors become warnings"
+    )
+    taxonomy_required: bool = Field(default=False, description="billing provider taxonomy (PRV) required")
     is_default: bool = Field(default=False, description="a fallback by coverage kind, not a known payer")
 
     @property

@@ -23,6 +23,7 @@ class Context:
         "frequency",
         "known_claims",
         "mue_tables",
+        "original_claim_number",
         "profile",
         "ptp",
     )
@@ -35,6 +36,7 @@ class Context:
         as_of: date,
         known_claims: Sequence[Encounter],
         frequency: FrequencyCode,
+        original_claim_number: str | None = None,
     ) -> None:
         self.encounter = encounter
         self.profile = profile
@@ -42,6 +44,7 @@ class Context:
         self.as_of = as_of
         self.known_claims = known_claims
         self.frequency = frequency
+        self.original_claim_number = original_claim_number
         info = encounter.institutional
         mue = codesets.core.mue
         self.ptp: PtpTable | None

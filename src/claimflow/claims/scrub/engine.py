@@ -7,11 +7,12 @@ from datetime import date
 
 from claimflow.claims.claim import Claim, FrequencyCode
 from claimflow.claims.codesets import CodeSets, default_codesets
-from claimflow.claims.encounter import Encounter
+from claimflow.claims.encounter import Encounter, Relationship
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.scrub.context import Context, Rule
 from claimflow.claims.scrub.findings import Finding, ScrubResult
-from claimflow.claims.scrub.rules import claim_rules, codes, edits, parties
+from claimflow.claims.scrub.locations import x12_location
+from claimflow.claims.scrub.rules import claim_rules, codes, edits, parties, payer_rules
 from claimflow.claims.scrub.rules.pointers import fix_and_check_pointers
 
 RULES: tuple[Rule, ...] = (
@@ -31,6 +32,8 @@ RULES: tuple[Rule, ...] = (
     claim_rules.timely_filing,
     claim_rules.charges,
     claim_rules.authorization,
+    claim_rules.frequency,
+    payer_rules.payer_edits,
 )
 
 
@@ -59,12 +62,24 @@ def scrub(
         as_of=as_of,
         known_claims=[known.encounter if isinstance(known, Claim) else known for known in known_claims],
         frequency=claim.frequency if claim else FrequencyCode.ORIGINAL,
+        original_claim_number=claim.original_claim_number if claim else None,
     )
     all_findings: list[Finding] = findings
     for rule in RULES:
         all_findings.extend(rule(context))
+    all_findings = [_located(payer_rules.relax(finding, profile), encounter) for finding in all_findings]
     scrubbed_claim = claim.model_copy(update={"encounter": encounter}) if claim else None
     # every part is an already validated model: construct without validating them again
     return ScrubResult.model_construct(
         encounter=encounter, claim=scrubbed_claim, findings=tuple(all_findings)
     )
+
+
+def _located(finding: Finding, encounter: Encounter) -> Finding:
+    """The finding with the 837 loop and segment its encounter path feeds."""
+    if finding.x12 is not None:
+        return finding
+    segment = x12_location(
+        finding.location, encounter.kind, patient_is_subscriber=encounter.relationship is Relationship.SELF
+    )
+    return finding if segment is None else finding.model_copy(update={"x12": segment})

@@ -27,6 +27,13 @@ class Category(StrEnum):
     TIMELY_FILING = "timely_filing"
     CHARGE = "charge"
     AUTHORIZATION = "authorization"
+    ADDRESS = "address"
+    REQUIRED_FIELD = "required_field"
+    """a field the 837P/837I (5010 TR3) requires is absent"""
+    FREQUENCY = "frequency"
+    """claim frequency code (CLM05-3) and the original claim number a replacement or void names"""
+    STRUCTURE = "structure"
+    """the FHIR Bundle itself: a resource that is not valid FHIR, a reference that points nowhere"""
 
 
 class Severity(StrEnum):
@@ -42,8 +49,15 @@ class Finding(Model):
     severity: Severity
     message: str = Field(description="names the field and the value")
     fix: str = Field(description="what to do about it")
-    location: str = Field(description="path in the encounter, e.g. service_lines[1].modifiers")
+    location: str = Field(
+        description="path in the encounter, e.g. service_lines[1].modifiers; the FHIR path when the "
+        "problem was found reading a Bundle and feeds no encounter field"
+    )
     fixed: bool = Field(default=False, description="the scrubber corrected it; message says how")
+    fhir_path: str | None = Field(
+        default=None, description="where in the FHIR Bundle, e.g. Claim.item[0].diagnosisSequence"
+    )
+    x12: str | None = Field(default=None, description="the 837 loop and segment it feeds, e.g. 2400 SV107")
 
 
 class ScrubResult(Model):

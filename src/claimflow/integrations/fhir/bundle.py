@@ -18,10 +18,13 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from claimflow.claims.encounter import ClaimFilingIndicator, Encounter, Relationship
+from claimflow.claims.claim import FrequencyCode
+from claimflow.claims.encounter import ClaimFilingIndicator, ClaimKind, Encounter, Relationship
 from claimflow.claims.payers import filing_indicator_for_sopt
 from claimflow.integrations.fhir import systems
 from claimflow.integrations.fhir.errors import IntakeError
+from claimflow.integrations.fhir.locations import SourceMap, intake_finding
+from claimflow.integrations.fhir.result import IntakeResult
 
 RELATIONSHIPS = {
     "self": Relationship.SELF,
@@ -82,11 +85,15 @@ class BundleReader:
         self.by_reference: dict[str, Entry] = {}
         self.invalid_types: set[str] = set()
         """resource types of entries that failed validation (already reported)"""
+        self.sources = SourceMap()
+        self.frequency = FrequencyCode.ORIGINAL
+        self.original_claim_number: str | None = None
         if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
             raise IntakeError(source, ["the top-level resource is not a FHIR Bundle (resourceType 'Bundle')"])
         raw_entries = data.get("entry")
         if not isinstance(raw_entries, list) or not raw_entries:
-            raise IntakeError(source, ["Bundle.entry is missing or empty: the Bundle must hold a Claim"])
+            self.problems.append("Bundle.entry is missing or empty: the Bundle must hold a Claim")
+            raw_entries = []
         for index, raw in enumerate(raw_entries):
             self._add(index, raw)
 
@@ -137,10 +144,6 @@ class BundleReader:
             self.problems.append(f"{where} refers to {entry.label}, expected {' or '.join(expected)}")
             return None
         return entry
-
-    def fail_if_problems(self) -> None:
-        if self.problems:
-            raise IntakeError(self.source, self.problems)
 
 
 def _person(reader: BundleReader, entry: Entry) -> dict[str, Any] | None:
@@ -239,26 +242,47 @@ def _first_code(
 
 def encounter_from_bundle(data: Any, source: str = "FHIR Bundle") -> Encounter:
     """Build the Encounter the Bundle's Claim describes, or raise IntakeError listing every problem."""
+    result = read_bundle(data, source)
+    if result.encounter is None:
+        raise IntakeError(source, [finding.message for finding in result.errors], result.errors)
+    return result.encounter
+
+
+def read_bundle(data: Any, source: str = "FHIR Bundle") -> IntakeResult:
+    """Read the Bundle's Claim whole: the encounter, or every problem found in it as located findings.
+
+    Raises IntakeError only when `data` is not a FHIR Bundle at all."""
     reader = BundleReader(data, source)
     claims = [
         entry for entry in reader.entries if entry.resource_type == "Claim" and entry.resource.use == "claim"
     ]
-    if not claims and "Claim" in reader.invalid_types:
-        reader.fail_if_problems()
-    if len(claims) != 1:
+    kind = ClaimKind.PROFESSIONAL
+    encounter = None
+    if len(claims) != 1 and not (not claims and "Claim" in reader.invalid_types):
         found = ", ".join(entry.label for entry in claims) or "none"
         reader.problems.append(f"the Bundle must hold exactly one Claim with use 'claim' (found: {found})")
-        reader.fail_if_problems()
-    fields = _read_claim(reader, claims[0])
-    reader.fail_if_problems()
-    try:
-        return Encounter.model_validate(fields)
-    except ValidationError as exc:
-        problems = [
-            f"{claims[0].label}: encounter field {_path(tuple(error['loc'])).lstrip('.')} {error['msg']}"
-            for error in exc.errors()
-        ]
-        raise IntakeError(source, problems) from exc
+    if len(claims) == 1:
+        fields = _read_claim(reader, claims[0])
+        if fields.get("institutional") is not None:
+            kind = ClaimKind.INSTITUTIONAL
+        try:
+            encounter = Encounter.model_validate(fields)
+        except ValidationError as exc:
+            reader.problems.extend(
+                f"{claims[0].label}: encounter field {_path(tuple(error['loc'])).lstrip('.')} {error['msg']}"
+                for error in exc.errors()
+                # a part the reader could not read is reported already; its absence is not news
+                if not reader.problems or (error["type"] != "missing" and error["input"] is not None)
+            )
+    findings = tuple(intake_finding(problem, kind) for problem in reader.problems)
+    return IntakeResult(
+        source=source,
+        encounter=None if findings else encounter,
+        findings=findings,
+        frequency=reader.frequency,
+        original_claim_number=reader.original_claim_number,
+        sources=reader.sources,
+    )
 
 
 def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
@@ -266,11 +290,13 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     claim = claim_entry.resource
     label = claim_entry.label
     claim_types = _codes(claim.type, systems.CLAIM_TYPE) or _codes(claim.type)
-    if not claim_types or claim_types[0] not in ("professional", "institutional"):
+    has_bill_type = _supporting(claim, "typeofbill") is not None
+    if not has_bill_type and (not claim_types or claim_types[0] not in ("professional", "institutional")):
         reader.problems.append(
             f"{label}.type is {claim_types or 'missing'}; expected professional or institutional"
         )
-    institutional = bool(claim_types) and claim_types[0] == "institutional"
+    # a type of bill makes it an institutional (UB-04) claim whatever Claim.type says
+    institutional = has_bill_type or (bool(claim_types) and claim_types[0] == "institutional")
     fields: dict[str, Any] = {"encounter_id": claim_entry.resource_id}
     if not ENCOUNTER_ID.match(claim_entry.resource_id):
         reader.problems.append(
@@ -281,6 +307,7 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     patient_entry = reader.resolve(claim.patient, f"{label}.patient", "Patient")
     if patient_entry is not None:
         fields["patient"] = _person(reader, patient_entry)
+        reader.sources.resources["patient"] = "Patient"
 
     insurance = claim.insurance or []
     if not insurance:
@@ -291,6 +318,7 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
     provider_entry = reader.resolve(claim.provider, f"{label}.provider", "Organization", "Practitioner")
     if provider_entry is not None:
         fields["billing_provider"] = _provider(reader, provider_entry)
+        reader.sources.resources["billing_provider"] = provider_entry.resource_type
     rendering = _care_team(reader, claim, label)
     if rendering is not None and not institutional:
         fields["rendering_provider"] = rendering
@@ -322,7 +350,33 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
         fields["reported_total_charge"] = str(claim.total.value)
     if institutional:
         fields["institutional"] = _institutional(reader, claim, label, dates, rendering)
+    _frequency(reader, claim, label, fields.get("institutional"))
     return fields
+
+
+def _frequency(reader: BundleReader, claim: Any, label: str, institutional: dict[str, Any] | None) -> None:
+    """CLM05-3 from the Claim: a replacement when it names a prior claim (Claim.related, relationship
+    prior) or its type of bill ends in 7; a void when the Claim is cancelled or the type of bill ends
+    in 8. The payer's claim number it replaces is Claim.related.reference."""
+    related = [
+        (index, item)
+        for index, item in enumerate(claim.related or [])
+        if not item.relationship or "prior" in _codes(item.relationship)
+    ]
+    numbers = [str(item.reference.value) for _, item in related if item.reference and item.reference.value]
+    digit = str(institutional.get("type_of_bill") or "")[-1:] if institutional else ""
+    if claim.status == "cancelled" or digit == "8":
+        reader.frequency = FrequencyCode.VOID
+    elif related or digit == "7":
+        reader.frequency = FrequencyCode.REPLACEMENT
+    reader.original_claim_number = numbers[0] if numbers else None
+    if reader.frequency is not FrequencyCode.ORIGINAL and not numbers:
+        where = f"{label}.related[{related[0][0]}].reference" if related else f"{label}.related"
+        reader.problems.append(
+            f"{where} is missing: a {reader.frequency.name.lower()} (frequency {reader.frequency.value}) "
+            "must name the payer's claim number of the claim it replaces (837 REF*F8); give it as "
+            "Claim.related.reference with relationship prior"
+        )
 
 
 MAX_COVERAGES = 3  # primary, secondary, tertiary
@@ -364,6 +418,7 @@ def _read_coverage(
     label = entry.label
     if not coverage.subscriberId:
         reader.problems.append(f"{label}.subscriberId is missing (the member id from the insurance card)")
+    reader.sources.resources.setdefault("coverage", "Coverage")
     relationship_codes = _codes(coverage.relationship)
     relationship = (
         RELATIONSHIPS.get(relationship_codes[0], Relationship.OTHER) if relationship_codes else None
@@ -378,6 +433,7 @@ def _read_coverage(
         )
         if subscriber_entry is not None:
             fields["subscriber"] = _person(reader, subscriber_entry)
+            reader.sources.resources["subscriber"] = subscriber_entry.resource_type
     payers = coverage.payor or []
     payer_entry = reader.resolve(payers[0] if payers else None, f"{label}.payor[0]", "Organization")
     sopt = _codes(coverage.type, systems.SOURCE_OF_PAYMENT)
@@ -402,6 +458,13 @@ def _read_coverage(
         "group_number": group_number,
         "group_name": group_name,
     }
+    if coverage.period is not None:
+        cover["period_start"] = _as_date(coverage.period.start) if coverage.period.start else None
+        cover["period_end"] = _as_date(coverage.period.end) if coverage.period.end else None
+    if coverage.status in ("cancelled", "entered-in-error"):
+        reader.problems.append(
+            f"{label}.status is {coverage.status}: the coverage is not in force, so no claim can bill it"
+        )
     if payer_entry is not None:
         payer = payer_entry.resource
         payer_id = next(
@@ -458,6 +521,8 @@ def _diagnoses(reader: BundleReader, claim: Any, label: str) -> list[tuple[int, 
                 continue
         code = _first_code(reader, concept, systems.ICD10CM, where, "ICD-10-CM")
         found.append((diagnosis.sequence, code.replace(".", "").upper() if code else None))
+        if code:
+            reader.sources.diagnoses.append(index)
     return found
 
 
@@ -488,12 +553,22 @@ def _items(
             else Decimal(1)
         )
         if item.net is not None and item.net.value is not None:
-            charge = Decimal(str(item.net.value))
+            charge, charged = Decimal(str(item.net.value)), "net"
         elif item.unitPrice is not None and item.unitPrice.value is not None:
             charge = Decimal(str(item.unitPrice.value)) * quantity * Decimal(str(item.factor or 1))
+            charged = "unitPrice"
         else:
             reader.problems.append(f"{where} has neither net nor unitPrice: the line has no charge")
             continue
+        if charge < 0:
+            reader.problems.append(
+                f"{where}.{charged} is {charge}: a charge cannot be negative (a credit goes on a "
+                "replacement claim, not as a negative line)"
+            )
+            charge = Decimal(0)  # reported once here, not again by the encounter's validation
+        if quantity <= 0:
+            reader.problems.append(f"{where}.quantity is {quantity}: a line bills at least one unit")
+            quantity = Decimal(1)
         if item.servicedDate is not None:
             start, end = item.servicedDate, None
         elif item.servicedPeriod is not None and item.servicedPeriod.start is not None:
@@ -519,6 +594,7 @@ def _items(
             "service_date": start,
             "service_date_end": end if end != start else None,
         }
+        reader.sources.items.append(index)
         place = _codes(item.locationCodeableConcept, systems.PLACE_OF_SERVICE)
         if place:
             places.append(place[0])

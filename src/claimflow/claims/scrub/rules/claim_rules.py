@@ -216,3 +216,49 @@ def authorization(context: Context) -> Iterator[Finding]:
                 "and prior_authorization is empty",
                 "Obtain the authorization number from the payer and record it on the encounter.",
             )
+
+
+BILL_FREQUENCY = {FrequencyCode.REPLACEMENT: "7", FrequencyCode.VOID: "8"}
+VALID_BILL_FREQUENCIES = frozenset("012345789")
+"""NUBC UB-04 FL4 frequency digits: 0 non-payment, 1 admit through discharge, 2-4 interim, 5 late charges,
+7 replacement, 8 void, 9 final home health claim (6, adjustment, was retired)"""
+
+
+def frequency(context: Context) -> Iterator[Finding]:
+    """CLM05-3 and the type of bill's last digit say the same, and an original names no earlier claim."""
+    info = context.encounter.institutional
+    claimed = context.frequency
+    if info is not None:
+        digit = info.type_of_bill[-1]
+        if digit not in VALID_BILL_FREQUENCIES:
+            yield error(
+                "frequency-code-invalid",
+                Category.FREQUENCY,
+                "institutional.type_of_bill",
+                f"institutional.type_of_bill {info.type_of_bill} ends in {digit}, which is not a UB-04 "
+                "claim frequency (0-5, 7, 8, 9)",
+                "Use 1 for an original bill of a whole stay or visit, 7 to replace, 8 to void.",
+            )
+        elif (
+            digit != BILL_FREQUENCY[claimed]
+            if claimed in BILL_FREQUENCY
+            else digit in BILL_FREQUENCY.values()
+        ):
+            yield error(
+                "frequency-mismatch",
+                Category.FREQUENCY,
+                "institutional.type_of_bill",
+                f"institutional.type_of_bill {info.type_of_bill} says frequency {digit} but the claim is "
+                f"sent as {claimed.value} ({claimed.name.lower()})",
+                "Make the type of bill's last digit and the claim frequency agree (7 with the payer's "
+                "original claim number to replace, 8 to void).",
+            )
+    if claimed is FrequencyCode.ORIGINAL and context.original_claim_number:
+        yield warning(
+            "original-claim-number-on-original",
+            Category.FREQUENCY,
+            "original_claim_number",
+            f"original_claim_number {context.original_claim_number} is given on an original claim "
+            "(frequency 1): the payer ignores REF*F8 there",
+            "Send it as a replacement (frequency 7) if it corrects that claim; otherwise drop the number.",
+        )

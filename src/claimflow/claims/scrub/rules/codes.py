@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from claimflow.claims.codesets.codes import CPT_FORMAT, HCPCS_FORMAT, date_number
+from claimflow.claims.codesets.reference import cpt_modifiers, modifier_scopes
 from claimflow.claims.codesets.tables import DxFlag, HcpcsCode
 from claimflow.claims.encounter import ClaimKind, ServiceLine
 from claimflow.claims.scrub.context import Context, error, warning
@@ -159,13 +160,37 @@ def _hcpcs_dates(entry: HcpcsCode | None, index: int, line: ServiceLine) -> Iter
 def institutional_codes(context: Context) -> Iterator[Finding]:
     """The UB-04 codes an 837I cannot go without."""
     info = context.encounter.institutional
-    if info is not None and info.admission_type is None:
+    if info is None:
+        return
+    if info.admission_type is None:
         yield error(
             "admission-type-missing",
-            CODE_VALIDITY,
+            Category.REQUIRED_FIELD,
             "institutional.admission_type",
             f"institutional.admission_type is missing on type of bill {info.type_of_bill}",
             "Give the UB-04 priority (type) of admission or visit, FL14 (e.g. 1 emergency, 3 elective).",
+        )
+    if info.type_of_bill.lstrip("0")[:2] in INPATIENT_BILLS:
+        for field, what in (
+            ("admission_date", "admission date (DTP*435)"),
+            ("admission_source", "point of origin (CL102)"),
+        ):
+            if getattr(info, field) is None:
+                yield error(
+                    f"{field.replace('_', '-')}-missing",
+                    Category.REQUIRED_FIELD,
+                    f"institutional.{field}",
+                    f"institutional.{field} is missing on inpatient type of bill {info.type_of_bill}: the "
+                    f"837I requires the {what} for an inpatient stay",
+                    "Give it from the UB-04 (FL12 admission date, FL15 point of origin).",
+                )
+    if info.statement_to < info.statement_from:
+        yield error(
+            "statement-period-reversed",
+            Category.REQUIRED_FIELD,
+            "institutional.statement_to",
+            f"institutional.statement_to {info.statement_to} is before statement_from {info.statement_from}",
+            "Correct the statement covers period (UB-04 FL6).",
         )
 
 
@@ -193,18 +218,16 @@ def add_ons(context: Context) -> Iterator[Finding]:
             yield warning("add-on-without-primary", CODE_VALIDITY, where, message, fix)
 
 
-# CPT modifiers are two digits (their list is the AMA's); HCPCS Level II modifiers come from CMS.
-EM_PREFIX = "99"
 LATERALITY = frozenset({"LT", "RT"})
-REPEAT_MODIFIERS = frozenset({"76", "77", "91"})
-
-
-def _is_em(code: str) -> bool:
-    return code.startswith(EM_PREFIX) and "99202" <= code <= "99499"
+INPATIENT_BILLS = frozenset({"11", "18", "21", "41", "65", "66", "86"})
+"""types of bill (facility + classification) of inpatient stays: hospital, swing bed, SNF, religious
+non-medical, ICF (NUBC UB-04 FL4); their 837I needs the admission date and source"""
 
 
 def modifiers(context: Context) -> Iterator[Finding]:
     level2 = context.codesets.core.hcpcs_modifiers
+    cpt, scopes = cpt_modifiers(), modifier_scopes()
+    kind = context.encounter.kind
     for index, line in enumerate(context.encounter.service_lines):
         where = f"service_lines[{index}].modifiers"
         seen: set[str] = set()
@@ -218,14 +241,25 @@ def modifiers(context: Context) -> Iterator[Finding]:
                     "List each modifier once.",
                 )
             seen.add(modifier)
-            if not modifier.isdigit() and modifier not in level2:
+            if modifier not in level2 and modifier not in cpt:
                 yield error(
                     "modifier-unknown",
                     MODIFIER,
                     where,
-                    f"{where} {modifier} on {line.procedure_code} is neither a CPT modifier (two digits) "
-                    "nor a HCPCS Level II modifier",
-                    "Correct the modifier against the CMS Level II modifier list.",
+                    f"{where} {modifier} on {line.procedure_code} is neither a CPT modifier (AMA "
+                    "Appendix A) nor a HCPCS Level II modifier (CMS)",
+                    "Correct the modifier against the CPT modifier list or the CMS Level II modifier list.",
+                )
+                continue
+            scope = scopes.get(modifier)
+            if scope is not None and not scope.allows(line.procedure_code, kind):
+                yield error(
+                    "modifier-not-valid-for-code",
+                    MODIFIER,
+                    where,
+                    f"{where} {modifier} is not valid on {line.procedure_code} on a {kind.value} claim: "
+                    f"{scope.describe()} ({scope.source})",
+                    "Remove the modifier or use the one that fits the code and the claim type.",
                 )
         if seen >= LATERALITY:
             yield error(
@@ -243,12 +277,4 @@ def modifiers(context: Context) -> Iterator[Finding]:
                 f"{where} has both 26 (professional component) and TC (technical component) on "
                 f"{line.procedure_code}",
                 "Bill the global service without either modifier, or one component per line.",
-            )
-        if "25" in seen and not _is_em(line.procedure_code):
-            yield error(
-                "modifier-25-not-em",
-                MODIFIER,
-                where,
-                f"{where} has 25 on {line.procedure_code}, which is not an evaluation and management code",
-                "Put modifier 25 on the E/M line (99202-99499) or remove it.",
             )
