@@ -15,6 +15,7 @@ SHIPPED = {
     "SMPBCX": ("Sandbox Blue Cross Commercial", "BL", 180, 180),
     "SMPHMO": ("Summit Health HMO", "HM", 90, 180),
     "SMPPPO": ("Lakeside PPO", "12", 120, 180),
+    "SMPMGP": ("Heritage Medigap Plan G", "CI", 365, 180),
 }
 
 

@@ -53,23 +53,38 @@ def claim_for_payer(claim: Claim, position: int, decisions: Sequence[Decision] =
             f"needs the decision of every earlier payer ({position}), {len(decisions)} given"
         )
     others = [
-        OtherPayer(
-            coverage=coverage,
-            responsibility=PayerResponsibility.at(index),
-            adjudication=prior_adjudication(claim, decisions[index]) if index < position else None,
-        )
-        for index, coverage in enumerate(coverages)
-        if index != position
+        OtherPayer(coverage=coverage, responsibility=PayerResponsibility.at(index))
+        for index, coverage in enumerate(coverages[1:], start=1)
     ]
-    encounter = claim.encounter.model_copy(update={"coverage": coverages[position], "other_coverages": []})
-    if position == 0:
-        return claim.model_copy(
-            update={
-                "encounter": encounter,
-                "other_payers": others,
-                "responsibility": PayerResponsibility.PRIMARY,
-            }
-        )
+    encounter = claim.encounter.model_copy(update={"other_coverages": []})
+    billed = claim.model_copy(
+        update={"encounter": encounter, "other_payers": others, "responsibility": PayerResponsibility.PRIMARY}
+    )
+    for decision in decisions[:position]:
+        forwarded = forwarded_claim(billed, decision)
+        assert forwarded is not None  # there is a coverage at `position`
+        billed = forwarded
+    return billed
+
+
+def forwarded_claim(claim: Claim, decision: Decision) -> Claim | None:
+    """The claim the next payer in order receives once the billed payer decided `claim` (by us, or
+    by the payer itself on a crossover): the next payer in 2010BB, the billed one among the other
+    payers with its decision. None when no payer follows."""
+    following = claim.responsibility.position + 1
+    upcoming = next((p for p in claim.other_payers if p.responsibility.position == following), None)
+    if upcoming is None:
+        return None
+    decided = OtherPayer(
+        coverage=claim.encounter.coverage,
+        responsibility=claim.responsibility,
+        adjudication=prior_adjudication(claim, decision),
+    )
+    others = sorted(
+        [decided, *(p for p in claim.other_payers if p is not upcoming)],
+        key=lambda payer: payer.responsibility.position,
+    )
+    encounter = claim.encounter.model_copy(update={"coverage": upcoming.coverage})
     info = encounter.institutional
     if info is not None:  # the type of bill's last digit is the frequency: original to this payer
         original = info.model_copy(update={"type_of_bill": info.type_of_bill[:-1] + FrequencyCode.ORIGINAL})
@@ -78,7 +93,7 @@ def claim_for_payer(claim: Claim, position: int, decisions: Sequence[Decision] =
         encounter=encounter,
         patient_control_number=claim.patient_control_number,
         frequency=FrequencyCode.ORIGINAL,
-        responsibility=PayerResponsibility.at(position),
+        responsibility=upcoming.responsibility,
         other_payers=others,
     )
 

@@ -57,6 +57,7 @@ CARC_COINSURANCE = "2"
 CARC_COPAY = "3"
 CARC_SEQUESTRATION = "253"
 CARC_MULTIPLE_PROCEDURE = "59"
+CARC_PRIOR_PAYER_IMPACT = "23"
 
 DENIAL_REMARKS = {
     CARC_COVERAGE_INACTIVE: "N30",
@@ -187,13 +188,13 @@ def adjudicate(claim: Claim, context: ClaimContext, rng: random.Random) -> Adjud
     for index, line in enumerate(claim.encounter.service_lines):
         reason = whole_claim or line_denial(claim, index, context)
         if reason:
-            lines.append(_denied_line(line, reason))
+            lines.append(denied_line(line, reason))
             continue
         takes_copay = not copay_taken and plan.copay > 0 and _copay_code(line, plan)
         copay_taken = copay_taken or takes_copay
-        paid_line, deductible_used = _paid_line(line, context.payer, plan, deductible_left, takes_copay)
+        decided, deductible_used = paid_line(line, context.payer, plan, deductible_left, takes_copay)
         deductible_left -= deductible_used
-        lines.append(paid_line)
+        lines.append(decided)
     if rng.random() < context.payer.noise.partial_payment_rate:
         lines = _reduce_one_line(lines, government=context.payer.filing_indicator.is_government)
     deductible_applied = money_sum(
@@ -203,7 +204,7 @@ def adjudicate(claim: Claim, context: ClaimContext, rng: random.Random) -> Adjud
         if _is(a, AdjustmentGroup.PATIENT_RESPONSIBILITY, CARC_DEDUCTIBLE)
     )
     return Adjudication(
-        payment=_claim_payment(claim, context, lines, whole_claim),
+        payment=claim_payment(claim, context, lines, whole_claim),
         deductible_applied=deductible_applied,
     )
 
@@ -239,7 +240,7 @@ def _service_payment(
     )
 
 
-def _denied_line(line: ServiceLine, reason: str) -> ServicePayment:
+def denied_line(line: ServiceLine, reason: str) -> ServicePayment:
     payment = _service_payment(
         line, ZERO, [Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason=reason, amount=line.charge)], None
     )
@@ -247,7 +248,7 @@ def _denied_line(line: ServiceLine, reason: str) -> ServicePayment:
     return payment.model_copy(update={"remarks": [remark]}) if remark else payment
 
 
-def _paid_line(
+def paid_line(
     line: ServiceLine, payer: Payer, plan: Plan, deductible_left: Decimal, takes_copay: bool
 ) -> tuple[ServicePayment, Decimal]:
     unit_charge = line.charge / line.units
@@ -302,7 +303,7 @@ def _reduce_one_line(lines: list[ServicePayment], *, government: bool) -> list[S
     return [reduced if i == index else line for i, line in enumerate(lines)]
 
 
-def _claim_payment(
+def claim_payment(
     claim: Claim, context: ClaimContext, lines: Sequence[ServicePayment], whole_claim: str | None
 ) -> ClaimPayment:
     encounter = claim.encounter
@@ -341,7 +342,13 @@ def _claim_payment(
 
 
 def _denied(line: ServicePayment) -> bool:
-    allowed_reasons = {CARC_FEE_SCHEDULE, CARC_DEDUCTIBLE, CARC_COINSURANCE, CARC_COPAY}
+    allowed_reasons = {
+        CARC_FEE_SCHEDULE,
+        CARC_DEDUCTIBLE,
+        CARC_COINSURANCE,
+        CARC_COPAY,
+        CARC_PRIOR_PAYER_IMPACT,
+    }
     return any(a.reason not in allowed_reasons for a in line.adjustments)
 
 

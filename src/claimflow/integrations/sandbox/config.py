@@ -68,6 +68,10 @@ of seconds, or a string such as ``"45s"``, ``"10m"``, ``"2h"``, ``"14d"``)::
     [payers.modifiers]                      # CO-4: codes that need one of these modifiers
     required = { "73560" = ["LT", "RT", "50"] }
 
+    [payers.coordination]                   # as secondary/tertiary payer (2320/2430 of the 837)
+    method = "standard"                     # or "non_duplication" (see CoordinationMethod)
+    crossover_to = ["SMPMGP"]               # forwards its claims to these next payers itself (MA18)
+
     [payers.noise]                          # shares of claims, decided from the seed
     front_end_rejection_rate = 0.0          # rejected in the 277CA (no 835 follows)
     partial_payment_rate = 0.0              # a paid line reduced (CO-253 government, CO-59 others)
@@ -195,6 +199,24 @@ class ModifierRules(ConfigModel):
     required: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class CoordinationMethod(StrEnum):
+    """How a payer pays as secondary or tertiary, up to what is left after the earlier payers."""
+
+    STANDARD = "standard"
+    """Up to its own allowed amount minus what the earlier payers paid."""
+    NON_DUPLICATION = "non_duplication"
+    """Up to what it would have paid as primary minus what the earlier payers paid."""
+
+
+class Coordination(ConfigModel):
+    method: CoordinationMethod = CoordinationMethod.STANDARD
+    crossover_to: list[str] = Field(
+        default_factory=list,
+        description="payer ids this payer forwards a claim to (COBA crossover) when the claim names "
+        "one of them as the next payer",
+    )
+
+
 class Noise(ConfigModel):
     front_end_rejection_rate: Rate = 0.0
     partial_payment_rate: Rate = 0.0
@@ -227,6 +249,7 @@ class Payer(ConfigModel):
     bundling: list[BundlingPair] = Field(default_factory=list)
     modifiers: ModifierRules = Field(default_factory=ModifierRules)
     noise: Noise = Field(default_factory=Noise)
+    coordination: Coordination = Field(default_factory=Coordination)
 
     @model_validator(mode="after")
     def _plans_exist(self) -> Payer:

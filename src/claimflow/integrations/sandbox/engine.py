@@ -19,13 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from claimflow.claims import coordination
 from claimflow.claims.claim import Claim, FrequencyCode
 from claimflow.claims.encounter import ClaimKind
 from claimflow.claims.money import ZERO
+from claimflow.claims.other_payers import PayerResponsibility
 from claimflow.claims.remittance import ClaimPayment, Party, ProviderAdjustment
 from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, StatusInfo
 from claimflow.claims.x12.writer import Envelope
-from claimflow.integrations.sandbox import adjudication, appeals, codec, documents, eligibility
+from claimflow.integrations.sandbox import adjudication, appeals, codec, documents, eligibility, secondary
 from claimflow.integrations.sandbox.config import Faults, Payer, SandboxConfig
 from claimflow.integrations.sandbox.store import Store
 
@@ -406,7 +408,7 @@ class Sandbox:
                         (row["payer_claim_number"],),
                     )
                     continue
-            payment = self._pay(db, row, claim, payer)
+            payment = self._cross_over(db, row, claim, payer, self._pay(db, row, claim, payer))
             outgoing.add(payer.id, claim, payment)
             reverse_at = None
             first_time = row["origin"] == "submitted"  # a re-adjudication is not reversed again
@@ -436,7 +438,10 @@ class Sandbox:
             bundling=self._bundling,
             waived=frozenset(filter(None, row["waived"].split(","))),
         )
-        result = adjudication.adjudicate(claim, context, self._rng("adjudicate", number))
+        if claim.responsibility is PayerResponsibility.PRIMARY:
+            result = adjudication.adjudicate(claim, context, self._rng("adjudicate", number))
+        else:
+            result = secondary.adjudicate_coordinated(claim, context)
         self.store.add_deductible(db, payer.id, row["member_id"], year, result.deductible_applied)
         db.execute(
             "UPDATE claims SET state = 'remitted', payment = ?, deductible_applied = ?, remitted_at = ? "
@@ -449,6 +454,45 @@ class Sandbox:
             ),
         )
         return result.payment
+
+    def _cross_over(
+        self, db: sqlite3.Connection, row: sqlite3.Row, claim: Claim, payer: Payer, payment: ClaimPayment
+    ) -> ClaimPayment:
+        """Forward a decided claim to the next payer it names when this payer crosses claims over to
+        that payer and the member is that payer's (COBA): the 835 says so (CLP02 19, MA18), and the
+        next payer adjudicates the claim after its own delay, without a claim from the provider."""
+        decided_on = self.now().date()
+        forwarded = coordination.forwarded_claim(claim, coordination.Decision(payment, decided_on))
+        if forwarded is None or coordination.patient_remainder(payment) <= 0:
+            return payment
+        next_payer = self.config.payer(forwarded.encounter.coverage.payer_id)
+        if (
+            next_payer is None
+            or next_payer.id not in payer.coordination.crossover_to
+            or next_payer.find_member(forwarded.encounter.coverage.member_id) is None
+        ):
+            return payment
+        payment = secondary.forwards(payment)
+        ts = self.now().timestamp()
+        number = self._insert_claim(
+            db,
+            forwarded,
+            submission_id=row["submission_id"],
+            received=ts,
+            acknowledge_at=ts,
+            sender=row["sender"],
+            batch_id=row["batch_id"],
+            origin="crossover",
+        )
+        db.execute(  # no 277CA: the provider did not send this claim
+            "UPDATE claims SET state = 'accepted', adjudicate_at = ? WHERE payer_claim_number = ?",
+            (ts + next_payer.adjudication_delay, number),
+        )
+        db.execute(
+            "UPDATE claims SET payment = ? WHERE payer_claim_number = ?",
+            (payment.model_dump_json(), row["payer_claim_number"]),
+        )
+        return payment
 
     def _duplicate(self, db: sqlite3.Connection, row: sqlite3.Row) -> bool:
         """An identical claim (same member, day, provider and lines) was adjudicated before."""
