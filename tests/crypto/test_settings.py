@@ -23,6 +23,7 @@ def test_defaults_run_the_embedded_stack() -> None:
 def test_every_listed_variable_is_read() -> None:
     environ = {variable.name: f"value-of-{variable.name}" for variable in VARIABLES}
     environ["CLAIMFLOW_LOG_FORMAT"] = "json"
+    environ["CLAIMFLOW_METRICS_PORT"] = "9101"
     settings = Settings.from_env(environ)
     for variable in VARIABLES:
         value = getattr(settings, variable.field)

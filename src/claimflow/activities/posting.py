@@ -11,6 +11,7 @@ from claimflow.activities import catalog
 from claimflow.activities.requests import PatientPaymentPosting, PostingOutcome, PostingRequest
 from claimflow.claims.money import ZERO
 from claimflow.integrations.ledger import Ledger, RemittanceRef
+from claimflow.integrations.metrics import REMITTANCE_POSTINGS
 
 
 class PostingActivities:
@@ -24,6 +25,7 @@ class PostingActivities:
             trace_number=request.trace_number, payment_date=request.payment_date, payer_id=request.payer_id
         )
         result = await asyncio.to_thread(self._ledger.post_remittance, request.payment, ref, request.actor)
+        REMITTANCE_POSTINGS.labels("posted" if result.posted else "already_posted").inc()
         adjusted = sum((amount for group, amount in result.adjustments.items() if group != "PR"), ZERO)
         return PostingOutcome(
             posted=result.posted,

@@ -14,6 +14,7 @@ from claimflow.claims.x12 import read_277, write_276, write_837
 from claimflow.integrations.clearinghouse import ClearinghouseClient
 from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.metrics import SUBMISSIONS
 
 
 class SubmissionActivities:
@@ -33,6 +34,7 @@ class SubmissionActivities:
         envelope = self._envelopes.next()
         key = f"{claim.patient_control_number}-{request.attempt}"
         receipt = await self._clearinghouse.submit_claims(write_837([claim], envelope), idempotency_key=key)
+        SUBMISSIONS.labels("duplicate" if receipt.duplicate else "accepted").inc()
         await asyncio.to_thread(
             self._ledger.record_submission,
             claim.patient_control_number,

@@ -62,6 +62,13 @@ VARIABLES: tuple[Variable, ...] = (
         "console",
         "json in production, console for a person at a terminal",
     ),
+    Variable(
+        "CLAIMFLOW_METRICS_PORT",
+        "metrics_port",
+        "9464",
+        "port of the worker's /metrics (Prometheus: claimflow's and the Temporal SDK's), /healthz and "
+        "/readyz; 0: none",
+    ),
 )
 
 
@@ -82,6 +89,7 @@ class Settings(BaseModel):
     clearinghouse_url: str = Field(default="http://127.0.0.1:8700", min_length=1)
     keys: SecretStr | None = Field(default=None, description="CLAIMFLOW_KEYS; None: the key file in home")
     log_format: LogFormat = "console"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
 
     @property
     def ledger_url(self) -> str:

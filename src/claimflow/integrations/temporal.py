@@ -7,6 +7,7 @@ import dataclasses
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
 
 from claimflow.integrations.crypto import EncryptionCodec, KeyRing, load_keys
 from claimflow.integrations.settings import Settings
@@ -22,13 +23,15 @@ def data_converter(keys: KeyRing) -> DataConverter:
     )
 
 
-async def connect(settings: Settings, keys: KeyRing | None = None) -> Client:
+async def connect(settings: Settings, keys: KeyRing | None = None, runtime: Runtime | None = None) -> Client:
     """Connect to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE with the encrypting data converter.
 
-    `keys` defaults to CLAIMFLOW_KEYS, or the embedded stack's key file (generated on first start).
+    `keys` defaults to CLAIMFLOW_KEYS, or the embedded stack's key file (generated on first start);
+    `runtime` to the SDK's default (the worker passes one that exports metrics).
     """
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(keys if keys is not None else load_keys(settings)),
+        runtime=runtime,
     )

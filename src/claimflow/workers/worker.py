@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from starlette.applications import Starlette
 from temporalio.client import (
     Client,
     Schedule,
@@ -37,9 +38,12 @@ from claimflow.claims.codesets import default_codesets
 from claimflow.claims.payers import PayerDirectory, default_directory
 from claimflow.integrations.clearinghouse import ClearinghouseClient
 from claimflow.integrations.envelopes import EnvelopeFactory
+from claimflow.integrations.health import health_routes, serving
 from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.metrics import ExtraMetrics, metrics_route, sdk_runtime
 from claimflow.integrations.settings import Settings
 from claimflow.integrations.temporal import connect
+from claimflow.workers.interceptors import MetricsInterceptor
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
@@ -111,6 +115,7 @@ async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[
             workflows=list(WORKFLOWS),
             activities=build_activities(client, settings, clearinghouse, ledger),
             max_cached_workflows=2_000,  # ~85 KB each (TEMPORAL.md): about 170 MB at most
+            interceptors=[MetricsInterceptor()],
         )
         try:
             async with worker:
@@ -119,9 +124,35 @@ async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[
             ledger.close()
 
 
+def status_app(client: Client, worker: Worker, sdk_metrics: ExtraMetrics) -> Starlette:
+    """The worker's status port: /healthz, /readyz (Temporal answers and the worker polls) and
+    /metrics (claimflow's and the Temporal SDK's)."""
+
+    async def temporal_answers() -> None:
+        await client.service_client.check_health()
+
+    async def worker_polls() -> None:
+        if not worker.is_running:
+            raise RuntimeError("the worker is not polling its task queue")
+
+    checks = {"temporal": temporal_answers, "worker": worker_polls}
+    return Starlette(routes=[*health_routes(checks), metrics_route(sdk_metrics)])
+
+
 async def run(settings: Settings, inbox_every: timedelta = timedelta(seconds=5)) -> None:
-    client = await connect(settings)
+    runtime, sdk_metrics = sdk_runtime()
+    client = await connect(settings, runtime=runtime)
     await ensure_inbox_schedule(client, settings, inbox_every)
-    log.info("worker started", task_queue=settings.temporal_task_queue, temporal=settings.temporal_address)
-    async with claimflow_worker(client, settings):
+    async with contextlib.AsyncExitStack() as running:
+        worker = await running.enter_async_context(claimflow_worker(client, settings))
+        if settings.metrics_port:
+            await running.enter_async_context(
+                serving(status_app(client, worker, sdk_metrics), "0.0.0.0", settings.metrics_port)
+            )
+        log.info(
+            "worker started",
+            task_queue=settings.temporal_task_queue,
+            temporal=settings.temporal_address,
+            metrics_port=settings.metrics_port,
+        )
         await asyncio.Event().wait()  # until the process is stopped

@@ -11,7 +11,9 @@
     POST /admin/advance        {"seconds": n} or {"days": n}: move the sandbox clock forward
     GET  /admin/clock          the sandbox's time and how far it was moved
     GET|POST /admin/faults     read or change fault injection (fields of [faults] in the payer file)
-    GET  /health
+    GET  /health               {"status": "ok", "now": ...}
+    GET  /healthz, /readyz     liveness; readiness (the state database answers)
+    GET  /metrics              Prometheus: requests by route and status
 
 Answers to a refused request are JSON {"error": "..."} with a 4xx status.
 """
@@ -34,9 +36,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claimflow.claims.x12.segments import decode
+from claimflow.integrations.health import HEALTH_PATHS, health_routes
+from claimflow.integrations.metrics import RequestMetrics, metrics_route
 from claimflow.integrations.sandbox.engine import X12, Sandbox, SandboxRequestError
 
 Handler = Callable[[Request], Awaitable[Response]]
+UNFAULTED_PATHS = HEALTH_PATHS | {"/health", "/metrics"}
 
 
 def create_app(sandbox: Sandbox) -> ASGIApp:
@@ -165,10 +170,12 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
         Route("/admin/clock", clock, methods=["GET"]),
         Route("/admin/faults", refusals(faults), methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        *health_routes({"state database": lambda: run_in_threadpool(sandbox.store.rows, "SELECT 1")}),
+        metrics_route(),
     ]
-    return FaultInjection(
-        Starlette(routes=routes, exception_handlers={HTTPException: _routing_refusal}), sandbox, counters
-    )
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _routing_refusal})
+    # outermost, so the metrics count what clients saw, injected faults included
+    return RequestMetrics(FaultInjection(app, sandbox, counters), "sandbox", routes)
 
 
 def _text_field(body: dict[str, Any], name: str) -> str | None:
@@ -190,7 +197,7 @@ async def _routing_refusal(request: Request, exc: Exception) -> Response:
 
 
 class FaultInjection:
-    """ASGI middleware: answers a share of requests (never /admin or /health) with a 5xx, a 429
+    """ASGI middleware: answers a share of requests (never /admin, health or metrics) with a 5xx, a 429
     with Retry-After, or slowly. Half the 5xx come after the request was processed, as when a
     real answer is lost on the way back: only an idempotency key makes a retry safe then."""
 
@@ -202,7 +209,7 @@ class FaultInjection:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith("/admin") or path == "/health":
+        if scope["type"] != "http" or path.startswith("/admin") or path in UNFAULTED_PATHS:
             await self.app(scope, receive, send)
             return
         faults = self.sandbox.faults()
