@@ -618,5 +618,5 @@ def test_payer_edits_are_checked_when_the_directory_loads() -> None:
         'kind = "units_limit", codes = ["97110", "97112", "97140", "97530"], units = "4",',
         'kind = "units_limit",',
     )
-    with pytest.raises(ValueError, match="smpppo-therapy-units .units_limit. needs codes, units"):
+    with pytest.raises(ValueError, match=r"smpppo-therapy-units .units_limit. needs codes, units"):
         load_profiles(broken)

@@ -100,7 +100,7 @@ def test_a_line_adjudicated_by_a_payer_no_2330b_names_is_an_error() -> None:
     text = write_837([claim], ENVELOPE)
     payer_id = claim.other_payers[0].coverage.payer_id
     broken = text.replace(f"SVD*{payer_id}*", "SVD*NOSUCHPAYER*", 1)
-    with pytest.raises(X12Error, match="NOSUCHPAYER.*no 2330B"):
+    with pytest.raises(X12Error, match=r"NOSUCHPAYER.*no 2330B"):
         read_837(broken)
 
 

@@ -144,7 +144,9 @@ class ServiceLine(Model):
     diagnosis_pointers: list[int] = Field(default_factory=list, max_length=4)
     service_date: date
     service_date_end: date | None = None
-    place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$", description="when not the claim's")
+    place_of_service: str | None = Field(
+        default=None, pattern=r"^[0-9]{2}$", description="when not the claim's"
+    )
     revenue_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$", description="institutional lines")
     ndc: str | None = Field(default=None, pattern=r"^[0-9]{11}$")
 
