@@ -215,9 +215,13 @@ class ClearinghouseClient:
         )
 
     def _delay(self, attempt: int) -> float:
-        """Exponential backoff with equal jitter: half the step fixed, half random."""
-        step = min(self._max_backoff, self._backoff * 2.0 ** (attempt - 1))
-        return step / 2 + self._rng.uniform(0, step / 2)
+        return backoff_delay(attempt, self._backoff, self._max_backoff, self._rng)
+
+
+def backoff_delay(attempt: int, backoff: float, max_backoff: float, rng: random.Random) -> float:
+    """Exponential backoff with equal jitter: half the step fixed, half random."""
+    step = min(max_backoff, backoff * 2.0 ** (attempt - 1))
+    return step / 2 + rng.uniform(0, step / 2)
 
 
 def _transient(status: int) -> bool:

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 LogFormat = Literal["json", "console"]
+TransportKind = Literal["http", "sftp"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,20 @@ VARIABLES: tuple[Variable, ...] = (
         "clearinghouse_url",
         "http://127.0.0.1:8700",
         "base URL of the clearinghouse (or the sandbox)",
+    ),
+    Variable(
+        "CLAIMFLOW_TRANSPORT",
+        "transport",
+        "http",
+        "http: everything over CLEARINGHOUSE_URL; sftp: claims and payer files through the SFTP mailbox "
+        "of CLEARINGHOUSE_PROFILE",
+    ),
+    Variable(
+        "CLEARINGHOUSE_PROFILE",
+        "clearinghouse_profile",
+        "(none)",
+        "TOML profile of the clearinghouse's SFTP mailbox (host, user, key, known_hosts, folders, "
+        "real-time URL); needed when CLAIMFLOW_TRANSPORT is sftp",
     ),
     Variable(
         "CLAIMFLOW_KEYS",
@@ -87,6 +102,8 @@ class Settings(BaseModel):
     home: Path = Path(".claimflow")
     database_url: str = Field(default="", description="empty means the SQLite file under home")
     clearinghouse_url: str = Field(default="http://127.0.0.1:8700", min_length=1)
+    transport: TransportKind = "http"
+    clearinghouse_profile: Path | None = None
     keys: SecretStr | None = Field(default=None, description="CLAIMFLOW_KEYS; None: the key file in home")
     log_format: LogFormat = "console"
     metrics_port: int = Field(default=9464, ge=0, le=65535)

@@ -26,6 +26,7 @@ from claimflow.claims.money import ZERO
 from claimflow.claims.other_payers import PayerResponsibility
 from claimflow.claims.remittance import ClaimPayment, Party, ProviderAdjustment
 from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, StatusInfo
+from claimflow.claims.x12.ta1 import interchange_identity, write_ta1
 from claimflow.claims.x12.writer import Envelope
 from claimflow.integrations.sandbox import adjudication, appeals, codec, documents, eligibility, secondary
 from claimflow.integrations.sandbox.config import Faults, Payer, SandboxConfig
@@ -136,6 +137,19 @@ class Sandbox:
         if self._rng("redeliver", key).random() < self.faults().duplicate_delivery_rate:
             self.store.add_file(db, kind, media_type, content, ts, ts)
         return file_id
+
+    def acknowledge_interchange(self, text: str, status: str, note_code: str) -> str | None:
+        """Put a TA1 for the interchange `text` in the inbox (its id); None when it has no ISA to
+        answer. The mailbox answers an interchange it cannot take this way."""
+        identity = interchange_identity(text)
+        if identity is None:
+            return None
+        with self.store.transaction() as db:
+            ack = write_ta1(
+                self._envelope(db, identity.sender_id), identity.control_number, self.now(), status, note_code
+            )
+            ts = self.now().timestamp()
+            return self.store.add_file(db, "TA1", X12, ack, ts, ts)
 
     # eligibility and status ------------------------------------------------------------------------
 
