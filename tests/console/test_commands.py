@@ -346,6 +346,10 @@ async def test_stuck_lists_idle_claims_and_near_deadlines(cli: RunCli, dev_env: 
     text = await cli("stuck", "--days", "7")
     assert text.exit_code == 0 and idle_id in text.stdout and late_id in text.stdout
     assert report["no_progress_query"] in text.stdout  # a manager can save it as a view in the UI
+    searches = report["saved_searches"]  # the demo prints the same three, from one definition
+    assert [s["query"] for s in searches[1:]] == [report["no_progress_query"], report["deadline_near_query"]]
+    assert "TaskPriority >= 3" in searches[0]["query"]
+    assert all(search["name"] in text.stdout for search in searches)
     quiet = await json_of(cli, "stuck", "--days", "30")
     assert idle_id not in {c["claim_id"] for c in quiet["no_progress"]}
     await dev_env.client.get_workflow_handle(idle_id).terminate("test done")

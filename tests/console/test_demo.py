@@ -6,11 +6,14 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from claimflow.console.claims_client import saved_searches
 from claimflow.console.demo_batch import ANCHOR, load_demo_batch
+from claimflow.console.up_cli import HOME_PAYERS, home_payers
 from tests.console.test_up import free_ports
 
 LIMIT = 30
@@ -67,6 +70,15 @@ def test_demo_runs_the_batch_and_twice_is_safe(tmp_path: Path) -> None:
     assert re.search(r"first-pass resolution\s+[1-9]\d*%", first.stdout)
     assert str(home / "documents" / "statements") in first.stdout
     assert "TaskPriority >= 3" in first.stdout
+    # it stops by itself, so it never asks for Ctrl-C; a second terminal gets every setting it needs
+    assert "Press Ctrl-C" not in first.stdout and "stops by itself" in first.stdout
+    assert f"CLEARINGHOUSE_URL=http://127.0.0.1:{ports[2]}" in first.stdout
+    # the saved searches are `stuck`'s, by name and query (the times in them are the run's)
+    for search in saved_searches(7, datetime.now(UTC)):
+        assert search.name in first.stdout
+        assert search.query.split(" < ")[0].split(" <= ")[0] in first.stdout
+    # `up` on the demo's home keeps the demo's fast payers
+    assert home_payers(home, None) == home / HOME_PAYERS
 
     again = run_demo(home, ports, "--timeout", "120")
     assert again.returncode == 0, again.stdout + again.stderr

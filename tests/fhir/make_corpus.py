@@ -134,6 +134,8 @@ def build(case: Case, number: int) -> dict[str, Any]:
         "status": "active",
         "type": {"coding": [{"system": SOPT, "code": sopt}]},
         "subscriberId": member,
+        # the plan year: the scrubber checks every date of service against it
+        "period": {"start": f"{case.service_date.year}-01-01", "end": f"{case.service_date.year}-12-31"},
         "beneficiary": {"reference": _reference(case, "Patient", ids["pat"])},
         "relationship": {
             "coding": [

@@ -27,6 +27,21 @@ def test_a_clean_bundle_exits_0() -> None:
     assert code == 0 and json.loads(output) == []
 
 
+def test_a_warning_alone_exits_0_and_is_listed(tmp_path: Path) -> None:
+    """A rule that cannot decide warns (here: no coverage period to check the dates against); a
+    warning is no error, so the exit code stays 0."""
+    bundle = json.loads((CORPUS / "clean-01.json").read_text())
+    (coverage,) = (e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Coverage")
+    del coverage["period"]
+    path = tmp_path / "no-period.json"
+    path.write_text(json.dumps(bundle))
+    result = runner.invoke(app, ["scrub", str(path), "--as-of", MANIFEST["clean-01.json"]["as_of"], "--json"])
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.output)
+    assert (finding["rule"], finding["severity"]) == ("coverage-period-unknown", "warning")
+    assert finding["fhir_path"] == "Coverage.period"
+
+
 def test_an_error_finding_exits_1_with_json_findings() -> None:
     name = next(
         n for n, meta in MANIFEST.items() if meta["defect"] and meta["defect"]["rule"] == "ptp-never-together"

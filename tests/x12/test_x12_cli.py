@@ -110,18 +110,40 @@ def test_837_writes_a_claim_file_from_an_encounter_json(tmp_path: Path) -> None:
     assert read.patient_control_number == claim.encounter.encounter_id
 
 
-def test_837_institutional_needs_an_institutional_encounter(tmp_path: Path) -> None:
+def test_837_type_follows_the_claim_and_the_flags_only_override(tmp_path: Path) -> None:
+    institutional = tmp_path / "institutional.json"
+    institutional.write_text(varied_claims(1, seed=2, institutional=True)[0].encounter.model_dump_json())
+    written = runner.invoke(app, ["837", str(institutional)])
+    assert written.exit_code == 0, written.output
+    assert "005010X223A2" in written.output and check(written.output) == []
+    assert runner.invoke(app, ["837", str(institutional), "--institutional"]).output == written.output
+    as_professional = runner.invoke(app, ["837", str(institutional), "--professional"])
+    assert as_professional.exit_code == 0, as_professional.output
+    assert "005010X222A1" in as_professional.output and check(as_professional.output) == []
+    professional = tmp_path / "professional.json"
+    professional.write_text(varied_claims(1, seed=2)[0].encounter.model_dump_json())
+    plain = runner.invoke(app, ["837", str(professional)])
+    assert plain.exit_code == 0 and "005010X222A1" in plain.output
+
+
+def test_837_a_professional_encounter_cannot_be_forced_to_837i(tmp_path: Path) -> None:
     professional = tmp_path / "professional.json"
     professional.write_text(varied_claims(1, seed=2)[0].encounter.model_dump_json())
     result = runner.invoke(app, ["837", str(professional), "--institutional"])
     assert result.exit_code == 2
-    assert "drop --institutional" in result.output
-    institutional = tmp_path / "institutional.json"
-    institutional.write_text(varied_claims(1, seed=2, institutional=True)[0].encounter.model_dump_json())
-    written = runner.invoke(app, ["837", str(institutional), "--institutional"])
-    assert written.exit_code == 0, written.output
-    assert "005010X223A2" in written.output
-    assert runner.invoke(app, ["837", str(institutional)]).exit_code == 2
+    assert "cannot be an 837I" in result.output and "drop --institutional" in result.output
+    both = runner.invoke(app, ["837", str(professional), "--institutional", "--professional"])
+    assert both.exit_code == 2 and "both given" in both.output
+
+
+def test_837_of_an_institutional_fhir_bundle_is_an_837i() -> None:
+    corpus = Path(__file__).resolve().parents[1] / "data" / "fhir"
+    bundle = next(
+        path for path in sorted(corpus.glob("clean-*.json")) if '"code": "institutional"' in path.read_text()
+    )
+    result = runner.invoke(app, ["837", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert "005010X223A2" in result.output and check(result.output) == []
 
 
 def test_837_of_an_invalid_encounter_names_the_fields(tmp_path: Path) -> None:

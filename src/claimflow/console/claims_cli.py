@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import PatientPaymentRequest
+from claimflow.console.claims_client import SavedSearch
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import IntakeError, load_encounter
@@ -155,11 +156,18 @@ def stuck(
             ],
         )
     )
+    print_saved_searches(report.saved_searches)
+
+
+def print_saved_searches(searches: list[SavedSearch]) -> None:
+    """The saved searches, as `stuck` and the demo show them."""
+    out = stdout()
     out.print(
-        "The same lists in the Temporal UI (paste into the workflow search, save as a view):", highlight=False
+        "Saved searches for the Temporal UI (paste into the workflow search, save as a view):",
+        highlight=False,
     )
-    for query in (report.no_progress_query, report.deadline_near_query):
-        out.print(f"  {query}", highlight=False, markup=False, soft_wrap=True)
+    for search in searches:
+        out.print(f"  {search.name}:\n    {search.query}", highlight=False, markup=False, soft_wrap=True)
 
 
 def intake(

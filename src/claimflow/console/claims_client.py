@@ -30,7 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from claimflow.claims.appeals import AppealResolution
 from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
-from claimflow.claims.tasks import Task, TaskKind, TaskResolution
+from claimflow.claims.tasks import Priority, Task, TaskKind, TaskResolution
 from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
@@ -85,6 +85,37 @@ class WorkQueue(Model):
     claims: dict[str, ClaimSnapshot] = Field(description="claim id -> snapshot, for claims asked directly")
 
 
+class SavedSearch(Model):
+    """A visibility query to paste into the Temporal UI's workflow search and save as a view."""
+
+    name: str
+    query: str
+
+
+def saved_searches(days: int, now: datetime) -> list[SavedSearch]:
+    """The views of claims that need a look, defined once: urgent work, no progress for `days`, and a
+    timely-filing deadline within `days` before the payer accepted the claim. `stuck` runs the last
+    two; it and the demo print all three."""
+    base = "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running'"
+    idle_since = _quote(_rfc3339(now - timedelta(days=days)))
+    horizon = _quote(_rfc3339(now + timedelta(days=days)))
+    states = ", ".join(_quote(state.value) for state in NOT_YET_ACCEPTED)
+    return [
+        SavedSearch(
+            name="urgent work: a high or urgent open task",
+            query=f"{base} AND {sa.TASK_PRIORITY.name} >= {int(Priority.HIGH)}",
+        ),
+        SavedSearch(
+            name=f"no progress for {days} days", query=f"{base} AND {sa.LAST_PROGRESS_AT.name} < {idle_since}"
+        ),
+        SavedSearch(
+            name=f"not accepted yet, timely filing due within {days} days",
+            query=f"{base} AND {sa.TIMELY_FILING_DEADLINE.name} <= {horizon}"
+            f" AND {sa.CLAIM_STATE.name} IN ({states})",
+        ),
+    ]
+
+
 class StuckClaim(Model):
     claim_id: str
     state: str
@@ -102,6 +133,7 @@ class StuckReport(Model):
     deadline_near: list[StuckClaim]
     no_progress_query: str = Field(description="the visibility query, to save as a view in the Temporal UI")
     deadline_near_query: str
+    saved_searches: list[SavedSearch] = Field(description="these two and urgent work, named")
 
     def by_state_and_payer(self) -> list[tuple[str, str, int, int]]:
         """(state, payer, claims without progress, claims with a deadline near), sorted."""
@@ -252,15 +284,9 @@ class ClaimsClient:
     async def stuck(self, days: int, now: datetime) -> StuckReport:
         """Running claims without progress for `days`, and claims whose timely-filing deadline falls
         within `days` while they have no 277CA acceptance yet. Read from visibility alone."""
-        idle_since = now - timedelta(days=days)
-        horizon = now + timedelta(days=days)
-        base = "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running'"
-        no_progress_query = f"{base} AND {sa.LAST_PROGRESS_AT.name} < {_quote(_rfc3339(idle_since))}"
-        states = ", ".join(_quote(state.value) for state in NOT_YET_ACCEPTED)
-        deadline_near_query = (
-            f"{base} AND {sa.TIMELY_FILING_DEADLINE.name} <= {_quote(_rfc3339(horizon))}"
-            f" AND {sa.CLAIM_STATE.name} IN ({states})"
-        )
+        searches = saved_searches(days, now)
+        _, no_progress_search, deadline_near_search = searches
+        no_progress_query, deadline_near_query = no_progress_search.query, deadline_near_search.query
         no_progress = await self._list_stuck(no_progress_query, now)
         deadline_near = await self._list_stuck(deadline_near_query, now)
         return StuckReport(
@@ -270,6 +296,7 @@ class ClaimsClient:
             deadline_near=sorted(deadline_near, key=lambda c: c.timely_filing_deadline or now.date()),
             no_progress_query=no_progress_query,
             deadline_near_query=deadline_near_query,
+            saved_searches=searches,
         )
 
     async def claims_matching(self, query: str, now: datetime) -> list[StuckClaim]:

@@ -13,7 +13,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -25,32 +25,22 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from claimflow.claims.money import money_sum
 from claimflow.claims.tasks import TaskKind
 from claimflow.console import demo_summary
-from claimflow.console.claims_client import ClaimsClient
+from claimflow.console.claims_cli import print_saved_searches
+from claimflow.console.claims_client import ClaimsClient, saved_searches
 from claimflow.console.demo_batch import DemoClaim, load_demo_batch
 from claimflow.console.demo_summary import DemoSummary
 from claimflow.console.demo_summary import Progress as Stage
 from claimflow.console.output import ExitCode, stdout, table
 from claimflow.console.stack import Stack, StackConfig
-from claimflow.console.up_cli import run_on_stack
+from claimflow.console.up_cli import HOME_PAYERS, run_on_stack
 from claimflow.integrations.temporal import connect
 from claimflow.workflows import search_attributes as sa
 
 POLL_SECONDS = 2.0
-SANDBOX_CONFIG = "demo-payers.toml"
 # Payer noise the demo keeps (front-end rejections, partial payments); the rest is off so that every
 # claim reaches a person, the patient or the end within minutes.
 KEPT_NOISE = ("front_end_rejection_rate", "partial_payment_rate")
 STUCK_DAYS = 7
-
-
-def stuck_queries(now: datetime) -> list[str]:
-    """Saved searches for the Temporal UI: urgent work, and claims the payer has gone quiet on."""
-    week_ago = (now - timedelta(days=STUCK_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [
-        "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND TaskPriority >= 3",
-        "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running' AND ClaimState IN "
-        f"('submitted', 'acknowledged', 'accepted') AND LastProgressAt < '{week_ago}'",
-    ]
 
 
 def fast_payers() -> str:
@@ -80,13 +70,17 @@ def demo(
     """
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    payers = home / SANDBOX_CONFIG
+    payers = home / HOME_PAYERS  # kept: a later `claimflow up` on this home answers as fast
     payers.write_text(fast_payers())
     config = StackConfig(
         home=home, temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port, sandbox_config=payers
     )
     batch = load_demo_batch(datetime.now(UTC).date(), limit)
-    finished = run_on_stack(config, lambda stack: asyncio.run(_run(stack, batch, timeout)))
+    ready = (
+        f"The demo stops by itself once no claim is in flight (at most {timeout:.0f} s, --timeout); "
+        "Ctrl-C stops it sooner."
+    )
+    finished = run_on_stack(config, lambda stack: asyncio.run(_run(stack, batch, timeout)), ready)
     if finished is False:  # None: stopped by Ctrl-C, which is not a failure
         raise typer.Exit(ExitCode.NO)
 
@@ -221,11 +215,11 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
         for folder in sorted({path.parent for path in documents.rglob("*") if path.is_file()}):
             count = sum(1 for path in folder.iterdir() if path.is_file())
             out.print(f"    {folder}  ({count} files)", highlight=False, markup=False, soft_wrap=True)
+    out.print(f"Temporal Web UI: {stack.config.ui_url}", highlight=False, markup=False, soft_wrap=True)
+    print_saved_searches(saved_searches(STUCK_DAYS, datetime.now(UTC)))
     out.print(
-        f"Temporal Web UI: {stack.config.ui_url}  (saved searches for stuck claims:)\n"
-        + "\n".join(f"  {query}" for query in stuck_queries(datetime.now(UTC)))
-        + "\nNext, with the stack running (claimflow up --home HOME): claimflow tasks, "
-        "claimflow task resolve ID ..., claimflow stuck",
+        f"Next, with the stack running (claimflow up --home {home}): claimflow tasks, "
+        f"claimflow task resolve ID ..., claimflow stuck --days {STUCK_DAYS}",
         highlight=False,
         markup=False,
         soft_wrap=True,

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from claimflow.claims.payers import PayerDirectory, default_directory, load_profiles
-from claimflow.claims.scrub import ScrubResult, Severity
+from claimflow.claims.scrub import Finding, Severity
 from claimflow.claims.scrub import scrub as run_scrub
-from claimflow.integrations.fhir import IntakeError, load_encounter
+from claimflow.integrations.fhir import IntakeError, load_encounter, read_file
 
 
 def _directory(payers: Path | None) -> PayerDirectory:
@@ -21,17 +21,20 @@ def _directory(payers: Path | None) -> PayerDirectory:
     return load_profiles(payers.read_text(encoding="utf-8"))
 
 
-def _print_text(result: ScrubResult, source: Path) -> None:
-    if not result.findings:
+def _print_text(findings: tuple[Finding, ...], source: Path) -> None:
+    if not findings:
         typer.echo(f"{source}: clean, nothing a payer would deny")
         return
-    for finding in result.findings:
+    for finding in findings:
         state = "fixed" if finding.fixed else finding.severity.value
         typer.echo(f"{state:7} {finding.category.value:17} {finding.rule:28} {finding.location}")
+        where = " | ".join(part for part in (finding.fhir_path, finding.x12) if part)
+        if where:
+            typer.echo(f"        at {where}")
         typer.echo(f"        {finding.message}")
         typer.echo(f"        fix: {finding.fix}")
-    errors = len(result.errors)
-    typer.echo(f"{source}: {errors} error(s), {len(result.findings) - errors} warning(s) or fix(es)")
+    errors = sum(finding.severity is Severity.ERROR for finding in findings)
+    typer.echo(f"{source}: {errors} error(s), {len(findings) - errors} warning(s) or fix(es)")
 
 
 def scrub(
@@ -49,26 +52,30 @@ def scrub(
         Path | None, typer.Option("--payers", help="payer profiles TOML (default: the shipped directory)")
     ] = None,
 ) -> None:
-    """Scrub an encounter JSON or FHIR Bundle: exit 0 when clean, 1 when an error finding exists, 2 when
-    the input cannot be read."""
+    """Scrub an encounter JSON or FHIR Bundle: exit 0 when no finding is an error (warnings and fixes
+    are listed all the same), 1 when one is (found reading the Bundle or by a rule), 2 only when the
+    input is not JSON, or neither a FHIR Bundle nor encounter JSON."""
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         typer.echo(f"error: --as-of {as_of!r} is not a date: write YYYY-MM-DD", err=True)
         raise typer.Exit(2) from None
     try:
-        encounter = load_encounter(file)
+        read = read_file(file)
         known_claims = [load_encounter(path) for path in known or []]
         directory = _directory(payers)
     except (IntakeError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    profile = directory.profile_for(encounter.coverage.payer_id, encounter.coverage.filing_indicator)
-    result = run_scrub(encounter, as_of=day, profile=profile, known_claims=known_claims)
+    findings = read.findings
+    if read.encounter is not None:
+        coverage = read.encounter.coverage
+        profile = directory.profile_for(coverage.payer_id, coverage.filing_indicator)
+        result = run_scrub(read.claim(), as_of=day, profile=profile, known_claims=known_claims)
+        findings += tuple(read.sources.locate(finding) for finding in result.findings)
     if as_json:
-        findings = [finding.model_dump(mode="json") for finding in result.findings]
-        typer.echo(json.dumps(findings, indent=2))
+        typer.echo(json.dumps([finding.model_dump(mode="json") for finding in findings], indent=2))
     else:
-        _print_text(result, file)
-    if any(finding.severity is Severity.ERROR for finding in result.findings):
+        _print_text(findings, file)
+    if any(finding.severity is Severity.ERROR for finding in findings):
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import types
 from collections.abc import Callable
@@ -12,8 +13,13 @@ import typer
 
 from claimflow.console.output import ExitCode, fail, stdout
 from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
+from claimflow.integrations.sandbox.config import ConfigError, load_config
 
 Outcome = TypeVar("Outcome")
+HOME_PAYERS = "payers.toml"
+"""The home's sandbox payer file: `up --payers FILE` copies FILE there, `demo` writes its fast payers
+there, and every later `up` on the home runs the sandbox with it."""
+UP_READY = "Press Ctrl-C to stop."
 
 
 def up(
@@ -23,21 +29,53 @@ def up(
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
     port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
     sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
+    payers: Annotated[
+        Path | None,
+        typer.Option(
+            help="sandbox payer TOML file, kept in the home for every later `up` (default: the one the home "
+            "was started with, e.g. the demo's fast payers, else the shipped payers' real-world delays)"
+        ),
+    ] = None,
 ) -> None:
     """Run Temporal (dev server), the sandbox and the worker until Ctrl-C.
 
-    Exits 0 when stopped by Ctrl-C or SIGTERM, 2 when a port is taken or `temporal` is missing,
-    1 when a part of the stack fails to start or dies (its name and last log lines are shown).
+    Exits 0 when stopped by Ctrl-C or SIGTERM, 2 when a port is taken, `temporal` is missing or
+    --payers cannot be used, 1 when a part of the stack fails to start or dies (its name and last log
+    lines are shown).
     """
-    config = StackConfig(home=home.resolve(), temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port)
-    died = run_on_stack(config, lambda stack: stack.wait(lambda: False))
+    home = home.resolve()
+    config = StackConfig(
+        home=home,
+        temporal_port=port,
+        ui_port=ui_port,
+        sandbox_port=sandbox_port,
+        sandbox_config=home_payers(home, payers),
+    )
+    died = run_on_stack(config, lambda stack: stack.wait(lambda: False), UP_READY)
     if died is not None:
         fail(f"{died.describe()}\nthe rest of the stack was stopped", ExitCode.NO)
 
 
-def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome]) -> Outcome | None:
-    """Start the stack, run `job` on it, stop it; `job`'s answer, or None when Ctrl-C or SIGTERM
-    stopped it. A port in use or a missing `temporal` exits 2, a part that did not start exits 1."""
+def home_payers(home: Path, given: Path | None) -> Path | None:
+    """The payer file the home's sandbox runs with: `given`, checked and copied into the home so that
+    the home remembers it; else the home's own (from an earlier --payers or `demo`); else None, the
+    shipped payers. A file the sandbox cannot use exits 2."""
+    kept = home / HOME_PAYERS
+    if given is not None:
+        try:
+            load_config(given)
+        except ConfigError as error:
+            fail(f"{error}; fix the file or leave out --payers", ExitCode.USAGE)
+        home.mkdir(parents=True, exist_ok=True)
+        if given.resolve() != kept:
+            shutil.copyfile(given, kept)
+    return kept if kept.is_file() else None
+
+
+def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome], ready: str) -> Outcome | None:
+    """Start the stack, print where everything is and `ready`, run `job` on it, stop it; `job`'s
+    answer, or None when Ctrl-C or SIGTERM stopped it. A port in use or a missing `temporal` exits 2,
+    a part that did not start exits 1."""
     # SIGINT is set explicitly: a shell starts background jobs with it ignored, and `kill -INT`
     # must stop `claimflow up &` too.
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -48,6 +86,7 @@ def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome]) -> Outcom
         out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
         with stack:
             print_started(stack)
+            out.print(ready, highlight=False)
             return job(stack)
     except PortInUse as error:
         fail(str(error), ExitCode.USAGE)
@@ -76,6 +115,12 @@ def print_started(stack: Stack) -> None:
             f"{config.temporal_address} (namespace {config.namespace}, task queue {config.task_queue})",
         ),
         ("sandbox", config.sandbox_url),
+        (
+            "sandbox payers",
+            f"{config.sandbox_config} (the home's; --payers FILE to change)"
+            if config.sandbox_config
+            else "the shipped payers, with real-world delays (--payers FILE to change)",
+        ),
         ("data", f"{config.home} (temporal.db, ledger.db, sandbox.db, keys, documents)"),
         ("logs", str(config.logs)),
         ("processes", ", ".join(f"{name} pid {pid}" for name, pid in stack.pids().items())),
@@ -84,10 +129,17 @@ def print_started(stack: Stack) -> None:
         out.print(f"  {label:<16} {value}", highlight=False, markup=False, soft_wrap=True)
     out.print(
         "From another terminal, with the same settings:\n"
-        f"  export TEMPORAL_ADDRESS={config.temporal_address} CLAIMFLOW_HOME={config.home}\n"
+        f"  export {another_terminal(config)}\n"
         "  claimflow intake FILE.json   claimflow tasks   claimflow stuck",
         highlight=False,
         markup=False,
         soft_wrap=True,
     )
-    out.print("Press Ctrl-C to stop.", highlight=False)
+
+
+def another_terminal(config: StackConfig) -> str:
+    """The settings a second terminal needs to work on this stack (`export` them)."""
+    return (
+        f"TEMPORAL_ADDRESS={config.temporal_address} CLAIMFLOW_HOME={config.home} "
+        f"CLEARINGHOUSE_URL={config.sandbox_url}"
+    )

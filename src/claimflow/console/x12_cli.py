@@ -15,7 +15,7 @@ import typer
 from pydantic import BaseModel
 
 from claimflow.claims.claim import Claim
-from claimflow.claims.encounter import ClaimKind, Encounter
+from claimflow.claims.encounter import ClaimKind
 from claimflow.claims.remittance import Adjustment, ClaimPayment, Remittance, ServicePayment
 from claimflow.claims.x12 import (
     Envelope,
@@ -27,7 +27,7 @@ from claimflow.claims.x12 import (
     parse,
     write_837,
 )
-from claimflow.integrations.fhir import IntakeError, load_encounter
+from claimflow.integrations.fhir import IntakeError, read_document
 
 app = typer.Typer(help="Read, write and check X12 005010 files.", no_args_is_help=True)
 
@@ -216,12 +216,48 @@ def _load_claim(path: Path) -> Claim:
     try:
         if isinstance(raw, dict) and "encounter" in raw:
             return Claim.model_validate(raw)
-        encounter: Encounter = load_encounter(path)
-        return Claim(encounter=encounter, patient_control_number=encounter.encounter_id)
+        read = read_document(raw, str(path))
     except IntakeError as exc:
         raise _fail(str(exc), "correct the fields named above and run again", 2) from exc
     except ValueError as exc:  # pydantic's ValidationError of a Claim JSON
         raise _fail(f"{path} is not a valid claim: {exc}", "correct the fields named above", 2) from exc
+    if read.encounter is None:
+        listed = "\n".join(f"  - {finding.message}" for finding in read.errors)
+        raise _fail(
+            f"{path}: cannot become a claim ({len(read.errors)} problem(s)):\n{listed}",
+            f"correct the fields named above; `claimflow scrub {path}` lists them with their 837 segments",
+            2,
+        )
+    return read.claim()
+
+
+def _as_kind(claim: Claim, file: Path, professional: bool, institutional: bool) -> Claim:
+    """The claim as the 837 it is (837I when it carries a type of bill), or as the override asks."""
+    if professional and institutional:
+        raise _fail("--professional and --institutional were both given", "give one of them, or neither", 2)
+    kind = claim.encounter.kind
+    if institutional and kind is not ClaimKind.INSTITUTIONAL:
+        raise _fail(
+            f"{file} has no institutional block (type of bill, statement dates), so it cannot be an 837I",
+            "add the type of bill (FHIR Claim.supportingInfo typeofbill), or drop --institutional",
+            2,
+        )
+    if professional and kind is ClaimKind.INSTITUTIONAL:
+        # the institutional block holds the attending provider; on an 837P they render the service
+        info = claim.encounter.institutional
+        rendering = claim.encounter.rendering_provider or (info.attending_provider if info else None)
+        encounter = claim.encounter.model_copy(
+            update={"institutional": None, "rendering_provider": rendering}
+        )
+        # a UB-04 line points at no diagnosis; on a CMS-1500 each line points at least at the principal
+        lines = [
+            line.model_copy(
+                update={"revenue_code": None, "diagnosis_pointers": line.diagnosis_pointers or [1]}
+            )
+            for line in encounter.service_lines
+        ]
+        return claim.model_copy(update={"encounter": encounter.model_copy(update={"service_lines": lines})})
+    return claim
 
 
 @app.command("837")
@@ -229,29 +265,19 @@ def write_837_command(
     file: Annotated[Path, typer.Argument(help="encounter JSON, FHIR Bundle JSON or claim JSON")],
     institutional: Annotated[
         bool,
-        typer.Option(
-            "--institutional", help="write an 837I (the encounter must carry its institutional data)"
-        ),
+        typer.Option("--institutional", help="write an 837I even when the claim does not say institutional"),
+    ] = False,
+    professional: Annotated[
+        bool,
+        typer.Option("--professional", help="write an 837P of an institutional claim (drops its UB-04 data)"),
     ] = False,
     sender_id: Annotated[str, typer.Option(help="ISA06/GS02: our submitter id")] = "CLAIMFLOW",
     receiver_id: Annotated[str, typer.Option(help="ISA08/GS03: the clearinghouse id")] = "CLEARINGHOUSE",
     control_number: Annotated[int, typer.Option(help="ISA13 interchange control number", min=1)] = 1,
 ) -> None:
-    """Write the 837P (or 837I with --institutional) of an encounter to standard output."""
-    claim = _load_claim(file)
-    kind = claim.encounter.kind
-    if institutional and kind is not ClaimKind.INSTITUTIONAL:
-        raise _fail(
-            f"{file} has no institutional block (type of bill, statement dates), so it cannot be an 837I",
-            "add `institutional` to the encounter, or drop --institutional to write an 837P",
-            2,
-        )
-    if not institutional and kind is ClaimKind.INSTITUTIONAL:
-        raise _fail(
-            f"{file} is an institutional encounter (it has a type of bill)",
-            "run with --institutional to write its 837I",
-            2,
-        )
+    """Write the claim's 837 to standard output: an 837I for an institutional claim (FHIR Claim.type
+    institutional, or a type of bill), an 837P otherwise; --professional/--institutional override."""
+    claim = _as_kind(_load_claim(file), file, professional, institutional)
     envelope = Envelope(
         sender_id=sender_id,
         receiver_id=receiver_id,

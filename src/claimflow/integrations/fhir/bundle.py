@@ -274,7 +274,7 @@ def read_bundle(data: Any, source: str = "FHIR Bundle") -> IntakeResult:
                 # a part the reader could not read is reported already; its absence is not news
                 if not reader.problems or (error["type"] != "missing" and error["input"] is not None)
             )
-    findings = tuple(intake_finding(problem, kind) for problem in reader.problems)
+    findings = tuple(intake_finding(problem, kind, reader.sources) for problem in reader.problems)
     return IntakeResult(
         source=source,
         encounter=None if findings else encounter,
@@ -321,6 +321,7 @@ def _read_claim(reader: BundleReader, claim_entry: Entry) -> dict[str, Any]:
         reader.sources.resources["billing_provider"] = provider_entry.resource_type
     rendering = _care_team(reader, claim, label)
     if rendering is not None and not institutional:
+        reader.sources.resources["rendering_provider"] = "Practitioner"
         fields["rendering_provider"] = rendering
 
     if claim.facility is not None:

@@ -96,14 +96,19 @@ def _category_of_field(path: str) -> Category:
     return next(category for prefix, category in _ENCOUNTER_CATEGORIES if key.startswith(prefix))
 
 
-def intake_finding(problem: str, kind: ClaimKind = ClaimKind.PROFESSIONAL) -> Finding:
-    """The Finding for one problem the Bundle reader reported (its text starts with where it is)."""
+def intake_finding(
+    problem: str, kind: ClaimKind = ClaimKind.PROFESSIONAL, sources: SourceMap | None = None
+) -> Finding:
+    """The Finding for one problem the Bundle reader reported (its text starts with where it is).
+    `sources` turns an encounter field the problem names back into the FHIR element it was read from."""
     located = _LOCATED.match(problem)
     encounter_field = _ENCOUNTER_FIELD.search(problem)
     if encounter_field is not None:
         feeds = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", encounter_field["field"])
         category, rule = _category_of_field(feeds), "intake-" + _kebab(feeds)
-        fhir_path = located["type"] if located is not None and located["type"] else None
+        fhir_path = sources.fhir_path(feeds) if sources is not None else None
+        if fhir_path is None and located is not None and located["type"]:
+            fhir_path = located["type"]
     elif located is not None and located["type"]:
         resource, path = located["type"], located["path"]
         bare = _INDEX.sub("", path)
@@ -213,6 +218,8 @@ class SourceMap:
         resource = self.resources.get(root)
         if resource is None:
             return _CLAIM_FIELDS.get(root)
+        if rest == "taxonomy" and resource == "Organization":
+            return "Organization.type"
         return resource + (f".{_FHIR_ELEMENTS.get(rest, rest)}" if rest else "")
 
     def locate(self, finding: Finding) -> Finding:
