@@ -1,0 +1,254 @@
+"""The manager dashboard's figures: every table a manager reads, each also a chart and a CSV.
+
+The KPIs are claims.kpi's (HFMA definitions), computed over the claims' snapshots: overall, per
+payer, and per week of the first remittance for the denial-rate trend. Counts by state and payer and
+the stuck claims come from the search attributes the read model listed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from claimflow.claims.kpi import AGING_BUCKETS, SETTLED_STATES, ClaimFacts, KpiReport, compute_kpis, facts_of
+from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
+from claimflow.claims.tasks import TaskKind
+from claimflow.console.claims_client import NOT_YET_ACCEPTED
+from claimflow.console.web.charts import bar_chart, line_chart
+from claimflow.console.web.data import Loaded, SlaState, sla_state
+
+Cell = str | int
+TASK_AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
+    ("under 1 day", timedelta(days=1)),
+    ("1-3 days", timedelta(days=3)),
+    ("3-7 days", timedelta(days=7)),
+    ("7-30 days", timedelta(days=30)),
+    ("30+ days", timedelta.max),
+)
+TREND_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    """its CSV's name: /dashboard/NAME.csv"""
+    title: str
+    headers: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+    chart: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    as_of: date
+    kpis: KpiReport
+    stuck_days: int
+    tables: list[Table]
+
+    def table(self, name: str) -> Table | None:
+        return next((table for table in self.tables if table.name == name), None)
+
+
+def build_dashboard(loaded: Loaded, now: datetime, stuck_days: int = 7) -> Dashboard:
+    today = now.date()
+    snapshots = [claim for claim in loaded.claims.values() if claim.encounter is not None]
+    facts = {claim.claim_id: facts_of(claim) for claim in snapshots}
+    payer_of = {claim.claim_id: claim.payer_id for claim in snapshots}
+    report = compute_kpis(facts.values(), today)
+    by_payer: dict[str, list[ClaimFacts]] = defaultdict(list)
+    for claim_id, fact in facts.items():
+        by_payer[payer_of[claim_id]].append(fact)
+    payer_reports = {payer: compute_kpis(group, today) for payer, group in sorted(by_payer.items())}
+    tables = [
+        _by_state(loaded),
+        _by_payer(loaded),
+        _kpi_table(report, payer_reports),
+        _denials_by_category(report, payer_reports),
+        _denial_trend(snapshots, facts, today),
+        _aging_by_payer(report, payer_reports),
+        _stuck(loaded, now, stuck_days),
+        _deadlines(loaded, today, stuck_days),
+        _open_tasks(loaded, now),
+        _resolutions(snapshots),
+    ]
+    return Dashboard(as_of=today, kpis=report, stuck_days=stuck_days, tables=tables)
+
+
+def _by_state(loaded: Loaded) -> Table:
+    counts = Counter(claim.state for claim in loaded.listed)
+    order = [state.value for state in ClaimState]
+    rows = sorted(counts.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    return Table(
+        "claims_by_state",
+        "Claims by state",
+        ("state", "claims"),
+        list(rows),
+        bar_chart("Claims by state", rows),
+    )
+
+
+def _by_payer(loaded: Loaded) -> Table:
+    counts = Counter(claim.payer_id for claim in loaded.listed)
+    rows = sorted(counts.items())
+    return Table(
+        "claims_by_payer",
+        "Claims by payer",
+        ("payer", "claims"),
+        list(rows),
+        bar_chart("Claims by payer", rows),
+    )
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _kpi_table(report: KpiReport, payers: dict[str, KpiReport]) -> Table:
+    def row(name: str, kpis: KpiReport) -> tuple[Cell, ...]:
+        return (
+            name,
+            kpis.claims,
+            _percent(kpis.clean_claim_rate.part, kpis.clean_claim_rate.whole),
+            _percent(kpis.first_pass_resolution_rate.part, kpis.first_pass_resolution_rate.whole),
+            _percent(kpis.denial_rate.part, kpis.denial_rate.whole),
+            str(kpis.days_in_ar) if kpis.days_in_ar is not None else "n/a",
+            f"{kpis.ar_balance:,}",
+        )
+
+    rows = [row("all payers", report), *(row(payer, kpis) for payer, kpis in payers.items())]
+    headers = (
+        "payer",
+        "claims",
+        "clean-claim rate",
+        "first-pass resolution",
+        "denial rate",
+        "days in A/R",
+        "A/R",
+    )
+    return Table("kpis", "Key figures (HFMA definitions)", headers, rows)
+
+
+def _denials_by_category(report: KpiReport, payers: dict[str, KpiReport]) -> Table:
+    rows: list[tuple[Cell, ...]] = []
+    for payer, kpis in [("all payers", report), *payers.items()]:
+        for category, rate in kpis.denials_by_category.items():
+            rows.append((payer, category.value, rate.part, rate.whole, _percent(rate.part, rate.whole)))
+    chart = bar_chart(
+        "Denial rate by payer",
+        [
+            (payer, round(100 * kpis.denial_rate.part / kpis.denial_rate.whole, 1))
+            for payer, kpis in payers.items()
+            if kpis.denial_rate.whole
+        ],
+        unit="%",
+    )
+    headers = ("payer", "category", "claims denied", "claims remitted", "rate")
+    return Table("denials", "Denials by category and payer", headers, rows, chart)
+
+
+def _first_remittance(snapshot: ClaimSnapshot) -> date | None:
+    return next((entry.at.date() for entry in snapshot.timeline if entry.step == "835"), None)
+
+
+def _denial_trend(snapshots: Sequence[ClaimSnapshot], facts: dict[str, ClaimFacts], today: date) -> Table:
+    """The initial denial rate of the claims whose first 835 came in each of the last weeks."""
+    this_week = today - timedelta(days=today.weekday())
+    weeks = [this_week - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
+    by_week: dict[date, list[ClaimFacts]] = defaultdict(list)
+    for snapshot in snapshots:
+        first = _first_remittance(snapshot)
+        if first is not None:
+            by_week[first - timedelta(days=first.weekday())].append(facts[snapshot.claim_id])
+    rows: list[tuple[Cell, ...]] = []
+    points = []
+    for week in weeks:
+        rate = compute_kpis(by_week.get(week, []), today).denial_rate
+        rows.append((week.isoformat(), rate.part, rate.whole, _percent(rate.part, rate.whole)))
+        if rate.whole:
+            points.append((week.strftime("%b %d"), round(100 * rate.part / rate.whole, 1)))
+    headers = ("week of", "claims denied", "claims remitted", "denial rate")
+    return Table(
+        "denial_trend",
+        "Denial rate by week of first remittance",
+        headers,
+        rows,
+        line_chart("Denial rate by week", points),
+    )
+
+
+def _aging_by_payer(report: KpiReport, payers: dict[str, KpiReport]) -> Table:
+    headers = ("payer", *(f"{label} days" for label, _, _ in AGING_BUCKETS), "total")
+    rows: list[tuple[Cell, ...]] = []
+    for payer, kpis in [*payers.items(), ("all payers", report)]:
+        rows.append((payer, *(f"{bucket.balance:,}" for bucket in kpis.ar_aging), f"{kpis.ar_balance:,}"))
+    chart = bar_chart("A/R by age (all payers)", [(b.label, b.balance) for b in report.ar_aging], unit="")
+    return Table("ar_aging", "A/R aging by payer (days since the date of service)", headers, rows, chart)
+
+
+def _stuck(loaded: Loaded, now: datetime, days: int) -> Table:
+    idle_since = now - timedelta(days=days)
+    rows: list[tuple[Cell, ...]] = [
+        (
+            claim.claim_id,
+            claim.state,
+            claim.payer_id,
+            claim.last_progress_at.date().isoformat(),
+            (now - claim.last_progress_at).days,
+        )
+        for claim in sorted(loaded.listed, key=lambda c: c.last_progress_at or now)
+        if claim.last_progress_at
+        and claim.last_progress_at < idle_since
+        and claim.state not in {state.value for state in SETTLED_STATES}
+    ]
+    headers = ("claim", "state", "payer", "last progress", "idle days")
+    return Table("stuck", f"Stuck claims: no progress for {days} days", headers, rows)
+
+
+def _deadlines(loaded: Loaded, today: date, days: int) -> Table:
+    waiting = {state.value for state in NOT_YET_ACCEPTED}
+    rows: list[tuple[Cell, ...]] = [
+        (
+            claim.claim_id,
+            claim.state,
+            claim.payer_id,
+            claim.timely_filing_deadline.isoformat(),
+            (claim.timely_filing_deadline - today).days,
+        )
+        for claim in sorted(loaded.listed, key=lambda c: c.timely_filing_deadline or today)
+        if claim.timely_filing_deadline
+        and claim.state in waiting
+        and (claim.timely_filing_deadline - today).days <= days
+    ]
+    headers = ("claim", "state", "payer", "timely filing deadline", "days left")
+    return Table("deadlines", f"Timely-filing deadlines within {days} days, not yet accepted", headers, rows)
+
+
+def _open_tasks(loaded: Loaded, now: datetime) -> Table:
+    rows_by_kind: dict[TaskKind, list[int]] = defaultdict(lambda: [0] * (len(TASK_AGE_BUCKETS) + 1))
+    for row in loaded.queue.rows:
+        if row.task.id in loaded.resolved_here:
+            continue
+        age = now - row.task.created_at
+        index = next(i for i, (_, limit) in enumerate(TASK_AGE_BUCKETS) if age < limit)
+        counts = rows_by_kind[row.task.kind]
+        counts[index] += 1
+        counts[-1] += sla_state(row.task, now) is SlaState.OVERDUE
+    headers = ("kind", *(label for label, _ in TASK_AGE_BUCKETS), "past due (SLA breached)")
+    rows: list[tuple[Cell, ...]] = [(kind.value, *counts) for kind, counts in sorted(rows_by_kind.items())]
+    chart = bar_chart(
+        "Open tasks past due, by kind",
+        [(kind.value, counts[-1]) for kind, counts in sorted(rows_by_kind.items())],
+    )
+    return Table("open_tasks", "Open tasks by age and SLA", headers, rows, chart)
+
+
+def _resolutions(snapshots: Iterable[ClaimSnapshot]) -> Table:
+    counts = Counter(
+        (task.resolved_by, task.kind.value) for claim in snapshots for task in claim.tasks if task.resolved_by
+    )
+    people = Counter(person for (person, _), count in counts.items() for _ in range(count))
+    rows: list[tuple[Cell, ...]] = [(person, kind, count) for (person, kind), count in sorted(counts.items())]
+    chart = bar_chart("Resolutions per person", sorted(people.items()))
+    return Table("resolutions", "Task resolutions per person", ("person", "kind", "resolved"), rows, chart)

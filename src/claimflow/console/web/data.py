@@ -1,0 +1,337 @@
+"""What the console's pages read: the claims and their tasks from Temporal (through ClaimsClient),
+held and notes from the ledger, kept as a read model the pages share.
+
+A page must answer in well under a second, and asking every claim's workflow takes longer than that
+once there are hundreds. So the work queue and the snapshot of every claim are loaded together,
+kept, and served while a newer copy loads in the background once they are `fresh_seconds` old (a
+page waits only when nothing was loaded yet, or the copy is older than `max_stale_seconds`). A claim
+or task page asks its workflow directly, and what a person does here is applied to the copy at once,
+so nobody sees their own change undone by a stale list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from temporalio.service import RPCError
+
+from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
+from claimflow.claims.money import ZERO, Money
+from claimflow.claims.tasks import Task, TaskKind, TaskResolution
+from claimflow.console.claims_client import (
+    EXCEPTIONS_WORKFLOW_ID,
+    ClaimsClient,
+    NotFound,
+    StuckClaim,
+    TaskRow,
+    WorkQueue,
+)
+from claimflow.integrations.ledger import AuditEntry, Ledger
+from claimflow.integrations.ledger.worklist import Assignment, Note, Worklist
+
+DUE_SOON = timedelta(hours=24)
+ALL_CLAIMS_QUERY = "WorkflowType = 'ClaimWorkflow'"
+
+
+class SlaState(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due soon"
+    ON_TRACK = "on track"
+
+
+def sla_state(task: Task, now: datetime) -> SlaState:
+    if task.due_at < now:
+        return SlaState.OVERDUE
+    if task.due_at - now <= DUE_SOON:
+        return SlaState.DUE_SOON
+    return SlaState.ON_TRACK
+
+
+def encounter_id_of(claim_id: str) -> str:
+    """The patient control number the ledger keys a claim by (`claim-E1` -> `E1`)."""
+    return claim_id.removeprefix("claim-")
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A line of the work queue: the task, who holds it, and the claim it is about."""
+
+    row: TaskRow
+    claim: ClaimSnapshot | None
+    holder: str | None
+    sla: SlaState
+
+    @property
+    def task(self) -> Task:
+        return self.row.task
+
+    @property
+    def patient(self) -> str:
+        encounter = self.claim.encounter if self.claim else None
+        if encounter is None:
+            return ""
+        return f"{encounter.patient.last_name}, {encounter.patient.first_name}"
+
+    @property
+    def service_date(self) -> date | None:
+        encounter = self.claim.encounter if self.claim else None
+        return encounter.service_date if encounter else None
+
+    @property
+    def amount(self) -> Money:
+        return self.claim.billed if self.claim else ZERO
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    kind: TaskKind | None = None
+    payer: str | None = None
+    holder: str | None = None
+    """'mine', 'unassigned' or None for everyone's"""
+    overdue: bool = False
+    sort: str = "due"
+    descending: bool = False
+
+
+SORT_KEYS: dict[str, Callable[[QueueItem], tuple[object, ...]]] = {
+    "due": lambda item: (item.task.due_at, item.task.id),
+    "priority": lambda item: (-item.task.priority, item.task.due_at),
+    "kind": lambda item: (item.task.kind.value, item.task.due_at),
+    "claim": lambda item: (item.row.claim_id, item.task.id),
+    "payer": lambda item: (item.row.payer_id or "", item.task.due_at),
+    "amount": lambda item: (item.amount, item.task.due_at),
+    "patient": lambda item: (item.patient, item.task.due_at),
+    "assignee": lambda item: (item.holder or "", item.task.due_at),
+}
+
+
+@dataclass
+class Loaded:
+    """One load of everything the lists and the dashboard show."""
+
+    at: float
+    queue: WorkQueue
+    claims: dict[str, ClaimSnapshot]
+    listed: list[StuckClaim]
+    resolved_here: set[str] = field(default_factory=set)
+    """tasks resolved through this console since the load (hidden from the queue at once)"""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    """patient name, claim, encounter or payer claim number (any part, any case)"""
+    payer: str | None = None
+    state: ClaimState | None = None
+    service_from: date | None = None
+    service_to: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text or self.payer or self.state or self.service_from or self.service_to)
+
+
+class ConsoleData:
+    def __init__(
+        self,
+        claims: ClaimsClient,
+        ledger: Ledger,
+        worklist: Worklist,
+        *,
+        fresh_seconds: float = 5.0,
+        max_stale_seconds: float = 120.0,
+        max_in_flight: int = 50,
+        query_timeout_seconds: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.claims = claims
+        self.ledger = ledger
+        self.worklist = worklist
+        self._fresh = fresh_seconds
+        self._max_stale = max_stale_seconds
+        self._gate = asyncio.Semaphore(max_in_flight)
+        self._query_timeout = query_timeout_seconds
+        self._clock = clock
+        self._loaded: Loaded | None = None
+        self._loading: asyncio.Task[Loaded] | None = None
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # ------------------------------------------------------------------ the read model
+    async def loaded(self) -> Loaded:
+        """The newest load; a stale one starts a reload in the background and is served meanwhile."""
+        current = self._loaded
+        age = time.monotonic() - current.at if current else None
+        if current is not None and age is not None and age < self._fresh:
+            return current
+        if self._loading is None or self._loading.done():
+            self._loading = asyncio.create_task(self._load())
+        if current is not None and age is not None and age < self._max_stale:
+            return current
+        return await asyncio.shield(self._loading)
+
+    async def reload(self) -> Loaded:
+        """A load started now (after a change whose effects the lists must show)."""
+        self._loading = asyncio.create_task(self._load())
+        return await asyncio.shield(self._loading)
+
+    async def _load(self) -> Loaded:
+        started = time.monotonic()
+        queue, listed = await asyncio.gather(
+            self.claims.work_queue(), self.claims.claims_matching(ALL_CLAIMS_QUERY, self.now())
+        )
+        known = dict(queue.claims)
+        missing = [claim.claim_id for claim in listed if claim.claim_id not in known]
+        missing += [row.claim_id for row in queue.rows if row.claim_id not in known]
+        for snapshot in await asyncio.gather(*(self._claim_or_none(claim_id) for claim_id in set(missing))):
+            if snapshot is not None:
+                known[snapshot.claim_id] = snapshot
+        loaded = Loaded(at=started, queue=queue, claims=known, listed=listed)
+        self._loaded = loaded
+        return loaded
+
+    async def _claim_or_none(self, claim_id: str) -> ClaimSnapshot | None:
+        """The claim's snapshot for a list; None for one that cannot answer in time (no worker polls
+        its queue, or it was terminated before it ever ran), so one such claim never holds up a page
+        for everyone. Its own claim page still asks it directly and says what went wrong."""
+        if claim_id == EXCEPTIONS_WORKFLOW_ID:
+            return None
+        async with self._gate:
+            try:
+                return await asyncio.wait_for(self.claims.claim(claim_id), self._query_timeout)
+            except (NotFound, RPCError, TimeoutError):
+                return None
+
+    # ------------------------------------------------------------------ pages
+    async def queue(self, wanted: QueueFilter, user: str) -> list[QueueItem]:
+        loaded = await self.loaded()
+        now = self.now()
+        holders = self.worklist.assignments()
+        items = []
+        for row in loaded.queue.rows:
+            if row.task.id in loaded.resolved_here:
+                continue
+            holder = holders.get(row.task.id)
+            item = QueueItem(
+                row=row,
+                claim=loaded.claims.get(row.claim_id),
+                holder=holder.assignee if holder else None,
+                sla=sla_state(row.task, now),
+            )
+            if _wanted(item, wanted, user):
+                items.append(item)
+        return sorted(items, key=SORT_KEYS.get(wanted.sort, SORT_KEYS["due"]), reverse=wanted.descending)
+
+    async def payers(self) -> list[str]:
+        loaded = await self.loaded()
+        return sorted(
+            {claim.payer_id for claim in loaded.listed}
+            | {row.payer_id for row in loaded.queue.rows if row.payer_id}
+        )
+
+    async def queue_item(self, task_id: str) -> QueueItem:
+        """One task as the queue shows it, asked of its workflow now."""
+        row = await self.claims.task(task_id)
+        claim = await self._claim_or_none(row.claim_id)
+        holder = self.worklist.assignments([task_id]).get(task_id)
+        return QueueItem(
+            row=row,
+            claim=claim,
+            holder=holder.assignee if holder else None,
+            sla=sla_state(row.task, self.now()),
+        )
+
+    async def claim(self, claim_id: str) -> ClaimSnapshot:
+        """A claim asked of its workflow now (and the read model updated with it)."""
+        snapshot = await self.claims.claim(claim_id)
+        if self._loaded is not None:
+            self._loaded.claims[snapshot.claim_id] = snapshot
+        return snapshot
+
+    async def search(self, query: SearchQuery) -> list[ClaimSnapshot]:
+        loaded = await self.loaded()
+        return sorted(
+            (claim for claim in loaded.claims.values() if _matches(claim, query)),
+            key=lambda claim: claim.claim_id,
+        )
+
+    def notes(self, *, task_id: str | None = None, claim_id: str | None = None) -> list[Note]:
+        return self.worklist.notes(task_id=task_id, claim_id=claim_id)
+
+    def audit(self, claim_id: str) -> list[AuditEntry]:
+        return self.ledger.audit(encounter_id_of(claim_id))
+
+    def holder(self, task_id: str) -> Assignment | None:
+        return self.worklist.assignments([task_id]).get(task_id)
+
+    # ------------------------------------------------------------------ changes
+    async def resolve(self, resolution: TaskResolution, claim_id: str) -> Task:
+        resolved = await self.claims.resolve(resolution)
+        self.worklist.release(resolution.task_id, encounter_id_of(claim_id), by=resolution.actor)
+        if self._loaded is not None:
+            self._loaded.resolved_here.add(resolution.task_id)
+            # the claim moved on: its next task shows at the next load, which starts now
+            self._loaded = replace(self._loaded, at=self._loaded.at - self._fresh)
+        return resolved
+
+    def record(self, actor: str, action: str, claim_id: str | None, details: dict[str, object]) -> None:
+        self.ledger.log_action(actor, action, encounter_id_of(claim_id) if claim_id else None, details)
+
+    async def close(self) -> None:
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loading
+
+
+def _wanted(item: QueueItem, wanted: QueueFilter, user: str) -> bool:
+    if wanted.kind is not None and item.task.kind is not wanted.kind:
+        return False
+    if wanted.payer and item.row.payer_id != wanted.payer:
+        return False
+    if wanted.holder == "mine" and item.holder != user:
+        return False
+    if wanted.holder == "unassigned" and item.holder is not None:
+        return False
+    return not (wanted.overdue and item.sla is not SlaState.OVERDUE)
+
+
+def _matches(claim: ClaimSnapshot, query: SearchQuery) -> bool:
+    encounter = claim.encounter
+    if query.payer and claim.payer_id != query.payer:
+        return False
+    if query.state and claim.state is not query.state:
+        return False
+    if query.service_from or query.service_to:
+        if encounter is None:
+            return False
+        if query.service_from and encounter.service_date < query.service_from:
+            return False
+        if query.service_to and encounter.service_date > query.service_to:
+            return False
+    if not query.text:
+        return True
+    needle = query.text.casefold()
+    haystack: Iterable[str] = (
+        claim.claim_id,
+        claim.patient_control_number,
+        claim.payer_claim_number or "",
+        *(
+            (
+                encounter.patient.last_name,
+                encounter.patient.first_name,
+                f"{encounter.patient.first_name} {encounter.patient.last_name}",
+                f"{encounter.patient.last_name}, {encounter.patient.first_name}",
+            )
+            if encounter
+            else ()
+        ),
+    )
+    return any(needle in value.casefold() for value in haystack)
