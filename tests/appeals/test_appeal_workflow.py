@@ -6,12 +6,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.claims.appeals import AppealDecision, AppealResolution, AppealState, TimelyFilingProof
+from claimflow.claims.appeals import AppealDecision, AppealState, TimelyFilingProof
 from claimflow.claims.denials import LetterCategory
-from claimflow.claims.tasks import Action, TaskKind
+from claimflow.claims.tasks import RESOLUTION, Action, TaskKind, TaskResolution
 from claimflow.workflows.appeal import AppealWorkflow
 from tests.appeals.scripted import (
     BILLER,
@@ -27,8 +28,8 @@ from tests.appeals.scripted import (
 )
 
 
-def resolve(task_id: str, action: Action, actor: str = BILLER, **fields: object) -> AppealResolution:
-    return AppealResolution(task_id=task_id, action=action, actor=actor, **fields)
+def resolve(task_id: str, action: Action, actor: str = BILLER, **fields: object) -> TaskResolution:
+    return RESOLUTION.validate_python({"task_id": task_id, "action": action, "actor": actor, **fields})
 
 
 def decided(on: date, appeal_id: str, overturned: bool, paid: str = "0.00") -> AppealDecision:
@@ -85,9 +86,9 @@ async def test_upheld_then_second_level_with_an_edited_letter(time_skipping_env:
         second = await until(handle, open_task("appeal_review", level=2), "second-level review")
         assert second.level_name == "second-level appeal"
         task = second.open_tasks[0]
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(AppealWorkflow.resolve_task, resolve(task.id, Action.EDIT))
-        assert "argument" in str(refused.value.cause)
+        with pytest.raises(ValidationError) as refused:  # an edit without its argument is no edit
+            resolve(task.id, Action.EDIT, argument="  ")
+        assert "argument" in str(refused.value)
         edited = "The two procedures were performed at separate sessions.\n\nSee the operative notes."
         await handle.execute_update(
             AppealWorkflow.resolve_task, resolve(task.id, Action.EDIT, argument=edited)

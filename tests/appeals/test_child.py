@@ -10,9 +10,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from claimflow.claims.appeals import AppealDecision, AppealInput, AppealOutcome, AppealResolution
+from claimflow.claims.appeals import AppealDecision, AppealInput, AppealOutcome
 from claimflow.claims.payers import default_directory
-from claimflow.claims.tasks import Action
+from claimflow.claims.tasks import Approve
 from claimflow.workflows.appeal import AppealWorkflow
 from tests.appeals.parent import AppealingParent
 from tests.appeals.scripted import (
@@ -75,7 +75,7 @@ async def test_the_claim_starts_the_appeal_and_forwards_the_decision(
         assert workflow_id == child.id
         await child.execute_update(
             AppealWorkflow.resolve_task,
-            AppealResolution(task_id=task.id, action=Action.APPROVE, actor=BILLER),
+            Approve(task_id=task.id, actor=BILLER),
         )
         await until(child, sent(1), "sent")
         decision = AppealDecision(

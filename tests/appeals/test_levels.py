@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from claimflow.claims.appeals import (
-    AppealResolution,
     appeal_levels,
     check_appeal_resolution,
     decision_days,
@@ -21,7 +21,7 @@ from claimflow.claims.appeals import (
 )
 from claimflow.claims.payers import default_directory
 from claimflow.claims.remittance import ClaimPayment, ClaimStatusCode
-from claimflow.claims.tasks import Action, InvalidResolution, Task, TaskKind
+from claimflow.claims.tasks import RESOLUTION, ApproveWriteOff, Edit, InvalidResolution, Task, TaskKind
 
 DIRECTORY = default_directory()
 MEDICARE = DIRECTORY.profiles["SMPMCR"]
@@ -79,18 +79,13 @@ def _task(kind: TaskKind) -> Task:
 
 def test_an_edit_needs_its_argument_and_a_write_off_needs_a_manager() -> None:
     review = [_task(TaskKind.APPEAL_REVIEW)]
-    with pytest.raises(InvalidResolution, match="argument"):
-        check_appeal_resolution(
-            review, AppealResolution(task_id="appeal-1:1", action=Action.EDIT, actor="b"), ["m"]
-        )
-    edited = AppealResolution(
-        task_id="appeal-1:1", action=Action.EDIT, actor="b", argument="The record shows..."
-    )
+    for blank in ({}, {"argument": "  \n "}):
+        with pytest.raises(ValidationError, match=r"edit\.argument"):
+            RESOLUTION.validate_python({"task_id": "appeal-1:1", "action": "edit", "actor": "b", **blank})
+    edited = Edit(task_id="appeal-1:1", actor="b", argument="The record shows...")
     assert check_appeal_resolution(review, edited, ["m"]).kind is TaskKind.APPEAL_REVIEW
     approval = [_task(TaskKind.WRITE_OFF_APPROVAL)]
-    by_biller = AppealResolution(
-        task_id="appeal-1:1", action=Action.APPROVE_WRITE_OFF, actor="b", reason="lost"
-    )
+    by_biller = ApproveWriteOff(task_id="appeal-1:1", actor="b", reason="lost")
     with pytest.raises(InvalidResolution, match="not a manager"):
         check_appeal_resolution(approval, by_biller, ["m"])
     by_manager = by_biller.model_copy(update={"actor": "m"})

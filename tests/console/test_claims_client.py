@@ -7,15 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from claimflow.claims import ids
 from claimflow.claims.tasks import Task, TaskKind
-from claimflow.console.claims_client import (
-    ClaimsClient,
-    NotFound,
-    TaskRow,
-    is_appeal_task,
-    workflow_id_of_task,
-    workflow_ids_for,
-)
+from claimflow.console.claims_client import ClaimsClient, NotFound, TaskRow, workflow_id_of_task
 
 
 async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
@@ -35,8 +29,9 @@ async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
 
 
 def test_a_claim_is_found_by_workflow_id_or_encounter_id() -> None:
-    assert workflow_ids_for("E1") == ["claim-E1"]
-    assert workflow_ids_for("claim-E1") == ["claim-E1", "claim-claim-E1"]  # encounter ids may say claim-
+    assert ids.claim_workflow_ids_for("E1") == ["claim-E1"]
+    # encounter ids may say claim-
+    assert ids.claim_workflow_ids_for("claim-E1") == ["claim-E1", "claim-claim-E1"]
 
 
 def test_a_task_id_names_its_workflow() -> None:
@@ -44,7 +39,8 @@ def test_a_task_id_names_its_workflow() -> None:
     assert workflow_id_of_task("claim-claim-9:12") == "claim-claim-9"
     assert workflow_id_of_task("exceptions:2") == "claim-exceptions"
     assert workflow_id_of_task("appeal-E1-2:3") == "appeal-E1-2"
-    assert is_appeal_task("appeal-E1-2:3") and not is_appeal_task("claim-appeal-1:1")
+    assert ids.is_appeal_workflow(workflow_id_of_task("appeal-E1-2:3"))
+    assert not ids.is_appeal_workflow(workflow_id_of_task("claim-appeal-1:1"))
     for bad in ("claim-E1", "claim-E1:x", ":1"):
         with pytest.raises(NotFound, match="is not a task id"):
             workflow_id_of_task(bad)

@@ -33,7 +33,8 @@ from claimflow.activities.requests import (
     TimelyFilingLetterRequest,
 )
 from claimflow.claims.encounter import Coverage, Encounter
-from claimflow.claims.events import EventKind, PayerEvent
+from claimflow.claims.events import Ack999, ClaimAck277CA, PayerEvent, Remittance835
+from claimflow.claims.ids import CLAIM_PREFIX, appeal_workflow_id, claim_workflow_id
 from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO
 from claimflow.claims.payers import PayerProfile, default_directory
@@ -166,7 +167,10 @@ STARTED: list[WorkflowHandle[ClaimWorkflow, ClaimSnapshot]] = []
 
 async def start(client: Client, enc: Encounter) -> WorkflowHandle[ClaimWorkflow, ClaimSnapshot]:
     handle = await client.start_workflow(
-        ClaimWorkflow.run, ClaimInput(encounter=enc), id=f"claim-{enc.encounter_id}", task_queue=TASK_QUEUE
+        ClaimWorkflow.run,
+        ClaimInput(encounter=enc),
+        id=claim_workflow_id(enc.encounter_id),
+        task_queue=TASK_QUEUE,
     )
     STARTED.append(handle)
     return handle
@@ -206,7 +210,7 @@ async def stop(client: Client, handle: WorkflowHandle[ClaimWorkflow, ClaimSnapsh
     without a worker would hold the time-skipping server's clock for every later test; so does an
     activity still running when its workflow is terminated (seen under load), so those finish first."""
     appeals = [
-        client.get_workflow_handle(f"appeal-{handle.id.removeprefix('claim-')}-{number}")
+        client.get_workflow_handle(appeal_workflow_id(handle.id.removeprefix(CLAIM_PREFIX), number))
         for number in range(1, 4)
     ]
     for workflow in (handle, *appeals):
@@ -250,9 +254,8 @@ def now() -> datetime:
 
 
 def ack_999(status: str = "A", errors: list[str] | None = None) -> PayerEvent:
-    return PayerEvent(
+    return Ack999(
         event_id=f"999-{uuid.uuid4().hex}",
-        kind=EventKind.ACK_999,
         file_id="f999",
         received_at=now(),
         ack_status=status,
@@ -266,9 +269,8 @@ def ack_277ca(pcn: str, category: str = "A1", code: str = "20", payer_claim: str
         payer_claim_number=payer_claim,
         statuses=[StatusInfo(category=category, code=code)],
     )
-    return PayerEvent(
+    return ClaimAck277CA(
         event_id=f"277-{uuid.uuid4().hex}",
-        kind=EventKind.CLAIM_ACK_277CA,
         file_id="f277",
         received_at=now(),
         claim_status=detail,
@@ -313,9 +315,8 @@ def remittance(
         payer_claim_number=payer_claim,
         adjustments=adjustments,
     )
-    return PayerEvent(
+    return Remittance835(
         event_id=event_id or f"835-{uuid.uuid4().hex}",
-        kind=EventKind.REMITTANCE_835,
         file_id="f835",
         received_at=now(),
         payment=payment,

@@ -6,12 +6,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from claimflow.claims import ids
 from claimflow.claims.encounter import Coverage
 from claimflow.claims.lifecycle import ClaimState, PatientPaymentRequest
-from claimflow.claims.tasks import Action, TaskKind, TaskResolution
+from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.workflows.scripted import (
     INACTIVE_MEMBER,
@@ -33,7 +35,9 @@ from tests.workflows.scripted import (
 
 
 def resolution(task_id: str, action: Action, **fields: object) -> TaskResolution:
-    return TaskResolution(task_id=task_id, action=action, actor="biller@clinic", **fields)  # type: ignore[arg-type]
+    return RESOLUTION.validate_python(
+        {"task_id": task_id, "action": action, "actor": "biller@clinic", **fields}
+    )
 
 
 async def test_happy_path_closes_paid(time_skipping_env: WorkflowEnvironment) -> None:
@@ -75,6 +79,9 @@ async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: 
     assert final.state is ClaimState.CLOSED
     assert final.payer_id == "SMPBCX"
     assert payer.submissions[0].claim.encounter.coverage.member_id == "BCX123456"
+    # the snapshot carries the encounter as the claim now bills it (the console and the KPIs read it)
+    assert final.encounter is not None and final.encounter.coverage.member_id == "BCX123456"
+    assert final.encounter.service_date == enc.service_date
     assert final.tasks[0].resolved_by == "biller@clinic"
 
 
@@ -260,14 +267,19 @@ async def test_invalid_resolution_rejected_and_state_unchanged(
             await handle.execute_update(
                 ClaimWorkflow.resolve_task, resolution(task.id, Action.OVERRIDE, reason="just send it")
             )
-        with pytest.raises(WorkflowUpdateFailedError) as no_codes:
-            await handle.execute_update(ClaimWorkflow.resolve_task, resolution(task.id, Action.CODES))
+        with pytest.raises(ValidationError, match=r"codes\.diagnoses"):
+            resolution(task.id, Action.CODES)  # one model per action: `codes` carries its codes
+        with pytest.raises(WorkflowUpdateFailedError) as no_codes:  # and a raw payload is refused too
+            raw = {"task_id": task.id, "action": "codes", "actor": "b"}
+            await handle.execute_update(ids.Update.RESOLVE_TASK, raw, result_type=Task)
         with pytest.raises(WorkflowUpdateFailedError) as unknown:
-            await handle.execute_update(ClaimWorkflow.resolve_task, resolution("claim-x:9", Action.CODES))
+            await handle.execute_update(
+                ClaimWorkflow.resolve_task, resolution("claim-x:9", Action.ACKNOWLEDGE)
+            )
         after = await handle.query(ClaimWorkflow.state)
         await stop(time_skipping_env.client, handle)
     assert "does not resolve a coding task; use one of: codes" in str(wrong_action.value.cause)
-    assert "needs at least one diagnosis" in str(no_codes.value.cause)
+    assert "Failed decoding arguments" in str(no_codes.value.cause)  # refused before any change
     assert "no task 'claim-x:9'" in str(unknown.value.cause)
     assert after == before
     assert TaskKind.CODING in {t.kind for t in after.open_tasks}

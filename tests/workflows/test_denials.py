@@ -11,12 +11,12 @@ from decimal import Decimal
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.claims.appeals import AppealResolution, AppealSnapshot
+from claimflow.claims.appeals import AppealSnapshot
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.denials import LetterCategory
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
-from claimflow.claims.tasks import Action, Priority, TaskResolution
+from claimflow.claims.tasks import Approve, Correct, Priority
 from claimflow.claims.x12 import Envelope, write_837
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
@@ -58,7 +58,7 @@ async def appealed_co50(
     child, review = await appeal_review(env, f"appeal-{enc.encounter_id}-1")
     await child.execute_update(
         AppealWorkflow.resolve_task,
-        AppealResolution(task_id=review, action=Action.APPROVE, actor="biller@clinic"),
+        Approve(task_id=review, actor="biller@clinic"),
     )
     await until(handle, lambda s: len(appeals.sent) == 1, "first level sent")
     return handle, review
@@ -105,9 +105,7 @@ async def test_upheld_goes_to_the_second_level(time_skipping_env: WorkflowEnviro
         await handle.signal(ClaimWorkflow.payer_event, appeal_notice(enc.encounter_id, notice))
         child, second = await appeal_review(time_skipping_env, f"appeal-{enc.encounter_id}-1")
         assert second != review
-        await child.execute_update(
-            AppealWorkflow.resolve_task, AppealResolution(task_id=second, action=Action.APPROVE, actor="b1")
-        )
+        await child.execute_update(AppealWorkflow.resolve_task, Approve(task_id=second, actor="b1"))
         await until(handle, lambda s: len(appeals.sent) == 2, "second level sent")
         await stop(time_skipping_env.client, handle)
     assert [letter.level.level for letter in appeals.letters] == [1, 2]
@@ -129,7 +127,7 @@ async def test_co4_corrected_replacement_with_frequency_7_paid(
         corrected = enc.model_copy(update={"service_lines": [line, *enc.service_lines[1:]]})
         await handle.execute_update(
             ClaimWorkflow.resolve_task,
-            TaskResolution(task_id=task.id, action=Action.CORRECT, actor="biller", encounter=corrected),
+            Correct(task_id=task.id, actor="biller", encounter=corrected),
         )
         await until(handle, lambda s: s.submissions == 2 and s.state is ClaimState.SUBMITTED, "resubmitted")
         await pay_cleanly(handle, corrected)
@@ -246,12 +244,11 @@ async def test_a_claim_taken_in_late_gets_one_warning_not_every_one_already_due(
 
 
 def appeal_notice(pcn: str, notice: dict[str, str]) -> object:
-    from claimflow.claims.events import EventKind, PayerEvent
+    from claimflow.claims.events import AppealNotice
     from tests.workflows.scripted import now
 
-    return PayerEvent(
+    return AppealNotice(
         event_id=f"notice-{notice['appeal_id']}",
-        kind=EventKind.APPEAL_DECISION,
         file_id="fnotice",
         received_at=now(),
         notice={**notice, "patient_control_number": pcn},

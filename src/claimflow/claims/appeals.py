@@ -24,7 +24,7 @@ from claimflow.claims.money import ZERO, Money
 from claimflow.claims.payers import AppealLevel, CoverageKind, PayerProfile
 from claimflow.claims.remittance import ClaimPayment
 from claimflow.claims.roles import Permission
-from claimflow.claims.tasks import Action, InvalidResolution, Task, TaskKind, TaskResolution, check_resolution
+from claimflow.claims.tasks import InvalidResolution, Task, TaskKind, TaskResolution, check_resolution
 
 MEDICARE_DECISION_DAYS = (60, 60, 90, 90, 180)
 """How long Medicare takes to decide each level: 60 days for redetermination (42 CFR 405.950) and
@@ -247,24 +247,9 @@ class AppealOutcome(Model):
 # ---------------------------------------------------------------------------------- resolutions
 
 
-class AppealResolution(TaskResolution):
-    """A resolution of an appeal task: `edit` carries the biller's argument text, longer than the
-    500 characters a `reason` holds."""
-
-    argument: str | None = Field(default=None, max_length=8000, description="for edit: the new argument")
-
-
 def check_appeal_resolution(tasks: list[Task], resolution: TaskResolution, managers: list[str]) -> Task:
-    """check_resolution, plus what appeal tasks need: an edit carries its argument, and only a
-    manager approves or rejects a write-off."""
+    """check_resolution, plus what appeal tasks need: only a manager approves or rejects a write-off."""
     task = check_resolution(tasks, resolution)
-    if resolution.action is Action.EDIT:
-        argument = resolution.argument if isinstance(resolution, AppealResolution) else None
-        if not argument or not argument.strip():
-            raise InvalidResolution(
-                "action 'edit' needs the edited argument text (field 'argument'); "
-                "to send the letter as drafted, use 'approve'"
-            )
     # The workflow cannot check who someone is: the console that authenticated the actor vouches for
     # their role (actor_role); the managers list is for resolutions sent without one.
     role = resolution.actor_role

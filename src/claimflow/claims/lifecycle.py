@@ -1,14 +1,21 @@
-"""A claim's life as the workflow tracks it: its states, its timeline and the payer events it hears."""
+"""A claim's life as the workflow tracks it: its states, its one state record (`ClaimRecord`), its
+timeline, and the snapshot the `state` query projects from the record."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from claimflow.claims import ids
+from claimflow.claims.claim import FrequencyCode
+from claimflow.claims.deadlines import timely_filing_deadline
 from claimflow.claims.encounter import Encounter, Model
+from claimflow.claims.events import PayerEvent
 from claimflow.claims.money import ZERO, Money
+from claimflow.claims.payers import PayerProfile
+from claimflow.claims.remittance import ClaimPayment
 from claimflow.claims.tasks import Task
 
 
@@ -30,20 +37,138 @@ class ClaimState(StrEnum):
     WRITTEN_OFF = "written_off"
 
 
+class TimelineEntry(Model):
+    at: datetime
+    step: str
+    outcome: str = Field(description="what happened; carries no PHI")
+
+
+class ClaimStep(StrEnum):
+    """The lifecycle's named steps, in order: where a claim resumes after continue-as-new or when
+    it starts from a record."""
+
+    INTAKE = "intake"
+    ELIGIBILITY = "eligibility"
+    CODING = "coding"
+    SCRUB = "scrub"
+    PAYER = "payer"
+    """Submitted to the payer and followed until it pays (or a person stops it)."""
+    PATIENT_BILLING = "patient_billing"
+    REOPEN_WINDOW = "reopen_window"
+    """Closed, listening for the payer's late word through its reopen window."""
+    DONE = "done"
+
+
+class Dunning(Model):
+    """The patient statement cycle: how many statements go out before a person decides (the last
+    is the final notice), and how many have gone out."""
+
+    statements: int = Field(default=3, ge=1, description="first, reminders, final notice")
+    sent: int = Field(default=0, ge=0)
+
+    def notice(self) -> str:
+        """What the next statement is: the first, a reminder or the final notice."""
+        if self.sent + 1 >= self.statements:
+            return "final"
+        return "first" if self.sent == 0 else "reminder"
+
+
+class ClaimRecord(BaseModel):
+    """Everything a claim workflow knows, in one record: the state query projects it, continue-as-new
+    carries it, and a test can start a claim from one in any state. The workflow changes it in place
+    (deterministically); nothing else holds claim state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encounter: Encounter
+    managers: list[str] = Field(default_factory=lambda: ["billing-manager"], min_length=1)
+    step: ClaimStep = ClaimStep.INTAKE
+    state: ClaimState = ClaimState.INTAKE
+    profile: PayerProfile | None = Field(default=None, description="loaded at start and on new coverage")
+    self_pay: bool = False
+    # the claim at the payer
+    frequency: FrequencyCode = FrequencyCode.ORIGINAL
+    payer_claim_number: str | None = None
+    submissions: int = 0
+    submitted_at: datetime | None = None
+    interchange_control_number: int | None = None
+    ack_999_at: datetime | None = None
+    accepted_on: datetime | None = Field(default=None, description="277CA acceptance: proof of timely filing")
+    status_277ca: str | None = None
+    last_payment: ClaimPayment | None = None
+    remittance_date: date | None = None
+    appeals: int = Field(default=0, description="appeals started: the next one's number")
+    # money
+    paid: Money = ZERO
+    adjusted: Money = ZERO
+    patient_responsibility: Money = ZERO
+    patient_paid: Money = ZERO
+    payment_references: list[str] = Field(default_factory=list, description="patient payments posted")
+    dunning: Dunning = Field(default_factory=Dunning)
+    # waits
+    reopen_until: datetime | None = Field(default=None, description="end of the late-remittance window")
+    write_off_reason: str | None = Field(default=None, description="a person wrote the claim off")
+    # what was heard and done
+    seen_event_ids: list[str] = Field(default_factory=list, description="payer events applied or queued")
+    pending_events: list[PayerEvent] = Field(default_factory=list, description="heard, not yet taken")
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+
+    @property
+    def claim_id(self) -> str:
+        return ids.claim_workflow_id(self.encounter.encounter_id)
+
+    @property
+    def patient_due(self) -> Money:
+        return self.patient_responsibility - self.patient_paid
+
+    @property
+    def timely_filing_deadline(self) -> date | None:
+        """None for a self-pay claim (no payer to file with) or before the payer is known."""
+        if self.self_pay or self.profile is None:
+            return None
+        return timely_filing_deadline(self.encounter.service_date, self.profile.timely_filing_days)
+
+    def snapshot(self) -> ClaimSnapshot:
+        """The `state` query's answer: a projection of the record."""
+        return ClaimSnapshot(
+            claim_id=self.claim_id,
+            state=self.state,
+            payer_id=self.encounter.coverage.payer_id,
+            patient_control_number=self.encounter.encounter_id,
+            payer_claim_number=self.payer_claim_number,
+            billed=self.encounter.total_charge,
+            paid=self.paid,
+            patient_responsibility=self.patient_responsibility,
+            patient_paid=self.patient_paid,
+            adjusted=self.adjusted,
+            submissions=self.submissions,
+            timely_filing_deadline=self.timely_filing_deadline,
+            accepted_on=self.accepted_on.date() if self.accepted_on else None,
+            timeline=list(self.timeline),
+            tasks=list(self.tasks),
+            documents=list(self.documents),
+            encounter=self.encounter,
+        )
+
+
 class ClaimInput(Model):
-    """What starts a claim workflow: the encounter, as intake received it."""
+    """What starts a claim workflow: the encounter, as intake received it; or a record, to start (or
+    continue as new) a claim where that record stands."""
 
     encounter: Encounter
     received_by: str = "intake"
     managers: list[str] = Field(
         default_factory=lambda: ["billing-manager"], min_length=1, description="who may approve write-offs"
     )
+    record: ClaimRecord | None = Field(default=None, description="the claim's state, to resume from")
+    history_limit: int = Field(
+        default=5_000, ge=100, description="events after which a long wait continues as new"
+    )
 
-
-class TimelineEntry(Model):
-    at: datetime
-    step: str
-    outcome: str = Field(description="what happened; carries no PHI")
+    def starting_record(self) -> ClaimRecord:
+        return self.record or ClaimRecord(encounter=self.encounter, managers=list(self.managers))
 
 
 class ClaimSnapshot(Model):

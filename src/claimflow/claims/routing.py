@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import Field
 
 from claimflow.claims.encounter import Model
-from claimflow.claims.events import EventKind, PayerEvent
+from claimflow.claims.events import Ack999, AppealNotice, ClaimAck277CA, EventKind, PayerEvent, Remittance835
 from claimflow.claims.remittance import Remittance
 from claimflow.claims.responses import Acknowledgement, ClaimAcknowledgement
 
@@ -39,9 +39,8 @@ def events_from_999(acks: list[Acknowledgement], file_id: str, received_at: date
                 + (f", element {e.element_position} error {e.element_code}" if e.element_position else "")
                 for e in ts.errors
             ]
-            event = PayerEvent(
+            event = Ack999(
                 event_id=_event_id(EventKind.ACK_999, ack.group_control_number, ts.control_number, ts.status),
-                kind=EventKind.ACK_999,
                 file_id=file_id,
                 received_at=received_at,
                 ack_status=ts.status.value,
@@ -57,9 +56,8 @@ def events_from_277ca(
     routed = []
     for ack in acks:
         for detail in ack.claims:
-            event = PayerEvent(
+            event = ClaimAck277CA(
                 event_id=_event_id(EventKind.CLAIM_ACK_277CA, detail.model_dump_json()),
-                kind=EventKind.CLAIM_ACK_277CA,
                 file_id=file_id,
                 received_at=received_at,
                 claim_status=detail,
@@ -73,11 +71,10 @@ def events_from_835(remittances: list[Remittance], file_id: str, received_at: da
     routed = []
     for remittance in remittances:
         for payment in remittance.claims:
-            event = PayerEvent(
+            event = Remittance835(
                 event_id=_event_id(
                     EventKind.REMITTANCE_835, remittance.trace_number, payment.model_dump_json()
                 ),
-                kind=EventKind.REMITTANCE_835,
                 file_id=file_id,
                 received_at=received_at,
                 payment=payment,
@@ -99,9 +96,8 @@ def events_from_appeal_notice(
     fields.update(
         {key: ",".join(map(str, value)) for key, value in notice.items() if isinstance(value, list)}
     )
-    event = PayerEvent(
+    event = AppealNotice(
         event_id=_event_id(EventKind.APPEAL_DECISION, sorted(fields.items())),
-        kind=EventKind.APPEAL_DECISION,
         file_id=file_id,
         received_at=received_at,
         notice=fields,

@@ -7,14 +7,15 @@ validator, the command line and the web console give the same answer to the same
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, TypeAdapter
 
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, Model, ServiceLine
 from claimflow.claims.events import PayerEvent
 from claimflow.claims.roles import Permission, Role
+from claimflow.claims.variants import Variant
 
 
 class TaskKind(StrEnum):
@@ -55,7 +56,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     """Send the appeal letter as drafted."""
     EDIT = "edit"
-    """Send it with the biller's argument instead (AppealResolution.argument)."""
+    """Send it with the biller's argument instead (Edit.argument)."""
     WITHDRAW = "withdraw"
     APPROVE_WRITE_OFF = "approve_write_off"
     REJECT = "reject"
@@ -99,22 +100,121 @@ class Task(Model):
         return sorted(action.value for action in ALLOWED_ACTIONS[self.kind])
 
 
-class TaskResolution(Model):
-    """What a person decided. Only the fields its action needs are read."""
+class _Resolution(Variant):
+    """What every resolution carries: the task, who decided (recorded) and, optionally, why."""
 
     task_id: str
-    action: Action
     actor: str = Field(min_length=1, max_length=80, description="who resolved it (recorded)")
     actor_role: Role | None = Field(
         default=None, description="the actor's role, as the console that authenticated them found it"
     )
     reason: str | None = Field(default=None, max_length=500)
-    encounter: Encounter | None = Field(default=None, description="corrected data, for correct")
-    coverage: Coverage | None = Field(default=None, description="for new_coverage")
-    diagnoses: list[DiagnosisCode] | None = Field(default=None, description="for codes")
-    service_lines: list[ServiceLine] | None = Field(default=None, description="for codes")
-    amount: Decimal | None = None
-    target_claim: str | None = Field(default=None, description="for route: the claim it belongs to")
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A reason that is kept in the audit trail: required, not blank."""
+
+
+class Correct(_Resolution):
+    """Corrected encounter data; the claim goes back through the step that stopped it."""
+
+    action: Literal[Action.CORRECT] = Action.CORRECT
+    encounter: Encounter = Field(description="the corrected encounter")
+
+
+class NewCoverage(_Resolution):
+    action: Literal[Action.NEW_COVERAGE] = Action.NEW_COVERAGE
+    coverage: Coverage = Field(description="payer id, payer name, member id")
+
+
+class SelfPay(_Resolution):
+    action: Literal[Action.SELF_PAY] = Action.SELF_PAY
+
+
+class Codes(_Resolution):
+    action: Literal[Action.CODES] = Action.CODES
+    diagnoses: list[DiagnosisCode] = Field(min_length=1)
+    service_lines: list[ServiceLine] = Field(min_length=1)
+
+
+class Override(_Resolution):
+    action: Literal[Action.OVERRIDE] = Action.OVERRIDE
+    reason: Reason
+
+
+class Resubmit(_Resolution):
+    action: Literal[Action.RESUBMIT] = Action.RESUBMIT
+
+
+class InquireAgain(_Resolution):
+    action: Literal[Action.INQUIRE_AGAIN] = Action.INQUIRE_AGAIN
+
+
+class WriteOff(_Resolution):
+    action: Literal[Action.WRITE_OFF] = Action.WRITE_OFF
+    reason: Reason
+
+
+class Route(_Resolution):
+    action: Literal[Action.ROUTE] = Action.ROUTE
+    target_claim: str = Field(min_length=1, description="the encounter id of the claim it belongs to")
+
+
+class Acknowledge(_Resolution):
+    action: Literal[Action.ACKNOWLEDGE] = Action.ACKNOWLEDGE
+
+
+class Approve(_Resolution):
+    """Send the appeal letter as drafted."""
+
+    action: Literal[Action.APPROVE] = Action.APPROVE
+
+
+class Edit(_Resolution):
+    """Redraft the appeal letter with the biller's argument, then send it."""
+
+    action: Literal[Action.EDIT] = Action.EDIT
+    argument: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)] = Field(
+        description="the new argument text, paragraphs separated by a blank line"
+    )
+
+
+class Withdraw(_Resolution):
+    action: Literal[Action.WITHDRAW] = Action.WITHDRAW
+    reason: Reason
+
+
+class ApproveWriteOff(_Resolution):
+    action: Literal[Action.APPROVE_WRITE_OFF] = Action.APPROVE_WRITE_OFF
+    reason: Reason
+
+
+class Reject(_Resolution):
+    action: Literal[Action.REJECT] = Action.REJECT
+    reason: Reason
+
+
+TaskResolution = Annotated[
+    Correct
+    | NewCoverage
+    | SelfPay
+    | Codes
+    | Override
+    | Resubmit
+    | InquireAgain
+    | WriteOff
+    | Route
+    | Acknowledge
+    | Approve
+    | Edit
+    | Withdraw
+    | ApproveWriteOff
+    | Reject,
+    Field(discriminator="action"),
+]
+"""What a person decided: one model per action, with exactly the fields that action needs."""
+RESOLUTION: TypeAdapter[TaskResolution] = TypeAdapter(TaskResolution)
+"""Validates a resolution from plain data (the command line, the web console)."""
 
 
 MANAGER_ACTIONS = frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT})
@@ -131,7 +231,8 @@ class InvalidResolution(ValueError):
 
 
 def check_resolution(tasks: list[Task], resolution: TaskResolution) -> Task:
-    """The open task a resolution applies to, or InvalidResolution saying exactly what is wrong."""
+    """The open task a resolution applies to, or InvalidResolution saying exactly what is wrong.
+    What each action carries is checked by its model already."""
     task = next((t for t in tasks if t.id == resolution.task_id), None)
     if task is None:
         open_ids = ", ".join(t.id for t in tasks if t.is_open) or "none"
@@ -145,27 +246,7 @@ def check_resolution(tasks: list[Task], resolution: TaskResolution) -> Task:
             f"action {resolution.action.value!r} does not resolve a {task.kind.value} task; "
             f"use one of: {', '.join(task.allowed_actions)}"
         )
-    missing = _missing_fields(resolution)
-    if missing:
-        raise InvalidResolution(f"action {resolution.action.value!r} needs {missing}")
     return task
-
-
-def _missing_fields(resolution: TaskResolution) -> str | None:
-    match resolution.action:
-        case Action.CORRECT if resolution.encounter is None:
-            return "the corrected encounter (field 'encounter')"
-        case Action.NEW_COVERAGE if resolution.coverage is None:
-            return "the new coverage (field 'coverage': payer id, payer name, member id)"
-        case Action.CODES if not resolution.diagnoses or not resolution.service_lines:
-            return "at least one diagnosis and one service line (fields 'diagnoses' and 'service_lines')"
-        case Action.OVERRIDE | Action.WRITE_OFF if not resolution.reason:
-            return "a reason (field 'reason'), which is kept in the audit trail"
-        case Action.ROUTE if not resolution.target_claim:
-            return "the claim it belongs to (field 'target_claim')"
-        case Action.WITHDRAW | Action.REJECT | Action.APPROVE_WRITE_OFF if not resolution.reason:
-            return "a reason (field 'reason'), which is kept in the audit trail"
-    return None
 
 
 class UnmatchedItem(Model):

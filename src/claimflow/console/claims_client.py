@@ -27,8 +27,9 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from claimflow.claims.appeals import AppealResolution
+from claimflow.claims import ids
 from claimflow.claims.encounter import Encounter, Model
+from claimflow.claims.ids import EXCEPTIONS_WORKFLOW_ID as EXCEPTIONS_WORKFLOW_ID
 from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import Priority, Task, TaskKind, TaskResolution
 from claimflow.workflows import search_attributes as sa
@@ -36,9 +37,6 @@ from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 
-EXCEPTIONS_WORKFLOW_ID = "claim-exceptions"
-EXCEPTIONS_TASK_PREFIX = "exceptions"
-APPEAL_WORKFLOW_PREFIX = "appeal-"
 MAX_QUERIES_IN_FLIGHT = 50
 NOT_YET_ACCEPTED = (
     ClaimState.INTAKE,
@@ -96,7 +94,7 @@ def saved_searches(days: int, now: datetime) -> list[SavedSearch]:
     """The views of claims that need a look, defined once: urgent work, no progress for `days`, and a
     timely-filing deadline within `days` before the payer accepted the claim. `stuck` runs the last
     two; it and the demo print all three."""
-    base = "WorkflowType = 'ClaimWorkflow' AND ExecutionStatus = 'Running'"
+    base = f"WorkflowType = '{ids.WorkflowType.CLAIM}' AND ExecutionStatus = 'Running'"
     idle_since = _quote(_rfc3339(now - timedelta(days=days)))
     horizon = _quote(_rfc3339(now + timedelta(days=days)))
     states = ", ".join(_quote(state.value) for state in NOT_YET_ACCEPTED)
@@ -151,25 +149,11 @@ class IntakeOutcome(Model):
 
 
 def workflow_id_of_task(task_id: str) -> str:
-    """`claim-E1:3` belongs to workflow `claim-E1`, `appeal-E1-1:2` to the appeal `appeal-E1-1`,
-    `exceptions:2` to the exceptions workflow."""
-    workflow_id, colon, number = task_id.rpartition(":")
-    if not colon or not workflow_id or not number.isdigit():
-        raise NotFound(f"{task_id!r} is not a task id: task ids look like claim-<encounter id>:<n>")
-    return EXCEPTIONS_WORKFLOW_ID if workflow_id == EXCEPTIONS_TASK_PREFIX else workflow_id
-
-
-def is_appeal_task(task_id: str) -> bool:
-    return workflow_id_of_task(task_id).startswith(APPEAL_WORKFLOW_PREFIX)
-
-
-def workflow_ids_for(claim_or_encounter_id: str) -> list[str]:
-    """The workflow ids a person may mean: `claim-E1` or the encounter id `E1`. An encounter id may
-    itself start with `claim-`, so `claim-9` means workflow `claim-9`, else `claim-claim-9`."""
-    encounter_workflow = f"claim-{claim_or_encounter_id}"
-    if claim_or_encounter_id.startswith("claim-"):
-        return [claim_or_encounter_id, encounter_workflow]
-    return [encounter_workflow]
+    """The workflow that owns the task (see `ids.workflow_id_of_task`); NotFound for a bad id."""
+    try:
+        return ids.workflow_id_of_task(task_id)
+    except ids.NotATaskId as bad:
+        raise NotFound(str(bad)) from None
 
 
 def _missing_workflow(error: RPCError) -> bool:
@@ -245,7 +229,7 @@ class ClaimsClient:
         kinds = [kind] if kind else list(TaskKind)
         workflow_ids = [
             execution.id
-            for workflow_type in ("ClaimWorkflow", "AppealWorkflow")
+            for workflow_type in (ids.WorkflowType.CLAIM, ids.WorkflowType.APPEAL)
             async for execution in self._client.list_workflows(_open_task_query(workflow_type, kinds, payer))
         ]
         if include_exceptions and payer is None:
@@ -272,7 +256,7 @@ class ClaimsClient:
 
     async def claim(self, claim_or_encounter_id: str) -> ClaimSnapshot:
         """A claim by its workflow id or its encounter id."""
-        candidates = workflow_ids_for(claim_or_encounter_id)
+        candidates = ids.claim_workflow_ids_for(claim_or_encounter_id)
         for workflow_id in candidates:
             with contextlib.suppress(ClaimMissing):
                 return await self._snapshot(workflow_id)
@@ -306,17 +290,12 @@ class ClaimsClient:
 
     # ------------------------------------------------------------------ changing
     async def resolve(self, resolution: TaskResolution) -> Task:
-        """Resolve through the Update of the workflow the task id names. A refused resolution raises
-        Refused. An appeal task takes an AppealResolution (`edit` carries the argument)."""
+        """Resolve through the `resolve_task` Update of the workflow the task id names (the claim, an
+        appeal or the exceptions: each keeps its tasks on a TaskBoard). A refused resolution raises
+        Refused."""
         workflow_id = workflow_id_of_task(resolution.task_id)
         handle = self._client.get_workflow_handle(workflow_id)
-        if workflow_id == EXCEPTIONS_WORKFLOW_ID:
-            update = handle.execute_update(ExceptionsWorkflow.resolve_task, resolution)
-        elif workflow_id.startswith(APPEAL_WORKFLOW_PREFIX):
-            appeal_resolution = AppealResolution.model_validate(resolution.model_dump())
-            update = handle.execute_update(AppealWorkflow.resolve_task, appeal_resolution)
-        else:
-            update = handle.execute_update(ClaimWorkflow.resolve_task, resolution)
+        update = handle.execute_update(ids.Update.RESOLVE_TASK, resolution, result_type=Task)
         return await _changed(workflow_id, update, "InvalidResolution")
 
     async def pay(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
@@ -325,13 +304,15 @@ class ClaimsClient:
         claim = await self.claim(payment.claim_id)
         handle = self._client.get_workflow_handle(claim.claim_id)
         update = handle.execute_update(
-            ClaimWorkflow.record_patient_payment, payment.model_copy(update={"claim_id": claim.claim_id})
+            ids.Update.RECORD_PATIENT_PAYMENT,
+            payment.model_copy(update={"claim_id": claim.claim_id}),
+            result_type=ClaimSnapshot,
         )
         return await _changed(claim.claim_id, update, "InvalidPayment", "PaymentNotRecorded")
 
     async def intake(self, encounter: Encounter, received_by: str = "intake") -> IntakeOutcome:
         """Start the claim's workflow. A claim that exists already (open or closed) is left alone."""
-        claim_id = f"claim-{encounter.encounter_id}"
+        claim_id = ids.claim_workflow_id(encounter.encounter_id)
         try:
             await self._client.start_workflow(
                 ClaimWorkflow.run,
@@ -355,8 +336,9 @@ class ClaimsClient:
         claim's snapshot when the workflow is a claim's own."""
         if workflow_id == EXCEPTIONS_WORKFLOW_ID:
             return await self._exception_rows(), None
-        if workflow_id.startswith(APPEAL_WORKFLOW_PREFIX):
-            handle = self._client.get_workflow_handle_for(AppealWorkflow.run, workflow_id)
+        if ids.is_appeal_workflow(workflow_id):
+            # The query method types the answer; the handle need not know the run method.
+            handle = self._client.get_workflow_handle(workflow_id)
             appeal = await _asked(workflow_id, handle.query(AppealWorkflow.state))
             rows = [
                 TaskRow(
@@ -387,7 +369,7 @@ class ClaimsClient:
     async def _snapshot(self, workflow_id: str) -> ClaimSnapshot:
         return await _asked(
             workflow_id,
-            self._client.get_workflow_handle_for(ClaimWorkflow.run, workflow_id).query(ClaimWorkflow.state),
+            self._client.get_workflow_handle(workflow_id).query(ClaimWorkflow.state),
         )
 
     async def _exception_rows(self) -> list[TaskRow]:

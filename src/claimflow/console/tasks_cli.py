@@ -10,10 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from claimflow.claims.appeals import AppealResolution
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, ServiceLine
-from claimflow.claims.tasks import Action, Task, TaskKind, TaskResolution
-from claimflow.console.claims_client import NotFound, is_appeal_task
+from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import load_encounter
@@ -173,20 +171,35 @@ def _resolution(
         "diagnoses": _diagnoses(diagnoses) if diagnoses else None,
         "service_lines": _lines(lines_file) if lines_file else None,
         "target_claim": target_claim,
+        "argument": argument,
     }
+    if argument is not None and action is not Action.EDIT:
+        fail("--argument goes with --action edit: it redrafts an appeal letter (appeal-..:N)", ExitCode.USAGE)
+    given = {name: value for name, value in fields.items() if value is not None}
     try:
-        if is_appeal_task(task_id):
-            return AppealResolution.model_validate({**fields, "argument": argument})
-        if argument is not None:
-            fail(
-                "--argument edits an appeal letter: it goes with an appeal task (appeal-...:N)",
-                ExitCode.USAGE,
-            )
-        return TaskResolution.model_validate(fields)
-    except NotFound as error:
-        fail(str(error), ExitCode.USAGE)
+        # One model per action: a field the action needs and lacks, or one it does not take, is named.
+        return RESOLUTION.validate_python(given)
     except ValidationError as error:
+        missing = [
+            _OPTION_OF.get(str(e["loc"][-1]), str(e["loc"][-1]))
+            for e in error.errors()
+            if e["type"] == "missing"
+        ]
+        if missing:
+            fail(f"--action {action.value} needs {'; '.join(missing)}", ExitCode.USAGE)
         fail(f"the resolution is not valid: {problems(error)}", ExitCode.USAGE)
+
+
+_OPTION_OF = {
+    "encounter": "--encounter (the corrected encounter file)",
+    "coverage": "the new coverage (--coverage-payer-id, --coverage-payer-name, --member-id)",
+    "diagnoses": "--diagnoses",
+    "service_lines": "--lines",
+    "target_claim": "--target-claim",
+    "argument": "--argument (the edited argument text)",
+    "reason": "--reason",
+}
+"""The option that gives each resolution field, for the message when an action lacks one."""
 
 
 def _encounter(path: Path) -> Encounter:

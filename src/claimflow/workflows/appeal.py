@@ -3,15 +3,16 @@
 `run` reads as the appeal: draft the letter, a biller approves or edits it (appeal_review task), send
 it, wait for the payer's decision on its timer; upheld goes to the next level within its window, and
 when the levels end (last level, amount below a threshold, window closed) a manager approves the
-write-off (write_off_approval task). Workflow id: `appeal-<encounter id>`; task ids are
-`appeal-<encounter id>:<n>`, so a task id names the workflow that resolves it.
+write-off (write_off_approval task). Workflow id: `appeal-<encounter id>-<n>` (claims/ids.py); task
+ids are `<appeal workflow id>:<n>`, so a task id names the workflow that resolves it. Its tasks are
+kept on a TaskBoard, like the claim's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -24,12 +25,12 @@ with workflow.unsafe.imports_passed_through():
         AppealSendRequest,
         AppealSent,
     )
+    from claimflow.claims import ids
     from claimflow.claims.appeals import (
         AppealDecision,
         AppealInput,
         AppealLetterRef,
         AppealOutcome,
-        AppealResolution,
         AppealSnapshot,
         AppealState,
         AppealTimelineEntry,
@@ -43,9 +44,20 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.denials import DenialAssessment, LetterCategory, classify
     from claimflow.claims.money import ZERO
     from claimflow.claims.payers import AppealLevel
-    from claimflow.claims.tasks import Action, InvalidResolution, Priority, Task, TaskKind, TaskResolution
+    from claimflow.claims.tasks import (
+        ApproveWriteOff,
+        Edit,
+        Priority,
+        Resubmit,
+        Task,
+        TaskKind,
+        TaskResolution,
+        Withdraw,
+        WriteOff,
+    )
     from claimflow.workflows import search_attributes as sa
-    from claimflow.workflows.common import TaskHost
+    from claimflow.workflows.common import StepRunner
+    from claimflow.workflows.taskboard import TaskBoard
 
 REVIEW_DAYS = 2
 WRITE_OFF_REVIEW_DAYS = 5
@@ -58,13 +70,13 @@ class _Withdrawn(Exception):
     """A biller withdrew the appeal."""
 
 
-@workflow.defn
-class AppealWorkflow(TaskHost):
+@workflow.defn(name=ids.WorkflowType.APPEAL)
+class AppealWorkflow:
     @workflow.init
     def __init__(self, input: AppealInput) -> None:
         self._input = input
         self._appeal_id = workflow.info().workflow_id
-        self._claim_id = f"claim-{input.claim.encounter.encounter_id}"
+        self._claim_id = ids.claim_workflow_id(input.claim.encounter.encounter_id)
         self._assessment: DenialAssessment = classify(input.payment)
         self._category: LetterCategory | None = self._assessment.letter
         self._state = AppealState.PREPARING
@@ -76,11 +88,16 @@ class AppealWorkflow(TaskHost):
         self._decisions: list[AppealDecision] = []
         self._unread: list[AppealDecision] = []
         self._decided: set[str] = set()
-        self._tasks: list[Task] = []
         self._timeline: list[AppealTimelineEntry] = []
+        self._board = TaskBoard(
+            self._appeal_id,
+            [],
+            note=self._note,
+            checker=partial(check_appeal_resolution, managers=input.managers),
+        )
+        self._steps = StepRunner(self._note)
         self._levels_tried: list[int] = []
         self._recovered = ZERO
-        self._last_failure = ""
 
     # ------------------------------------------------------------------ the appeal
     @workflow.run
@@ -140,26 +157,25 @@ class AppealWorkflow(TaskHost):
         self._set_state(AppealState.IN_REVIEW, "letter", f"drafting the {self._category} letter")
         revision = 1
         letter = await self._render(None, revision)
-        problem = None if letter else f"the letter could not be drafted: {self._last_failure}"
+        problem = None if letter else f"the letter could not be drafted: {self._steps.last_failure}"
         while True:
             resolution = await self._review(letter, problem)
-            if resolution.action is Action.WITHDRAW:
-                raise _Withdrawn(resolution.reason or "no reason given")
-            if resolution.action is Action.EDIT:
-                assert isinstance(resolution, AppealResolution) and resolution.argument
+            if isinstance(resolution, Withdraw):
+                raise _Withdrawn(resolution.reason)
+            if isinstance(resolution, Edit):
                 revision += 1
                 paragraphs = [p.strip() for p in resolution.argument.split("\n\n") if p.strip()]
                 letter = await self._render(paragraphs, revision)
                 if letter is None:
-                    problem = f"the edited letter could not be rendered: {self._last_failure}"
+                    problem = f"the edited letter could not be rendered: {self._steps.last_failure}"
                     continue
             if letter is None:
-                problem = f"there is no letter to send yet: {self._last_failure}"
+                problem = f"there is no letter to send yet: {self._steps.last_failure}"
                 continue
             receipt = await self._send(letter)
             if receipt is not None:
                 return
-            problem = f"the letter could not be sent: {self._last_failure}; approve to try again"
+            problem = f"the letter could not be sent: {self._steps.last_failure}; approve to try again"
 
     async def await_decision(self) -> AppealDecision | None:
         """The payer's decision, on the payer's clock; past it a person decides how long to wait."""
@@ -172,18 +188,23 @@ class AppealWorkflow(TaskHost):
                 verdict = "overturned" if decision.overturned else "upheld"
                 self._note("decision", f"level {self._level.level} {verdict} on {decision.decision_date}")
                 return decision
-            resolution = await self._task(
+            due_at, priority = self._due(TaskKind.NO_RESPONSE, REVIEW_DAYS)
+            task = self._board.open(
                 TaskKind.NO_RESPONSE,
                 f"no decision on the {self._level.name} after {wait.days} days",
                 [f"appeals sent: {', '.join(self._sent)}", "inquire again, resend, or write off"],
+                due_at=due_at,
+                priority=priority,
                 assignee="billing",
-                ends_when=lambda: bool(self._unread),
+            )
+            resolution = await self._board.wait(
+                task, escalated_priority=Priority.URGENT, ends_when=lambda: bool(self._unread)
             )
             if resolution is None:
                 continue  # the decision arrived while the task was open
-            if resolution.action is Action.WRITE_OFF:
+            if isinstance(resolution, WriteOff):
                 return None
-            if resolution.action is Action.RESUBMIT and self._letters:
+            if isinstance(resolution, Resubmit) and self._letters:
                 await self._send(self._letters[-1])
             wait = timedelta(days=decision_days(self._input.payer, self._level))
 
@@ -191,7 +212,7 @@ class AppealWorkflow(TaskHost):
         """The appeals ended unpaid: a manager approves the write-off or rejects it."""
         amount = self._in_controversy
         self._set_state(AppealState.WRITE_OFF_PENDING, "write-off", f"{why}; {amount} to write off")
-        resolution = await self._task(
+        resolution = await self._ask(
             TaskKind.WRITE_OFF_APPROVAL,
             f"appeals ended ({why}): approve writing off {amount}",
             [
@@ -202,8 +223,7 @@ class AppealWorkflow(TaskHost):
             assignee="billing-manager",
             due_days=WRITE_OFF_REVIEW_DAYS,
         )
-        assert resolution is not None
-        if resolution.action is Action.APPROVE_WRITE_OFF:
+        if isinstance(resolution, ApproveWriteOff):
             return self._end(
                 AppealState.WRITTEN_OFF,
                 f"write-off of {amount} approved by {resolution.actor}",
@@ -217,7 +237,7 @@ class AppealWorkflow(TaskHost):
         )
 
     # ------------------------------------------------------------------ messages from outside
-    @workflow.signal
+    @workflow.signal(name=ids.Signal.APPEAL_DECISION)
     def decision(self, decision: AppealDecision) -> None:
         """The payer's decision, forwarded by the claim. A redelivered decision (same appeal id) is
         ignored; one without an appeal id counts only while an appeal waits for its decision."""
@@ -229,19 +249,15 @@ class AppealWorkflow(TaskHost):
             return
         self._unread.append(decision)
 
-    @workflow.update
-    def resolve_task(self, resolution: AppealResolution) -> Task:
-        task = check_appeal_resolution(self._tasks, resolution, self._input.managers)
-        return self._resolve_task(task, resolution)
+    @workflow.update(name=ids.Update.RESOLVE_TASK)
+    def resolve_task(self, resolution: TaskResolution) -> Task:
+        return self._board.resolve(resolution)
 
     @resolve_task.validator
-    def validate_resolution(self, resolution: AppealResolution) -> None:
-        try:
-            check_appeal_resolution(self._tasks, resolution, self._input.managers)
-        except InvalidResolution as invalid:
-            raise ApplicationError(str(invalid), type="InvalidResolution", non_retryable=True) from None
+    def validate_resolution(self, resolution: TaskResolution) -> None:
+        self._board.validate(resolution)
 
-    @workflow.query
+    @workflow.query(name=ids.Query.STATE)
     def state(self) -> AppealSnapshot:
         return AppealSnapshot(
             appeal_id=self._appeal_id,
@@ -257,14 +273,14 @@ class AppealWorkflow(TaskHost):
             appeals_sent=list(self._sent),
             letters=list(self._letters),
             decisions=list(self._decisions),
-            tasks=list(self._tasks),
+            tasks=list(self._board.tasks),
             timeline=list(self._timeline),
         )
 
     # ------------------------------------------------------------------ steps
     async def _render(self, argument: list[str] | None, revision: int) -> AppealLetter | None:
         assert self._category is not None
-        letter = await self._io(
+        letter = await self._steps.attempt(
             catalog.RENDER_APPEAL_LETTER,
             AppealLetterRequest(
                 appeal_id=self._appeal_id,
@@ -292,18 +308,16 @@ class AppealWorkflow(TaskHost):
         if letter is not None:
             details += [f"letter: {letter.ref.pdf_path}", f"in dispute: {letter.amount_in_dispute}"]
         details.append(f"file by {self._deadline}")
-        resolution = await self._task(
+        return await self._ask(
             TaskKind.APPEAL_REVIEW,
             f"review the {self._category} appeal ({self._level.name}) before {self._deadline}",
             details,
             assignee="billing",
         )
-        assert resolution is not None
-        return resolution
 
     async def _send(self, letter: AppealLetter | AppealLetterRef) -> AppealSent | None:
         ref = letter.ref if isinstance(letter, AppealLetter) else letter
-        receipt = await self._io(
+        receipt = await self._steps.attempt(
             catalog.SEND_APPEAL,
             AppealSendRequest(
                 appeal_id=self._appeal_id,
@@ -354,59 +368,30 @@ class AppealWorkflow(TaskHost):
             reason=reason,
         )
 
-    async def _task(
-        self,
-        kind: TaskKind,
-        reason: str,
-        details: list[str],
-        *,
-        assignee: str,
-        due_days: int = REVIEW_DAYS,
-        ends_when: Callable[[], bool] | None = None,
-    ) -> TaskResolution | None:
-        """Open a task and wait for its resolution (None when `ends_when` came true first).
-        A review due after the filing deadline is due on it; past due it goes to a manager."""
-        now = workflow.now()
-        due = now + timedelta(days=due_days)
-        priority = Priority.NORMAL
-        if self._deadline is not None and kind is TaskKind.APPEAL_REVIEW:
-            last_day = datetime(
-                self._deadline.year, self._deadline.month, self._deadline.day, tzinfo=now.tzinfo
-            )
-            due = max(min(due, last_day), now)
-            if last_day - now < URGENT_WITHIN:
-                priority = Priority.URGENT
-        task = self._add_task(
-            Task(
-                id=f"{self._appeal_id}:{len(self._tasks) + 1}",
-                kind=kind,
-                reason=reason,
-                details=details,
-                created_at=now,
-                due_at=due,
-                priority=priority,
-                assignee=assignee,
-            )
+    async def _ask(
+        self, kind: TaskKind, reason: str, details: list[str], *, assignee: str, due_days: int = REVIEW_DAYS
+    ) -> TaskResolution:
+        """Open a task and wait for its resolution; past due it goes to a manager, urgent."""
+        due_at, priority = self._due(kind, due_days)
+        return await self._board.ask(
+            kind,
+            reason,
+            details,
+            due_at=due_at,
+            priority=priority,
+            assignee=assignee,
+            escalated_priority=Priority.URGENT,
         )
 
-        def done() -> bool:
-            return not self._current(task.id).is_open or (ends_when is not None and ends_when())
-
-        try:
-            await workflow.wait_condition(done, timeout=max(due - now, timedelta(seconds=1)))
-        except TimeoutError:
-            self._change_task(
-                task.id,
-                f"{kind.value} {task.id} overdue: escalated to billing-manager",
-                priority=Priority.URGENT,
-                assignee="billing-manager",
-            )
-            await workflow.wait_condition(done)
-        current = self._current(task.id)
-        if current.is_open:  # ended by `ends_when`: close it on the system's behalf
-            self._close_unresolved(task.id, None)
-            return None
-        return current.resolution
+    def _due(self, kind: TaskKind, due_days: int) -> tuple[datetime, Priority]:
+        """A review due after the filing deadline is due on it, and urgent when that is near."""
+        now = workflow.now()
+        due = now + timedelta(days=due_days)
+        if self._deadline is None or kind is not TaskKind.APPEAL_REVIEW:
+            return due, Priority.NORMAL
+        last_day = datetime(self._deadline.year, self._deadline.month, self._deadline.day, tzinfo=now.tzinfo)
+        priority = Priority.URGENT if last_day - now < URGENT_WITHIN else Priority.NORMAL
+        return max(min(due, last_day), now), priority
 
     def _note(self, step: str, outcome: str) -> None:
         self._timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))

@@ -1,0 +1,1 @@
+"""The steps of a claim's lifecycle, one idea per module; ClaimWorkflow runs them in order."""

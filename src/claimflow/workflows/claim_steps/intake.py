@@ -1,0 +1,94 @@
+"""Before the claim goes out: demographics, eligibility (270/271), the coding hold and the scrub.
+Each step holds the claim on a task until a person gives what it lacks."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from claimflow.activities import catalog
+    from claimflow.activities.requests import EligibilityRequest
+    from claimflow.claims.lifecycle import ClaimState
+    from claimflow.claims.tasks import Codes, Correct, NewCoverage, Override, SelfPay, TaskKind
+    from claimflow.workflows import search_attributes as sa
+    from claimflow.workflows.claim_steps.context import ClaimContext
+
+
+async def validate_intake(c: ClaimContext) -> None:
+    """Demographics complete enough to ask the payer: otherwise a person fixes them."""
+    while issues := await c.scrub_issues(["demographics", "coverage"]):
+        resolution = await c.ask(
+            TaskKind.FIX_DEMOGRAPHICS,
+            f"{len(issues)} demographic or coverage field(s) missing or invalid",
+            [issue.message for issue in issues],
+        )
+        if isinstance(resolution, Correct):
+            c.apply_correction(resolution)
+    c.note("intake", "demographics complete")
+
+
+async def verify_eligibility(c: ClaimContext) -> None:
+    """A 270 to the payer; inactive coverage or a rejection asks a person for new coverage (checked
+    again) or to make the patient self-pay."""
+    record = c.record
+    c.set_state(ClaimState.ELIGIBILITY, "eligibility", "270 sent")
+    while True:
+        result = await c.attempt(
+            catalog.CHECK_ELIGIBILITY,
+            EligibilityRequest(encounter=record.encounter, trace_number=c.trace("270")),
+        )
+        if result is not None and result.active:
+            c.note("eligibility", "271: coverage active")
+            return
+        why = "coverage inactive on the date of service"
+        if result is None:
+            why = f"eligibility could not be checked: {c.last_failure}"
+        elif result.rejections:
+            why = "payer rejected the inquiry: AAA " + ", ".join(r.code for r in result.rejections)
+        resolution = await c.ask(TaskKind.COVERAGE_ISSUE, why, [why])
+        if isinstance(resolution, SelfPay):
+            record.self_pay = True
+            record.patient_responsibility = record.encounter.total_charge
+            c.note("eligibility", "patient is self-pay")
+            return
+        if isinstance(resolution, NewCoverage):
+            record.encounter = record.encounter.model_copy(update={"coverage": resolution.coverage})
+            await c.load_payer_profile()
+
+
+async def await_coding(c: ClaimContext) -> None:
+    """The coding hold: the claim waits until a coder supplies diagnoses and procedures."""
+    record = c.record
+    if record.encounter.is_coded:
+        return
+    c.set_state(ClaimState.CODING, "coding", "waiting for codes")
+    resolution = await c.ask(
+        TaskKind.CODING,
+        "encounter has no diagnosis or procedure codes",
+        ["assign ICD-10-CM diagnoses and CPT/HCPCS procedures"],
+        due_days=c.payer.coding_sla_days,
+        escalate_to="coding-supervisor",
+    )
+    if isinstance(resolution, Codes):
+        record.encounter = record.encounter.model_copy(
+            update={"diagnoses": resolution.diagnoses, "service_lines": resolution.service_lines}
+        )
+    workflow.upsert_search_attributes([sa.BILLED_AMOUNT.value_set(float(record.encounter.total_charge))])
+    c.note("coding", f"coded by {resolution.actor}")
+
+
+async def scrub(c: ClaimContext) -> None:
+    """Code sets and payer edits; errors wait for corrected data or an override with a reason."""
+    c.set_state(ClaimState.SCRUBBING, "scrub", "checking against code sets and payer edits")
+    while errors := await c.scrub_issues(None):
+        resolution = await c.ask(
+            TaskKind.SCRUB_FAILURE,
+            f"{len(errors)} scrub error(s): " + ", ".join(sorted({e.category for e in errors})),
+            [f"{e.rule}: {e.message}" + (f" (fix: {e.fix_hint})" if e.fix_hint else "") for e in errors],
+        )
+        if isinstance(resolution, Override):
+            c.note("scrub", f"override by {resolution.actor}: {resolution.reason}")
+            return
+        if isinstance(resolution, Correct):
+            c.apply_correction(resolution)
+    c.note("scrub", "clean")

@@ -1,0 +1,40 @@
+"""Posting an 835 claim payment to the ledger (idempotent there) and keeping the claim's totals."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from claimflow.activities import catalog
+    from claimflow.activities.requests import PostingRequest
+    from claimflow.claims.events import Remittance835
+    from claimflow.claims.remittance import ClaimPayment
+    from claimflow.claims.tasks import TaskKind
+    from claimflow.workflows.claim_steps.context import ClaimContext
+
+
+async def post(c: ClaimContext, remittance: Remittance835) -> ClaimPayment:
+    """Post one claim payment; one the ledger refuses waits on a person posting it by hand."""
+    record, payment = c.record, remittance.payment
+    outcome = await c.attempt(
+        catalog.POST_PAYMENT,
+        PostingRequest(
+            claim_id=record.claim_id,
+            payment=payment,
+            trace_number=remittance.trace_number or remittance.file_id,
+            payer_id=remittance.payer_id or record.encounter.coverage.payer_id,
+            payment_date=remittance.payment_date or workflow.now().date(),
+        ),
+    )
+    if outcome is None:
+        await c.ask(
+            TaskKind.DENIAL,
+            f"the remittance could not be posted: {c.last_failure}",
+            [c.last_failure, "post it by hand, then resolve this task"],
+        )
+    else:
+        record.paid += outcome.paid
+        record.adjusted += outcome.adjusted
+        record.patient_responsibility += outcome.patient_responsibility
+    record.remittance_date = remittance.payment_date or workflow.now().date()
+    return payment
