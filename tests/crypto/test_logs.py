@@ -21,8 +21,25 @@ PATIENT = Person(
     birth_date=date(1947, 11, 2),
     address=Address(line1="22 Quarry Lane", city="Eastbrook", state="VT", postal_code="05001"),
 )
-COVERAGE = Coverage(payer_id="87726", payer_name="Acme Health", member_id="W998877665")
-PHI = ["Vandersloot", "Marguerite", "1947-11-02", "1947, 11, 2", "W998877665", "Quarry Lane", "Eastbrook"]
+COVERAGE = Coverage(
+    payer_id="87726",
+    payer_name="Acme Health",
+    member_id="W998877665",
+    period_start=date(2019, 3, 14),
+    period_end=date(2027, 3, 13),
+)
+PHI = [
+    "Vandersloot",
+    "Marguerite",
+    "1947-11-02",
+    "1947, 11, 2",
+    "W998877665",
+    "Quarry Lane",
+    "Eastbrook",
+    "2019-03-14",
+    "2019, 3, 14",
+    "2027-03-13",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +80,8 @@ def test_a_logged_event_shows_no_phi(log_format: LogFormat) -> None:
             "group_name": None,
             "filing_indicator": "CI",
             "payer_address": None,
+            "period_start": REDACTED,
+            "period_end": REDACTED,
         }
 
 

@@ -41,6 +41,9 @@ PHI_KEYS: frozenset[str] = frozenset(
         # identifying dates and numbers
         "birth_date",
         "dob",
+        # a coverage's period is the person's enrollment dates (HIPAA: every date about a person but its year)
+        "period_start",
+        "period_end",
         "date_of_birth",
         "member_id",
         "subscriber_id",
