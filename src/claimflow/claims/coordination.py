@@ -102,7 +102,7 @@ def prior_adjudication(claim: Claim, decision: Decision) -> PriorAdjudication:
     """A payer's 835 claim restated for the next payer's 837: its paid amount and claim-level CAS
     (2320), and each service line matched to the claim's line it pays (2430)."""
     payment = decision.payment
-    matched = _match_lines(claim, payment.service_lines)
+    matched = match_lines(claim, payment.service_lines)
     lines = [
         LineAdjudication(
             line_number=number,
@@ -125,7 +125,7 @@ def prior_adjudication(claim: Claim, decision: Decision) -> PriorAdjudication:
     )
 
 
-def _match_lines(claim: Claim, paid_lines: Sequence[ServicePayment]) -> list[tuple[int, ServicePayment]]:
+def match_lines(claim: Claim, paid_lines: Sequence[ServicePayment]) -> list[tuple[int, ServicePayment]]:
     """Pair each 835 service line with the claim line it answers: in order when the payer answered
     every line; otherwise the first unanswered line with the same code (SVC06 when it recoded) and charge."""
     billed = claim.encounter.service_lines

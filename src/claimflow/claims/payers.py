@@ -7,12 +7,14 @@ A payer without a profile gets the defaults of its kind of coverage, told by the
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from enum import StrEnum
 from importlib.resources import files
 from typing import Any
 
 from pydantic import Field, ValidationError
 
+from claimflow.claims.contracts import Contract, FeeSchedule, contract_from_table, read_fee_schedule
 from claimflow.claims.digits import is_digits
 from claimflow.claims.encounter import Address, ClaimFilingIndicator, Model
 from claimflow.claims.money import Money
@@ -130,9 +132,16 @@ class PayerProfile(Model):
 class PayerDirectory(Model):
     profiles: dict[str, PayerProfile]
     defaults: dict[CoverageKind, PayerProfile]
+    contracts: dict[str, Contract] = Field(
+        default_factory=dict, description="contracted fee schedules by payer id (claims/contracts)"
+    )
 
     def get(self, payer_id: str) -> PayerProfile | None:
         return self.profiles.get(payer_id.strip().upper())
+
+    def contract(self, payer_id: str) -> Contract | None:
+        """The payer's contract, if the practice recorded one (underpayments are checked against it)."""
+        return self.contracts.get(payer_id.strip().upper())
 
     def profile_for(self, payer_id: str, filing_indicator: ClaimFilingIndicator) -> PayerProfile:
         """The payer's profile, or the defaults of its coverage kind under this payer id and name."""
@@ -143,11 +152,22 @@ class PayerDirectory(Model):
         return default.model_copy(update={"payer_id": payer_id, "filing_indicator": filing_indicator})
 
 
-def load_profiles(text: str, *, commercial_timely_filing_days: int | None = None) -> PayerDirectory:
+ScheduleReader = Callable[[str], str]
+"""A fee schedule's CSV text by the path payers.toml gives it (relative to the TOML file)."""
+
+
+def load_profiles(
+    text: str,
+    *,
+    commercial_timely_filing_days: int | None = None,
+    read_schedule: ScheduleReader | None = None,
+) -> PayerDirectory:
     """Read a payer directory from TOML text (layout: claims/data/payers.toml).
 
     `[kinds.<kind>]` tables hold the defaults of each coverage kind; each `[[payers]]` entry names its
     `kind` and overrides what differs. `commercial_timely_filing_days` overrides the commercial default.
+    A payer's `contract` table names a fee schedule file, read by `read_schedule` (a directory with
+    contracts needs one).
     """
     try:
         document = tomllib.loads(text)
@@ -168,17 +188,49 @@ def load_profiles(text: str, *, commercial_timely_filing_days: int | None = None
         for kind in CoverageKind
     }
     profiles: dict[str, PayerProfile] = {}
+    tables: list[tuple[str, Any, str]] = []
     for index, entry in enumerate(document.get("payers", [])):
         where = f"[[payers]] #{index + 1} ({entry.get('payer_id', 'no payer_id')})"
         kind = entry.get("kind")
         if kind not in kinds:
             raise ValueError(f"{where}: kind {kind!r} is not one of {', '.join(kinds)}")
-        fields = {**kinds[kind], **{key: value for key, value in entry.items() if key != "kind"}}
+        fields = {
+            **kinds[kind],
+            **{key: value for key, value in entry.items() if key not in {"kind", "contract"}},
+        }
         profile = _profile(fields, where)
         if profile.payer_id in profiles:
             raise ValueError(f"{where}: payer id {profile.payer_id} is listed twice")
         profiles[profile.payer_id] = profile
-    return PayerDirectory(profiles=profiles, defaults=defaults)
+        if "contract" in entry:
+            tables.append((profile.payer_id, entry["contract"], where))
+    schedules: dict[str, FeeSchedule] = {}  # the profiles are checked first, then their contracts
+    contracts = {
+        payer_id: _contract(payer_id, table, schedules, read_schedule, where)
+        for payer_id, table, where in tables
+    }
+    return PayerDirectory(profiles=profiles, defaults=defaults, contracts=contracts)
+
+
+def _contract(
+    payer_id: str,
+    table: Any,
+    schedules: dict[str, FeeSchedule],
+    read_schedule: ScheduleReader | None,
+    where: str,
+) -> Contract:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: contract must be a table (method, schedule, percent, tolerance)")
+    name = table.get("schedule")
+    if isinstance(name, str) and name not in schedules:
+        if read_schedule is None:
+            raise ValueError(f"{where}: contract schedule {name!r} cannot be read here (no schedule reader)")
+        try:
+            text = read_schedule(name)
+        except OSError as exc:
+            raise ValueError(f"{where}: contract schedule {name!r} cannot be read: {exc}") from exc
+        schedules[name] = read_fee_schedule(name, text)
+    return contract_from_table(payer_id, table, schedules, where)
 
 
 def _profile(fields: dict[str, Any], where: str) -> PayerProfile:
@@ -192,6 +244,14 @@ def _profile(fields: dict[str, Any], where: str) -> PayerProfile:
 
 
 def default_directory(*, commercial_timely_filing_days: int | None = None) -> PayerDirectory:
-    """The directory shipped in the package (claims/data/payers.toml; reads package data only)."""
-    text = files("claimflow.claims").joinpath("data", "payers.toml").read_text(encoding="utf-8")
-    return load_profiles(text, commercial_timely_filing_days=commercial_timely_filing_days)
+    """The directory shipped in the package (claims/data/payers.toml and the fee schedules in
+    claims/data/fee_schedules; reads package data only)."""
+    data = files("claimflow.claims").joinpath("data")
+    text = data.joinpath("payers.toml").read_text(encoding="utf-8")
+
+    def read_schedule(name: str) -> str:
+        return data.joinpath(*name.split("/")).read_text(encoding="utf-8")
+
+    return load_profiles(
+        text, commercial_timely_filing_days=commercial_timely_filing_days, read_schedule=read_schedule
+    )

@@ -18,7 +18,10 @@ from claimflow.integrations.fhir import IntakeError, load_encounter, read_file
 def _directory(payers: Path | None) -> PayerDirectory:
     if payers is None:
         return default_directory()
-    return load_profiles(payers.read_text(encoding="utf-8"))
+    return load_profiles(
+        payers.read_text(encoding="utf-8"),
+        read_schedule=lambda name: (payers.parent / name).read_text(encoding="utf-8"),
+    )
 
 
 def _print_text(findings: tuple[Finding, ...], source: Path) -> None:
