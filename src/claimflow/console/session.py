@@ -34,8 +34,10 @@ def with_claims(work: Callable[[ClaimsClient], Awaitable[Result]]) -> Result:
         except RuntimeError as error:
             raise TemporalUnreachable(
                 f"cannot reach Temporal at {settings.temporal_address} (namespace "
-                f"{settings.temporal_namespace}): {error}. Start it with `claimflow up`, or set "
-                "TEMPORAL_ADDRESS to your cluster's frontend"
+                f"{settings.temporal_namespace}, {settings.temporal_client.describe()}): {error}. Start it "
+                "with `claimflow up`, or set TEMPORAL_ADDRESS to your cluster's frontend; a secured cluster "
+                "also needs TEMPORAL_TLS_* (mTLS) or TEMPORAL_API_KEY, or TEMPORAL_PROFILE (README, "
+                "Connecting to a secured Temporal)"
             ) from None
         return await work(ClaimsClient(client, settings.temporal_task_queue))
 

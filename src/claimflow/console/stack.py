@@ -98,9 +98,13 @@ class StackConfig:
         }
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        """The children's environment: the caller's, pointed at this stack."""
+        """The children's environment: the caller's, pointed at this stack. The embedded dev server
+        speaks plain gRPC, so the caller's secured-Temporal settings (API key, TLS, a profile of a
+        Temporal config file, meant for production) are left out: the config file is the empty
+        os.devnull."""
         return {
-            **base,
+            **{name: value for name, value in base.items() if not _secured_temporal(name)},
+            "TEMPORAL_CONFIG_FILE": os.devnull,
             "CLAIMFLOW_HOME": str(self.home),
             "TEMPORAL_ADDRESS": self.temporal_address,
             "TEMPORAL_NAMESPACE": self.namespace,
@@ -108,6 +112,13 @@ class StackConfig:
             "CLEARINGHOUSE_URL": self.sandbox_url,
             "PYTHONUNBUFFERED": "1",
         }
+
+
+def _secured_temporal(name: str) -> bool:
+    """A variable of the SDK's environment configuration that would secure or redirect the client."""
+    return name in ("TEMPORAL_API_KEY", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE") or name.startswith(
+        ("TEMPORAL_TLS", "TEMPORAL_GRPC_META_", "TEMPORAL_CODEC_")
+    )
 
 
 @dataclass

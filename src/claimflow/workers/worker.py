@@ -153,6 +153,7 @@ async def run(settings: Settings, inbox_every: timedelta = timedelta(seconds=5))
             "worker started",
             task_queue=settings.temporal_task_queue,
             temporal=settings.temporal_address,
+            connection=settings.temporal_client.describe(),
             metrics_port=settings.metrics_port,
         )
         await asyncio.Event().wait()  # until the process is stopped
