@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 READY_LINE = "Press Ctrl-C to stop."
@@ -38,10 +40,11 @@ def alive(pid: int) -> bool:
 
 
 def start_up(home: Path, ports: list[int]) -> subprocess.Popen[str]:
-    temporal, ui, sandbox = ports
+    temporal, ui, sandbox, metrics = ports
     return subprocess.Popen(
         [sys.executable, "-m", "claimflow.console.main", "up", "--home", str(home),
-         "--port", str(temporal), "--ui-port", str(ui), "--sandbox-port", str(sandbox)],
+         "--port", str(temporal), "--ui-port", str(ui), "--sandbox-port", str(sandbox),
+         "--metrics-port", str(metrics)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -75,7 +78,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_a_signal_stops_every_child_and_leaves_no_process(home: Path, stop_signal: signal.Signals) -> None:
-    ports = free_ports(3)
+    ports = free_ports(4)
     up = start_up(home, ports)
     try:
         pids = until_ready(up)
@@ -93,26 +96,62 @@ def test_a_signal_stops_every_child_and_leaves_no_process(home: Path, stop_signa
     assert [port for port in ports if not _port_free(port)] == []
 
 
+def restarted(up: subprocess.Popen[str], name: str, said: list[str]) -> int:
+    """Read `up`'s stderr until it says `name` was restarted; its new pid."""
+    assert up.stderr is not None
+    deadline = time.monotonic() + START_TIMEOUT
+    for line in up.stderr:
+        said.append(line)
+        if found := re.match(rf"{name} restarted: pid (\d+)", line.strip()):
+            return int(found.group(1))
+        assert time.monotonic() < deadline, "".join(said)
+    raise AssertionError(f"claimflow up ended instead of restarting {name}:\n{''.join(said)}")
+
+
 @pytest.mark.slow
-def test_a_child_that_dies_stops_the_rest_and_is_named(home: Path) -> None:
-    up = start_up(home, free_ports(3))
+def test_a_child_killed_with_sigkill_is_restarted_and_the_stack_keeps_running(home: Path) -> None:
+    ports = free_ports(4)
+    up = start_up(home, ports)
+    said: list[str] = []
     try:
         pids = until_ready(up)
         os.kill(pids["worker"], signal.SIGKILL)
+        worker = restarted(up, "worker", said)
+        # the dev server too, on the same SQLite file: the worker reconnects by itself
+        os.kill(pids["Temporal dev server"], signal.SIGKILL)
+        temporal = restarted(up, "Temporal dev server", said)
+        os.kill(pids["sandbox"], signal.SIGKILL)
+        sandbox = restarted(up, "sandbox", said)
+        assert up.poll() is None and all(alive(pid) for pid in (worker, temporal, sandbox))
+        assert {worker, temporal, sandbox}.isdisjoint(pids.values())
+        readyz = httpx.get(f"http://127.0.0.1:{ports[3]}/readyz", timeout=30)
+        assert readyz.status_code == 200, readyz.text
+        # the dev server came back on the same SQLite file: the schedule the worker made at its start
+        # (before the dev server was killed; nothing made it again) is still there
+        schedule = subprocess.run(
+            [shutil.which("temporal") or "temporal", "schedule", "describe",
+             "--schedule-id", "claimflow-inbox", "--address", f"127.0.0.1:{ports[0]}"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert schedule.returncode == 0, schedule.stderr
+        up.send_signal(signal.SIGTERM)
         _, err = up.communicate(timeout=60)
     finally:
         up.kill()
-    assert up.returncode == 1
-    assert "worker was killed by signal 9" in err and "the rest of the stack was stopped" in err
-    assert [name for name, pid in pids.items() if alive(pid)] == []
+    text = "".join(said)
+    for name in ("worker", "Temporal dev server", "sandbox"):
+        assert f"{name} was killed by signal 9" in text and f"restarting {name} in 0.5 s" in text
+    assert "temporal.log" in text  # where to look
+    assert up.returncode == 0, err
+    assert [pid for pid in (worker, temporal, sandbox, *pids.values()) if alive(pid)] == []
 
 
 def test_port_in_use_is_refused_before_anything_starts(home: Path) -> None:
-    temporal, ui, sandbox = free_ports(3)
+    temporal, ui, sandbox, metrics = free_ports(4)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", sandbox))
         taken.listen()
-        up = start_up(home, [temporal, ui, sandbox])
+        up = start_up(home, [temporal, ui, sandbox, metrics])
         _, err = up.communicate(timeout=60)
     assert up.returncode == 2
     assert f"sandbox (--sandbox-port) {sandbox}" in err and "already in use" in err

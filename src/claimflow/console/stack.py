@@ -1,4 +1,6 @@
 """The embedded stack as child processes: the Temporal dev server, the sandbox and the worker.
+`claimflow up` supervises them (console.supervisor): a child that dies is started again with
+`Stack.restart`, the same command on the same files (the dev server on its SQLite file).
 
 `Stack` is a context manager: entering checks every port first (nothing starts when one is taken),
 then starts each child and waits until it answers; leaving stops them all (terminate, wait, then
@@ -65,6 +67,8 @@ class StackConfig:
     task_queue: str = "claimflow"
     sandbox_config: Path | None = None
     """a payers file for the sandbox (`claimflow demo` gives one with delays of seconds)"""
+    worker_metrics_port: int = 9464
+    """the worker's /metrics, /healthz and /readyz (CLAIMFLOW_METRICS_PORT); its /readyz says it is up"""
 
     @property
     def temporal_address(self) -> str:
@@ -95,6 +99,7 @@ class StackConfig:
             "Temporal frontend (--port)": self.temporal_port,
             "Temporal Web UI (--ui-port)": self.ui_port,
             "sandbox (--sandbox-port)": self.sandbox_port,
+            "worker metrics (--metrics-port)": self.worker_metrics_port,
         }
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
@@ -111,6 +116,7 @@ class StackConfig:
             "TEMPORAL_TASK_QUEUE": self.task_queue,
             "CLEARINGHOUSE_URL": self.sandbox_url,
             "PYTHONUNBUFFERED": "1",
+            "CLAIMFLOW_METRICS_PORT": str(self.worker_metrics_port),
         }
 
 
@@ -135,6 +141,8 @@ class Child:
 
     def start(self, environment: Mapping[str, str]) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._log:  # a restart: the same log file, appended to
+            self._log.close()
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self.command,
@@ -288,6 +296,11 @@ class Stack:
         )
         self.worker = Child("worker", [sys.executable, "-m", "claimflow.workers"], logs / "worker.log")
         self.children = (self.temporal, self.sandbox, self.worker)
+        self._ready: dict[str, Callable[[], bool]] = {
+            self.temporal.name: lambda: port_answers(self.config.temporal_port),
+            self.sandbox.name: self._sandbox_healthy,
+            self.worker.name: self._worker_ready,
+        }
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Stack:
@@ -298,9 +311,8 @@ class Stack:
         try:
             # The sandbox first: the dev server also listens on ports it picks itself, and one of
             # those could be the sandbox's if the sandbox had not bound it already.
-            self._start(self.sandbox, self._sandbox_healthy)
-            self._start(self.temporal, lambda: port_answers(self.config.temporal_port))
-            self._start(self.worker, self._worker_polls)
+            for child in (self.sandbox, self.temporal, self.worker):
+                self._start(child, self._ready[child.name])
         except BaseException:
             self.stop()
             raise
@@ -347,6 +359,18 @@ class Stack:
                 return ChildExit(child.name, code, child.log_path, child.log_tail())
         return None
 
+    def restart(self, child: Child) -> None:
+        """Start `child`, which has exited, again with the same command and files, and wait until it
+        answers; StackError when it does not (one that hangs instead of answering is stopped)."""
+        if child.exit_code() is None:
+            raise StackError(f"{child.name} is still running (pid {child.pid})")
+        try:
+            self._start(child, self._ready[child.name])
+        except StackError:
+            child.terminate()
+            child.wait_or_kill(time.monotonic() + STOP_GRACE_SECONDS)
+            raise
+
     def settings(self) -> Settings:
         """How a process connects to this stack (what the children were given)."""
         return Settings.from_env(self._environment)
@@ -373,6 +397,17 @@ class Stack:
         """The sandbox itself answers (not merely something on its port)."""
         try:
             return httpx.get(f"{self.config.sandbox_url}/health", timeout=1).status_code == httpx.codes.OK
+        except httpx.HTTPError:
+            return False
+
+    def _worker_ready(self) -> bool:
+        """The worker's /readyz: Temporal answers it and it polls. Only the worker itself answers
+        there, where Temporal would still list a killed worker's pollers for a while."""
+        if not self.config.worker_metrics_port:
+            return self._worker_polls()
+        url = f"http://{HOST}:{self.config.worker_metrics_port}/readyz"
+        try:
+            return httpx.get(url, timeout=2).status_code == httpx.codes.OK
         except httpx.HTTPError:
             return False
 

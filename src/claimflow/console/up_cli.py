@@ -13,6 +13,7 @@ import typer
 
 from claimflow.console.output import ExitCode, fail, stdout
 from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
+from claimflow.console.supervisor import keep_up
 from claimflow.integrations.sandbox.config import ConfigError, load_config
 
 Outcome = TypeVar("Outcome")
@@ -29,6 +30,9 @@ def up(
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
     port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
     sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
+    metrics_port: Annotated[
+        int, typer.Option(help="the worker's /metrics, /healthz and /readyz port (0: none)")
+    ] = 9464,
     payers: Annotated[
         Path | None,
         typer.Option(
@@ -39,9 +43,10 @@ def up(
 ) -> None:
     """Run Temporal (dev server), the sandbox and the worker until Ctrl-C.
 
-    Exits 0 when stopped by Ctrl-C or SIGTERM, 2 when a port is taken, `temporal` is missing or
-    --payers cannot be used, 1 when a part of the stack fails to start or dies (its name and last log
-    lines are shown).
+    A part that dies is restarted (with backoff; why it died is shown on stderr): the dev server on
+    the same SQLite file. Exits 0 when stopped by Ctrl-C or SIGTERM, 2 when a port is taken,
+    `temporal` is missing or --payers cannot be used, 1 when a part of the stack fails to start or
+    keeps dying (5 times a minute; its name and last log lines are shown).
     """
     home = home.resolve()
     config = StackConfig(
@@ -50,8 +55,9 @@ def up(
         ui_port=ui_port,
         sandbox_port=sandbox_port,
         sandbox_config=home_payers(home, payers),
+        worker_metrics_port=metrics_port,
     )
-    died = run_on_stack(config, lambda stack: stack.wait(lambda: False), UP_READY)
+    died = run_on_stack(config, keep_up, UP_READY)
     if died is not None:
         fail(f"{died.describe()}\nthe rest of the stack was stopped", ExitCode.NO)
 
