@@ -3,6 +3,7 @@ and an httpx client per person that logs in through the login form like a browse
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -11,14 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.appeals import AppealInput
+from claimflow.claims.encounter import Encounter
 from claimflow.claims.payers import default_directory
 from claimflow.claims.roles import Role
 from claimflow.console.claims_client import ClaimsClient
 from claimflow.console.web.app import ConsoleConfig, create_app
-from claimflow.console.web.data import ConsoleData
+from claimflow.console.web.data import ConsoleData, QueueFilter
 from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.ledger.worklist import Worklist
@@ -33,6 +36,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @dataclass
 class Console:
+    asgi: Starlette
     data: ConsoleData
     ledger: Ledger
     users: UserStore
@@ -104,7 +108,7 @@ def make_console(
         worklist.close()
         ledger.close()
 
-    return Console(data, ledger, users, client(), client), close
+    return Console(app, data, ledger, users, client(), client), close
 
 
 @pytest.fixture
@@ -140,3 +144,23 @@ async def start_write_off_approval(dev_env: WorkflowEnvironment) -> str:
         task_queue=TASK_QUEUE,
     )
     return appeal_id
+
+
+async def started(console: Console, enc: Encounter) -> str:
+    """Start the claim as the console's intake does: on the task queue the console's worker polls."""
+    outcome = await console.data.claims.intake(enc)
+    assert outcome.started
+    return outcome.claim_id
+
+
+async def task_of(console: Console, owner: str, kind: str, seconds: float = 20) -> str:
+    """The id of the open task of this kind on the claim (or of a task whose id starts with `owner`,
+    an appeal's), once the queue lists it (visibility lags)."""
+    for _ in range(int(seconds / 0.1)):
+        await console.data.reload()
+        for item in await console.data.queue(QueueFilter(), "nobody"):
+            mine = item.row.claim_id == owner or item.task.id.startswith(f"{owner}:")
+            if mine and item.task.kind.value == kind:
+                return item.task.id
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{owner} never listed a {kind} task")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.claims.encounter import Encounter
 from claimflow.console.web.data import QueueFilter
 from claimflow.integrations.ledger.users import UserStore
 from tests.console.test_commands import inactive, uncoded
@@ -23,21 +22,12 @@ from tests.console.web.conftest import (
     csrf_of,
     make_console,
     start_write_off_approval,
+    started,
+    task_of,
 )
 from tests.workflows.scripted import ScriptedPayer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-async def task_of(console: Console, claim_id: str, kind: str, seconds: float = 20) -> str:
-    """The id of the claim's open task of this kind, once the queue lists it (visibility lags)."""
-    for _ in range(int(seconds / 0.1)):
-        await console.data.reload()
-        for item in await console.data.queue(QueueFilter(), "nobody"):
-            if item.row.claim_id == claim_id and item.task.kind.value == kind:
-                return item.task.id
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{claim_id} never listed a {kind} task")
 
 
 def refusals(console: Console) -> list[dict[str, object]]:
@@ -46,13 +36,6 @@ def refusals(console: Console) -> list[dict[str, object]]:
         for entry in console.ledger.audit()
         if entry.action == "console_refused"
     ]
-
-
-async def started(console: Console, enc: Encounter) -> str:
-    """Start the claim as the console's intake does: on the task queue the console's worker polls."""
-    outcome = await console.data.claims.intake(enc)
-    assert outcome.started
-    return outcome.claim_id
 
 
 async def test_login_logout_and_the_pages_need_a_session(console: Console) -> None:

@@ -36,7 +36,12 @@ from starlette.staticfiles import StaticFiles
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.claims.roles import Permission
 from claimflow.claims.tasks import InvalidResolution, TaskKind
-from claimflow.console.claims_client import NotFound, Refused, workflow_id_of_task
+from claimflow.console.claims_client import (
+    EXCEPTIONS_WORKFLOW_ID,
+    NotFound,
+    Refused,
+    workflow_id_of_task,
+)
 from claimflow.console.web import views
 from claimflow.console.web.auth import (
     CSRF_FIELD,
@@ -417,6 +422,9 @@ def create_app(
             row.claim_id,
             {"task_id": task_id, "kind": row.task.kind.value, "action": resolution.action.value},
         )
+        if row.claim_id == EXCEPTIONS_WORKFLOW_ID:
+            # an unmatched payer result belongs to no claim: its task page shows how it ended
+            return RedirectResponse(f"/tasks/{task_id}?resolved=1", status_code=303)
         return RedirectResponse(f"/claims/{row.claim_id}?resolved={task_id}", status_code=303)
 
     # ------------------------------------------------------------------ claim page
