@@ -58,3 +58,7 @@ def test_inbound_files_are_recorded_once_with_their_interchange(registry: Interc
     assert registry.routed_interchange("CLEARINGHOUSE", "000000008") is None
     registry.record_pickup(InboundRecord("sftp:ch/in", "bad.x12", "unreadable", InboundOutcome.PARKED))
     assert registry.routed_interchange("CLEARINGHOUSE", "") is None
+    assert registry.pickups("sftp:ch/in", ["F1.835", "bad.x12", "F3.835"]) == {
+        "F1.835": InboundOutcome.ROUTED,
+        "bad.x12": InboundOutcome.PARKED,
+    }

@@ -55,6 +55,7 @@ class ScriptedPayer:
     """Records what the workflow asked for; eligibility and scrub answers follow simple rules."""
 
     submissions: list[SubmitRequest] = field(default_factory=list)
+    reservations: dict[str, int] = field(default_factory=dict)
     inquiries: list[StatusRequest] = field(default_factory=list)
     statements: list[StatementRequest] = field(default_factory=list)
     postings: list[PostingRequest] = field(default_factory=list)
@@ -86,11 +87,17 @@ class ScriptedPayer:
             errors=[e for e in errors if wanted is None or e.category in wanted],
         )
 
+    @activity.defn(name=catalog.RESERVE_INTERCHANGE.name)
+    async def reserve_interchange(self, key: str) -> int:
+        """The same number for the same key, a higher one for a new key (as the ledger reserves)."""
+        return self.reservations.setdefault(key, len(self.reservations) + 1)
+
     @activity.defn(name=catalog.SUBMIT_CLAIM.name)
     async def submit_claim(self, request: SubmitRequest) -> SubmitReceipt:
         self.submissions.append(request)
         return SubmitReceipt(
-            submission_id=f"SUB{len(self.submissions)}", interchange_control_number=len(self.submissions)
+            submission_id=f"SUB{len(self.submissions)}",
+            interchange_control_number=request.interchange_control_number or len(self.submissions),
         )
 
     @activity.defn(name=catalog.INQUIRE_CLAIM_STATUS.name)
@@ -135,6 +142,7 @@ class ScriptedPayer:
             self.payer_profile,
             self.check_eligibility,
             self.scrub_claim,
+            self.reserve_interchange,
             self.submit_claim,
             self.inquire_claim_status,
             self.post_payment,

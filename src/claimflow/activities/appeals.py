@@ -19,7 +19,7 @@ from claimflow.activities.appeal_requests import (
 from claimflow.activities.rendering import render_off_loop, save_letter
 from claimflow.claims.appeals import AppealLetterRef
 from claimflow.claims.denials import classify
-from claimflow.integrations.clearinghouse import ClearinghouseClient
+from claimflow.integrations.transport import Transport
 from claimflow.letters.appeal import render_appeal
 from claimflow.letters.appeal_packet import AppealPacket, MissingEvidence, build_appeal
 from claimflow.letters.practice import Practice
@@ -27,7 +27,7 @@ from claimflow.letters.practice import Practice
 
 class AppealActivities:
     def __init__(
-        self, clearinghouse: ClearinghouseClient, documents_dir: Path, billing_phone: str = "800-555-0100"
+        self, clearinghouse: Transport, documents_dir: Path, billing_phone: str = "800-555-0100"
     ) -> None:
         self._clearinghouse = clearinghouse
         self._documents_dir = documents_dir

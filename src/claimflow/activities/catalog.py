@@ -51,6 +51,8 @@ RENDERING = timedelta(minutes=10)  # a PDF queues behind others when many claims
 PAYER_PROFILE = ActivityRef[Coverage, PayerProfile]("payer_profile", PayerProfile)
 CHECK_ELIGIBILITY = ActivityRef[EligibilityRequest, EligibilityResult]("check_eligibility", EligibilityResult)
 SCRUB_CLAIM = ActivityRef[ScrubRequest, ScrubOutcome]("scrub_claim", ScrubOutcome)
+RESERVE_INTERCHANGE = ActivityRef[str, int]("reserve_interchange", int)
+"""The ISA13 kept for a submission key (`requests.submission_key`): the same number every time."""
 SUBMIT_CLAIM = ActivityRef[SubmitRequest, SubmitReceipt]("submit_claim", SubmitReceipt)
 INQUIRE_CLAIM_STATUS = ActivityRef[StatusRequest, ClaimStatus]("inquire_claim_status", ClaimStatus)
 POST_PAYMENT = ActivityRef[PostingRequest, PostingOutcome]("post_payment", PostingOutcome)

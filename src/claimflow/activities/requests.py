@@ -46,6 +46,18 @@ class SubmitRequest(Model):
     claim: Claim
     attempt: int = Field(ge=1, description="1 for the first submission; part of the idempotency key")
     submitted_at: datetime
+    interchange_control_number: int | None = Field(
+        default=None,
+        ge=1,
+        le=999_999_999,
+        description="ISA13 the workflow reserved (RESERVE_INTERCHANGE) before the upload, so every retry "
+        "sends the same interchange; None (a workflow from before): reserved by the activity under its key",
+    )
+
+
+def submission_key(patient_control_number: str, attempt: int) -> str:
+    """The key of one submission attempt: its idempotency key and its control number's reservation."""
+    return f"{patient_control_number}-{attempt}"
 
 
 class SubmitReceipt(Model):
@@ -105,6 +117,7 @@ class RoutingReport(Model):
     kind: str
     routed: int = 0
     unmatched: int = 0
+    ignored: int = Field(default=0, description="results no claim acts on (a 277's pending status)")
     acknowledged: bool = False
     problem: str | None = None
 

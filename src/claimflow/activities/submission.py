@@ -7,32 +7,40 @@ import asyncio
 from temporalio import activity
 
 from claimflow.activities import catalog
-from claimflow.activities.requests import StatusRequest, SubmitReceipt, SubmitRequest
+from claimflow.activities.requests import StatusRequest, SubmitReceipt, SubmitRequest, submission_key
 from claimflow.claims.claim import ClaimStatusInquiry
 from claimflow.claims.responses import ClaimStatus
 from claimflow.claims.x12 import read_277, write_276, write_837
-from claimflow.integrations.clearinghouse import ClearinghouseClient
 from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.metrics import SUBMISSIONS
+from claimflow.integrations.transport import Transport
 
 
 class SubmissionActivities:
-    def __init__(
-        self, clearinghouse: ClearinghouseClient, ledger: Ledger, envelopes: EnvelopeFactory
-    ) -> None:
+    def __init__(self, clearinghouse: Transport, ledger: Ledger, envelopes: EnvelopeFactory) -> None:
         self._clearinghouse = clearinghouse
         self._ledger = ledger
         self._envelopes = envelopes
 
+    @activity.defn(name=catalog.RESERVE_INTERCHANGE.name)
+    async def reserve_interchange(self, key: str) -> int:
+        """The interchange control number of a submission attempt, chosen once and kept in the ledger."""
+        return await asyncio.to_thread(self._envelopes.reserve, key)
+
     @activity.defn(name=catalog.SUBMIT_CLAIM.name)
     async def submit_claim(self, request: SubmitRequest) -> SubmitReceipt:
-        """Record the charges, then send the 837. The idempotency key (claim and attempt) makes a
-        retried activity return the clearinghouse's first receipt instead of a second claim."""
+        """Record the charges, then send the 837. The interchange is rebuilt from the request alone
+        (its reserved number, its submission time), so a retried activity sends the same bytes; the
+        idempotency key (claim and attempt) and the interchange's own name make the clearinghouse
+        return its first receipt instead of taking a second claim."""
         claim = request.claim
         await asyncio.to_thread(self._ledger.record_charges, claim, "claimflow")
-        envelope = self._envelopes.next()
-        key = f"{claim.patient_control_number}-{request.attempt}"
+        key = submission_key(claim.patient_control_number, request.attempt)
+        number = request.interchange_control_number
+        if number is None:
+            number = await asyncio.to_thread(self._envelopes.reserve, key)
+        envelope = self._envelopes.numbered(number, request.submitted_at)
         receipt = await self._clearinghouse.submit_claims(write_837([claim], envelope), idempotency_key=key)
         SUBMISSIONS.labels("duplicate" if receipt.duplicate else "accepted").inc()
         await asyncio.to_thread(
@@ -52,6 +60,8 @@ class SubmissionActivities:
         inquiry = ClaimStatusInquiry.for_claim(
             request.claim, request.trace_number, request.payer_claim_number
         )
-        answer = await self._clearinghouse.claim_status(write_276(inquiry, self._envelopes.next()))
+        answer = await self._clearinghouse.claim_status(
+            write_276(inquiry, await asyncio.to_thread(self._envelopes.next))
+        )
         statuses = read_277(answer)
         return statuses[0] if statuses else ClaimStatus(trace_number=request.trace_number)

@@ -36,13 +36,13 @@ from claimflow.activities.statements import StatementActivities
 from claimflow.activities.submission import SubmissionActivities
 from claimflow.claims.codesets import default_codesets
 from claimflow.claims.payers import PayerDirectory, default_directory
-from claimflow.integrations.clearinghouse import ClearinghouseClient
 from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.health import health_routes, serving
-from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.ledger import InterchangeRegistry, Ledger
 from claimflow.integrations.metrics import ExtraMetrics, metrics_route, sdk_runtime
 from claimflow.integrations.settings import Settings
 from claimflow.integrations.temporal import connect
+from claimflow.integrations.transport import Transport, open_transport
 from claimflow.workers.interceptors import MetricsInterceptor
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
@@ -57,13 +57,14 @@ log = structlog.get_logger("claimflow.worker")
 def build_activities(
     client: Client,
     settings: Settings,
-    clearinghouse: ClearinghouseClient,
+    clearinghouse: Transport,
     ledger: Ledger,
+    registry: InterchangeRegistry,
     directory: PayerDirectory | None = None,
 ) -> list[Callable[..., Any]]:
     """Every activity, bound to its dependencies."""
     directory = directory or default_directory()
-    envelopes = EnvelopeFactory()
+    envelopes = EnvelopeFactory(registry=registry)
     payers = PayerActivities(directory)
     eligibility = EligibilityActivities(clearinghouse, envelopes)
     scrubbing = ScrubActivities(default_codesets(), directory)
@@ -73,11 +74,19 @@ def build_activities(
     statements = StatementActivities(documents)
     escalation = EscalationActivities(documents)
     appeals = AppealActivities(clearinghouse, documents)
-    inbox = InboxActivities(clearinghouse, client, ledger, settings.temporal_task_queue)
+    inbox = InboxActivities(
+        clearinghouse,
+        client,
+        ledger,
+        settings.temporal_task_queue,
+        registry=registry,
+        kept_dir=settings.home / "inbox-kept",
+    )
     return [
         payers.payer_profile,
         eligibility.check_eligibility,
         scrubbing.scrub_claim,
+        submission.reserve_interchange,
         submission.submit_claim,
         submission.inquire_claim_status,
         posting.post_payment,
@@ -106,22 +115,24 @@ async def ensure_inbox_schedule(client: Client, settings: Settings, every: timed
 
 @contextlib.asynccontextmanager
 async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
-    """A running worker with its clearinghouse client and ledger, closed on exit."""
-    ledger = await asyncio.to_thread(Ledger, settings.ledger_url)
-    async with ClearinghouseClient(settings.clearinghouse_url) as clearinghouse:
+    """A running worker with its clearinghouse transport and ledger, closed on exit."""
+    async with contextlib.AsyncExitStack() as resources:
+        clearinghouse = open_transport(settings)  # refuses an unusable profile before anything starts
+        resources.push_async_callback(clearinghouse.aclose)
+        ledger = await asyncio.to_thread(Ledger, settings.ledger_url)
+        resources.callback(ledger.close)
+        registry = InterchangeRegistry(settings.ledger_url)  # after Ledger: its schema is migrated
+        resources.callback(registry.close)
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
             workflows=list(WORKFLOWS),
-            activities=build_activities(client, settings, clearinghouse, ledger),
+            activities=build_activities(client, settings, clearinghouse, ledger, registry),
             max_cached_workflows=2_000,  # ~85 KB each (TEMPORAL.md): about 170 MB at most
             interceptors=[MetricsInterceptor()],
         )
-        try:
-            async with worker:
-                yield worker
-        finally:
-            ledger.close()
+        async with worker:
+            yield worker
 
 
 def status_app(client: Client, worker: Worker, sdk_metrics: ExtraMetrics) -> Starlette:

@@ -196,6 +196,19 @@ class InterchangeRegistry:
                 )
             )
 
+    def pickups(self, mailbox: str, names: Iterable[str]) -> dict[str, InboundOutcome]:
+        """What became of those of these names already taken from this mailbox."""
+        wanted = list(names)
+        if not wanted:
+            return {}
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(InboundFileRow.name, InboundFileRow.outcome).where(
+                    InboundFileRow.mailbox == mailbox, InboundFileRow.name.in_(wanted)
+                )
+            )
+            return {name: InboundOutcome(outcome) for name, outcome in rows}
+
     def routed_interchange(self, sender_id: str, control_number: str) -> str | None:
         """The name of an earlier file that carried this interchange and was routed, if any."""
         with self._sessions.begin() as session:

@@ -94,6 +94,7 @@ download_dir = "download"
 settle_seconds = 0
 after_pickup = "archive"
 archive_dir = "archive"
+parked_dir = "parked"
 
 [realtime]
 url = "{realtime_url}"

@@ -9,11 +9,14 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
-    from claimflow.activities.requests import StatusRequest, SubmitRequest
+    from claimflow.activities.requests import StatusRequest, SubmitRequest, submission_key
     from claimflow.claims.events import Ack999, ClaimAck277CA, Remittance835
     from claimflow.claims.lifecycle import ClaimState
     from claimflow.claims.tasks import Resubmit, TaskKind, WriteOff
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff
+
+RESERVED_INTERCHANGE = "reserved-interchange"
+"""Patch: the workflow reserves the submission's control number (RESERVE_INTERCHANGE) first."""
 
 
 async def submit(c: ClaimContext) -> str | None:
@@ -22,9 +25,22 @@ async def submit(c: ClaimContext) -> str | None:
     record.submissions += 1
     # What the payer said of an earlier submission no longer applies; a late 835 still might.
     record.pending_events[:] = [e for e in record.pending_events if isinstance(e, Remittance835)]
+    # The interchange's control number is chosen before the upload, so a retried upload re-sends
+    # the same interchange (same ISA13, same time) and the clearinghouse recognises it.
+    number = None
+    if workflow.patched(RESERVED_INTERCHANGE):
+        key = submission_key(record.encounter.encounter_id, record.submissions)
+        number = await c.attempt(catalog.RESERVE_INTERCHANGE, key)
+        if number is None:
+            return f"no interchange control number could be reserved: {c.last_failure}"
     receipt = await c.attempt(
         catalog.SUBMIT_CLAIM,
-        SubmitRequest(claim=c.claim(), attempt=record.submissions, submitted_at=workflow.now()),
+        SubmitRequest(
+            claim=c.claim(),
+            attempt=record.submissions,
+            submitted_at=workflow.now(),
+            interchange_control_number=number,
+        ),
     )
     if receipt is None:
         return f"the clearinghouse did not take the claim: {c.last_failure}"
