@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 from click.testing import Result
@@ -12,12 +13,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+from claimflow.claims.roles import Role
 from claimflow.console.main import app
+from claimflow.integrations.ledger.users import UserStore
 from claimflow.workflows.appeal import AppealWorkflow
 from claimflow.workflows.claim import ClaimWorkflow
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.appeals.scripted import ScriptedAppeals
 from tests.dev_server import start_dev_server
+from tests.ledger.test_users import CHEAP_HASHER
 from tests.workflows.conftest import TEST_KEYS
 from tests.workflows.scripted import ScriptedPayer
 
@@ -55,15 +59,50 @@ def environment_for(client: Client) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def cli(dev_env: WorkflowEnvironment, payer_worker: ScriptedPayer) -> RunCli:
-    """Run `claimflow ARGS...` against the dev server, in a thread: the command runs its own loop."""
-    runner = CliRunner()
-    environment = environment_for(dev_env.client)
+@dataclass(frozen=True)
+class ConsoleUsers:
+    """A ledger with users for the commands that act as someone: every biller the tests name, and
+    a manager. `token[name]` is each one's CLAIMFLOW_TOKEN."""
 
-    async def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    database_url: str
+    token: dict[str, str]
+
+    def store(self) -> UserStore:
+        return UserStore(self.database_url, hasher=CHEAP_HASHER)
+
+
+BILLERS = ("amy@billing", "cody", "sam", "desk", "portal", "bo", "lee")
+MANAGER = "mia@billing"
+
+
+@pytest.fixture(scope="session")
+def console_users(tmp_path_factory: pytest.TempPathFactory) -> ConsoleUsers:
+    users = ConsoleUsers(f"sqlite:///{tmp_path_factory.mktemp('users') / 'ledger.db'}", {})
+    store = users.store()
+    try:
+        for name, role in [*((biller, Role.BILLER) for biller in BILLERS), (MANAGER, Role.MANAGER)]:
+            store.add(name, name, role, by="tests")
+            users.token[name] = store.issue_token(name, by="tests").secret
+    finally:
+        store.close()
+    return users
+
+
+@pytest.fixture
+def cli(dev_env: WorkflowEnvironment, payer_worker: ScriptedPayer, console_users: ConsoleUsers) -> RunCli:
+    """Run `claimflow ARGS...` against the dev server, in a thread: the command runs its own loop.
+    It acts as `user` (CLAIMFLOW_TOKEN), amy@billing unless told."""
+    runner = CliRunner()
+    environment = {**environment_for(dev_env.client), "DATABASE_URL": console_users.database_url}
+
+    async def run(*args: str, env: dict[str, str] | None = None, user: str = "amy@billing") -> Result:
+        acting = {"CLAIMFLOW_TOKEN": console_users.token[user]}
         return await asyncio.to_thread(
-            runner.invoke, app, list(args), env={**environment, **(env or {})}, catch_exceptions=False
+            runner.invoke,
+            app,
+            list(args),
+            env={**environment, **acting, **(env or {})},
+            catch_exceptions=False,
         )
 
     return run

@@ -25,12 +25,15 @@ import pytest
 
 from claimflow.claims.encounter import Address, Encounter
 from claimflow.claims.npi import make_npi
+from claimflow.claims.roles import Role
 from claimflow.console.demo_batch import DemoClaim, load_demo_batch
 from claimflow.console.demo_cli import fast_payers
 from claimflow.console.stack import Stack, StackConfig
 from claimflow.integrations.fhir.export import bundle_from_encounter
 from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.sandbox.scenarios import PAYERS
+from claimflow.integrations.settings import Settings
 from tests.console.test_up import free_ports
 
 BATCH = 30
@@ -63,6 +66,8 @@ class Biller:
     """Works the claims it was given through the command line, and records what it did."""
 
     environment: dict[str, str]
+    """the stack's settings; `tokens` says who acts (CLAIMFLOW_TOKEN)"""
+    tokens: dict[str, str]
     folder: Path
     claims: dict[str, DemoClaim]
     resolved: dict[str, list[str]] = field(default_factory=dict)
@@ -71,10 +76,9 @@ class Biller:
     snapshots: dict[str, Any] = field(default_factory=dict)
     """claim id -> the last `claim show --json`"""
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CLAIMFLOW, *args], capture_output=True, text=True, env=self.environment, timeout=120
-        )
+    def run(self, *args: str, user: str = "biller@clinic") -> subprocess.CompletedProcess[str]:
+        acting = {**self.environment, "CLAIMFLOW_TOKEN": self.tokens[user]}
+        return subprocess.run([CLAIMFLOW, *args], capture_output=True, text=True, env=acting, timeout=120)
 
     def json(self, *args: str) -> Any:
         result = self.run(*args, "--json")
@@ -90,7 +94,7 @@ class Biller:
         task = row["task"]
         claim = self.claims[row["claim_id"]]
         decision = self.decision(task["kind"], claim, row)
-        result = self.run("task", "resolve", task["id"], "--actor", "biller@clinic", *decision)
+        result = self.run("task", "resolve", task["id"], *decision)
         assert result.returncode == 0, f"{task['kind']} {task['id']}: {result.stderr}"
         assert f"resolved {task['id']} ({task['kind']})" in result.stdout
         self.resolved.setdefault(task["kind"], []).append(task["id"])
@@ -139,7 +143,7 @@ class Biller:
             snapshot = self.snapshots[claim_id] = self.json("claim", "show", claim_id)
             due = Decimal(snapshot["patient_responsibility"]) - Decimal(snapshot["patient_paid"])
             if snapshot["state"] == "patient_billing" and due > 0:
-                paid = self.run("claim", "pay", claim_id, "--amount", str(due), "--actor", "patient-portal")
+                paid = self.run("claim", "pay", claim_id, "--amount", str(due), user="patient-portal")
                 assert paid.returncode == 0, f"{claim_id}: {paid.stderr}"
                 self.payments.append(claim_id)
             states[claim_id] = snapshot["state"]
@@ -202,8 +206,18 @@ def test_a_biller_works_the_demo_batch_from_the_command_line(tmp_path: Path) -> 
         for claim in [next(c for c in batch if c.trouble == trouble)]
     }
 
+    environment = config.environment(os.environ)
+    users = UserStore(Settings.from_env(environment).ledger_url)
+    try:  # the people who act: what they do is recorded as them
+        tokens = {}
+        for username in ("biller@clinic", "patient-portal"):
+            users.add(username, username, Role.BILLER, by="tests")
+            tokens[username] = users.issue_token(username, by="tests").secret
+    finally:
+        users.close()
+
     with Stack(config) as stack:
-        biller = Biller(config.environment(os.environ), tmp_path, driven)
+        biller = Biller(environment, tokens, tmp_path, driven)
         intake = biller.json("intake", *files)
         assert sum(row["started"] for row in intake) == BATCH
 

@@ -69,8 +69,8 @@ def zero_charge(seed: int) -> Encounter:
     return enc.model_copy(update={"service_lines": lines})
 
 
-async def json_of(cli: RunCli, *args: str) -> Any:
-    result = await cli(*args, "--json")
+async def json_of(cli: RunCli, *args: str, user: str = "amy@billing") -> Any:
+    result = await cli(*args, "--json", user=user)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -129,21 +129,22 @@ async def test_intake_list_show_and_resolve_each_kind(cli: RunCli, tmp_path: Pat
     assert shown.exit_code == 0 and "inactive" in shown.stdout and "new_coverage | self_pay" in shown.stdout
 
     refused = await cli(
-        "task", "resolve", coverage_task, "--action", "override", "--actor", "amy", "--reason", "x"
+        "task", "resolve", coverage_task, "--action", "override", "--reason", "x", user="amy@billing"
     )
     assert refused.exit_code == 1
     assert "does not resolve a coverage_issue task; use one of: new_coverage, self_pay" in refused.stderr
-    incomplete = await cli("task", "resolve", coverage_task, "--action", "new_coverage", "--actor", "amy")
-    assert incomplete.exit_code == 1 and "needs the new coverage" in incomplete.stderr
+    incomplete = await cli("task", "resolve", coverage_task, "--action", "new_coverage", user="amy@billing")
+    # One model per action: what the action lacks is named before anything is sent (exit 2).
+    assert incomplete.exit_code == 2 and "--action new_coverage needs the new coverage" in incomplete.stderr
 
     resolved = await cli(
-        "task", "resolve", coverage_task, "--action", "new_coverage", "--actor", "amy@billing",
+        "task", "resolve", coverage_task, "--action", "new_coverage",
         "--coverage-payer-id", "SMPBCX", "--coverage-payer-name", "Sandbox Blue Cross",
-        "--member-id", "BCX1234",
+        "--member-id", "BCX1234", user="amy@billing",
     )  # fmt: skip
     assert resolved.exit_code == 0, resolved.output
     assert f"resolved {coverage_task} (coverage_issue) with new_coverage by amy@billing" in resolved.stdout
-    twice = await cli("task", "resolve", coverage_task, "--action", "self_pay", "--actor", "amy")
+    twice = await cli("task", "resolve", coverage_task, "--action", "self_pay", user="amy@billing")
     assert twice.exit_code == 1 and "already resolved by amy@billing" in twice.stderr
 
     lines = tmp_path / "lines.json"
@@ -151,14 +152,14 @@ async def test_intake_list_show_and_resolve_each_kind(cli: RunCli, tmp_path: Pat
         json.dumps([line.model_dump(mode="json") for line in encounter(today(), 12).service_lines])
     )
     coded = await cli(
-        "task", "resolve", f"claim-{coding.encounter_id}:1", "--action", "codes", "--actor", "cody",
-        "--diagnoses", "E11.9,I10", "--lines", str(lines),
+        "task", "resolve", f"claim-{coding.encounter_id}:1", "--action", "codes",
+        "--diagnoses", "E11.9,I10", "--lines", str(lines), user="cody",
     )  # fmt: skip
     assert coded.exit_code == 0, coded.output
 
     overridden = await cli(
-        "task", "resolve", f"claim-{scrub.encounter_id}:1", "--action", "override", "--actor", "sam",
-        "--reason", "free follow-up visit, charge is 0 by contract", "--json",
+        "task", "resolve", f"claim-{scrub.encounter_id}:1", "--action", "override",
+        "--reason", "free follow-up visit, charge is 0 by contract", "--json", user="sam",
     )  # fmt: skip
     assert overridden.exit_code == 0, overridden.output
     assert json.loads(overridden.stdout)["resolved_by"] == "sam"
@@ -187,23 +188,19 @@ async def test_patient_pays_from_the_command_line(
     await pay_cleanly(claim, enc, patient_owes=Decimal("30.00"))
     await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "patient_billing")
 
-    too_much = await cli("claim", "pay", enc.encounter_id, "--amount", "30.01", "--actor", "desk")
+    too_much = await cli("claim", "pay", enc.encounter_id, "--amount", "30.01", user="desk")
     assert too_much.exit_code == 1 and "at most the balance 30.00" in too_much.stderr
-    not_money = await cli("claim", "pay", enc.encounter_id, "--amount", "ten", "--actor", "desk")
+    not_money = await cli("claim", "pay", enc.encounter_id, "--amount", "ten", user="desk")
     assert not_money.exit_code == 2 and "amount" in not_money.stderr
-    part = await cli(
-        "claim", "pay", enc.encounter_id, "--amount", "10", "--actor", "desk", "--reference", "RCPT-7"
-    )
+    part = await cli("claim", "pay", enc.encounter_id, "--amount", "10", "--reference", "RCPT-7", user="desk")
     assert part.exit_code == 0, part.output
     assert f"recorded 10.00 on claim-{enc.encounter_id} by desk" in part.stdout
     assert "the patient has paid 10.00 of 30.00" in part.stdout
     again = await cli(
-        "claim", "pay", enc.encounter_id, "--amount", "10", "--actor", "desk", "--reference", "RCPT-7"
+        "claim", "pay", enc.encounter_id, "--amount", "10", "--reference", "RCPT-7", user="desk"
     )
     assert again.exit_code == 1 and "reference 'RCPT-7' is recorded already" in again.stderr
-    rest = await json_of(
-        cli, "claim", "pay", f"claim-{enc.encounter_id}", "--amount", "20.00", "--actor", "portal"
-    )
+    rest = await json_of(cli, "claim", "pay", f"claim-{enc.encounter_id}", "--amount", "20.00", user="portal")
     assert rest["patient_paid"] == "30.00"
     closed = await until_claim(cli, enc.encounter_id, lambda s: s["state"] == "closed")
     assert [e["outcome"] for e in closed["timeline"] if e["step"] == "payment"] == [
@@ -213,7 +210,7 @@ async def test_patient_pays_from_the_command_line(
     posted = [p for p in payer_worker.patient_payments if p.claim.patient_control_number == enc.encounter_id]
     assert [p.amount for p in posted] == [Decimal("10.00"), Decimal("20.00")]
     assert posted[0].reference == "RCPT-7" and posted[1].reference not in (None, "RCPT-7")
-    closed_pay = await cli("claim", "pay", enc.encounter_id, "--amount", "1", "--actor", "desk")
+    closed_pay = await cli("claim", "pay", enc.encounter_id, "--amount", "1", user="desk")
     assert closed_pay.exit_code == 1 and "not waiting for a patient payment" in closed_pay.stderr
 
 
@@ -244,16 +241,16 @@ async def test_appeal_tasks_are_listed_and_resolved_from_the_command_line(
     shown = await cli("task", "show", review)
     assert shown.exit_code == 0 and "appeal_review" in shown.stdout
     assert "approve | edit | withdraw" in shown.stdout
-    no_text = await cli("task", "resolve", review, "--action", "edit", "--actor", "bo")
-    assert no_text.exit_code == 1 and "needs the edited argument text" in no_text.stderr
+    no_text = await cli("task", "resolve", review, "--action", "edit", user="bo")
+    assert no_text.exit_code == 2 and "--action edit needs --argument" in no_text.stderr
     misplaced = await cli(
-        "task", "resolve", f"claim-{enc.encounter_id}:1", "--action", "correct", "--actor", "bo",
-        "--argument", "x",
+        "task", "resolve", f"claim-{enc.encounter_id}:1", "--action", "correct",
+        "--argument", "x", user="bo",
     )  # fmt: skip
-    assert misplaced.exit_code == 2 and "--argument edits an appeal letter" in misplaced.stderr
+    assert misplaced.exit_code == 2 and "--argument goes with --action edit" in misplaced.stderr
     edited = await cli(
-        "task", "resolve", review, "--action", "edit", "--actor", "bo",
-        "--argument", "The progress note documents medical necessity for the ECG.",
+        "task", "resolve", review, "--action", "edit",
+        "--argument", "The progress note documents medical necessity for the ECG.", user="bo",
     )  # fmt: skip
     assert edited.exit_code == 0, edited.output
     assert f"resolved {review} (appeal_review) with edit by bo" in edited.stdout
@@ -296,9 +293,7 @@ async def test_unmatched_remittance_listed_and_resolved(cli: RunCli, dev_env: Wo
     )
     rows = await until_listed(cli, {"claim-exceptions"}, "--kind", "unmatched_remittance")
     task_id = next(row["task"]["id"] for row in rows if file_id in " ".join(row["task"]["details"]))
-    done = await cli(
-        "task", "resolve", task_id, "--action", "write_off", "--actor", "lee", "--reason", "test file"
-    )
+    done = await cli("task", "resolve", task_id, "--action", "write_off", "--reason", "test file", user="lee")
     assert done.exit_code == 0, done.output
     left = await json_of(cli, "tasks", "--kind", "unmatched_remittance")
     assert task_id not in {row["task"]["id"] for row in left}
@@ -369,21 +364,15 @@ async def test_unreadable_intake_file_starts_nothing(cli: RunCli, tmp_path: Path
 
 
 async def test_bad_resolution_options_are_usage_errors(cli: RunCli, tmp_path: Path) -> None:
-    partial = await cli(
-        "task", "resolve", "claim-x:1", "--action", "new_coverage", "--actor", "a", "--member-id", "M1"
-    )
+    partial = await cli("task", "resolve", "claim-x:1", "--action", "new_coverage", "--member-id", "M1")
     assert partial.exit_code == 2 and "missing --coverage-payer-id, --coverage-payer-name" in partial.stderr
-    codes = await cli(
-        "task", "resolve", "claim-x:1", "--action", "codes", "--actor", "a", "--diagnoses", "E11.9,??"
-    )
+    codes = await cli("task", "resolve", "claim-x:1", "--action", "codes", "--diagnoses", "E11.9,??")
     assert codes.exit_code == 2 and "--diagnoses" in codes.stderr
     lines = tmp_path / "lines.json"
     lines.write_text("[{}]")
-    no_lines = await cli(
-        "task", "resolve", "claim-x:1", "--action", "codes", "--actor", "a", "--lines", str(lines)
-    )
+    no_lines = await cli("task", "resolve", "claim-x:1", "--action", "codes", "--lines", str(lines))
     assert no_lines.exit_code == 2 and "procedure_code" in no_lines.stderr
-    bad_action = await cli("task", "resolve", "claim-x:1", "--action", "pray", "--actor", "a")
+    bad_action = await cli("task", "resolve", "claim-x:1", "--action", "pray")
     assert bad_action.exit_code == 2
 
 

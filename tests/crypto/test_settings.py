@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from claimflow.integrations.settings import VARIABLES, Settings, SettingsError
 
@@ -24,10 +25,11 @@ def test_every_listed_variable_is_read() -> None:
     environ = {variable.name: f"value-of-{variable.name}" for variable in VARIABLES}
     environ["CLAIMFLOW_LOG_FORMAT"] = "json"
     environ["CLAIMFLOW_METRICS_PORT"] = "9101"
+    environ["CLAIMFLOW_TRANSPORT"] = "sftp"
     settings = Settings.from_env(environ)
     for variable in VARIABLES:
         value = getattr(settings, variable.field)
-        shown = value.get_secret_value() if variable.name == "CLAIMFLOW_KEYS" else str(value)
+        shown = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
         assert shown == environ[variable.name], variable.name
     # temporal_client is the SDK's envconfig (TEMPORAL_CLIENT_VARIABLES), tested with the TLS proxy
     assert set(Settings.model_fields) == {variable.field for variable in VARIABLES} | {"temporal_client"}
@@ -38,8 +40,9 @@ def test_database_url_overrides_the_sqlite_file() -> None:
     assert Settings.from_env({"DATABASE_URL": url}).ledger_url == url
 
 
-def test_keys_do_not_show_in_repr() -> None:
+def test_keys_and_tokens_do_not_show_in_repr() -> None:
     assert "c2VjcmV0" not in repr(Settings.from_env({"CLAIMFLOW_KEYS": "k1:c2VjcmV0"}))
+    assert "cft_mine" not in repr(Settings.from_env({"CLAIMFLOW_TOKEN": "cft_mine"}))
 
 
 def test_a_bad_value_names_the_variable() -> None:

@@ -16,7 +16,7 @@ import typer
 import yaml
 
 from claimflow.console.main import app
-from claimflow.integrations.settings import VARIABLES
+from claimflow.integrations.settings import PERSONAL_VARIABLES, VARIABLES
 from claimflow.workflows.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,8 +78,14 @@ def test_every_variable_the_code_reads_is_set_for_claimflow_services(
     read_by_code = {variable.name for variable in VARIABLES} | _other_environment_reads()
     for name, service in claimflow_services(services).items():
         environment = environment_of(service)
-        missing = sorted(read_by_code - set(environment))
+        missing = sorted(read_by_code - PERSONAL_VARIABLES - set(environment))
         assert not missing, f"{name} does not set {missing}"
+        # Who acts is a person's, not a service's: only the command-line tool passes it on, from the shell.
+        personal = {variable: environment[variable] for variable in PERSONAL_VARIABLES & set(environment)}
+        if name == "console":
+            assert personal == {"CLAIMFLOW_TOKEN": ""}  # passed through from the shell
+        else:
+            assert not personal, f"{name} sets {sorted(personal)}: a service would act as that person"
         for variable, value in environment.items():
             for reference, operator, default in INTERPOLATION.findall(value):
                 assert operator in (":-", ":?") and default, (

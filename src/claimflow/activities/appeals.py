@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pydantic import ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from claimflow.activities import catalog
 from claimflow.activities.appeal_requests import (
@@ -21,7 +19,7 @@ from claimflow.claims.appeals import AppealLetterRef
 from claimflow.claims.denials import classify
 from claimflow.integrations.transport import Transport
 from claimflow.letters.appeal import render_appeal
-from claimflow.letters.appeal_packet import AppealPacket, MissingEvidence, build_appeal
+from claimflow.letters.appeal_packet import AppealPacket, build_appeal
 from claimflow.letters.practice import Practice
 
 
@@ -51,19 +49,9 @@ class AppealActivities:
             argument=request.argument,
             enclosures=request.enclosures,
         )
-        try:
-            data = build_appeal(packet)
-        except MissingEvidence as missing:
-            # No retry makes the evidence appear: a person adds it or withdraws the appeal.
-            raise ApplicationError(str(missing), type="MissingEvidence", non_retryable=True) from None
-        except ValidationError as invalid:
-            # Field paths and messages only: pydantic's own text would echo the values (PHI).
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
-            raise ApplicationError(
-                f"appeal letter for claim {claim.patient_control_number} cannot be written: {problems}",
-                type="MissingEvidence",
-                non_retryable=True,
-            ) from None
+        # Missing evidence or invalid data: no retry mends it (activities/failures.py), a person
+        # adds what is missing or withdraws the appeal.
+        data = build_appeal(packet)
         letter = await render_off_loop(render_appeal, data)
         target = (
             self._documents_dir

@@ -11,10 +11,13 @@ from pydantic import ValidationError
 
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import PatientPaymentRequest
+from claimflow.claims.roles import Permission
 from claimflow.console.claims_client import SavedSearch
+from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.integrations.fhir import IntakeError, load_encounter
+from claimflow.integrations.ledger.users import PermissionDenied
 
 app = typer.Typer(help="Look at one claim.", no_args_is_help=True)
 
@@ -78,28 +81,45 @@ def show(
 def pay(
     claim_id: Annotated[str, typer.Argument(metavar="ID", help="claim-<encounter id>, or the encounter id")],
     amount: Annotated[str, typer.Option(help="what the patient paid, in dollars, e.g. 25.00")],
-    actor: Annotated[str, typer.Option(help="who records it: kept in the claim's audit trail")],
     reference: Annotated[
         str | None, typer.Option(help="receipt or transaction id: the same reference is recorded once")
     ] = None,
+    actor: Annotated[
+        str | None, typer.Option(hidden=True, help="gone: you act as CLAIMFLOW_TOKEN's user")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a patient payment on a claim that is billing the patient; the ledger takes it first.
+    """Record a patient payment on a claim that is billing the patient, as the user of
+    CLAIMFLOW_TOKEN; the ledger takes it first.
 
     A payment above the balance, on a claim not billing the patient, or with a reference recorded
     already is refused with the reason (exit 1). When the balance reaches 0 the claim closes.
     """
-    try:
-        payment = PatientPaymentRequest(claim_id=claim_id, amount=amount, actor=actor, reference=reference)
-    except ValidationError as error:
-        fail(f"the payment is not valid: {problems(error)}", ExitCode.USAGE)
-
-    snapshot = with_claims(lambda claims: claims.pay(payment))
+    no_actor_option(actor)
+    with acting_user("record a patient payment") as (user, store):
+        details = {"claim_id": claim_id, "amount": amount, "reference": reference}
+        try:
+            user.require(Permission.RECORD_PAYMENTS, "record a patient payment")
+        except PermissionDenied as error:
+            refuse(store, user, error, details)
+        try:
+            payment = PatientPaymentRequest(
+                claim_id=claim_id, amount=amount, actor=user.username, reference=reference
+            )
+        except ValidationError as error:
+            fail(f"the payment is not valid: {problems(error)}", ExitCode.USAGE)
+        snapshot = audited(
+            store,
+            user,
+            "patient_payment_recorded",
+            details,
+            lambda: with_claims(lambda claims: claims.pay(payment)),
+        )
     if as_json:
         print_json(snapshot)
         return
     stdout().print(
-        f"recorded {payment.amount} on {snapshot.claim_id} by {actor}: the patient has paid "
+        f"recorded {payment.amount} on {snapshot.claim_id} by {user.username}: the patient has paid "
         f"{snapshot.patient_paid} of {snapshot.patient_responsibility}",
         highlight=False,
     )

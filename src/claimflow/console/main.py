@@ -15,6 +15,7 @@ from claimflow.console import (
     scrub_cli,
     tasks_cli,
     up_cli,
+    users_cli,
     x12_cli,
 )
 
@@ -35,6 +36,7 @@ app.command("stuck")(claims_cli.stuck)
 app.command("intake")(claims_cli.intake)
 app.command("up")(up_cli.up)
 app.command("demo")(demo_cli.demo)
+app.add_typer(users_cli.app, name="users")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ Exit codes (the same for every command):
 * 2: usage: a bad option, an unreadable or invalid input file, bad configuration (an unknown
   namespace, search attributes not registered), a port in use.
 * 3: Temporal cannot be reached (TEMPORAL_ADDRESS) or failed the request.
+* 4: not allowed: CLAIMFLOW_TOKEN missing or refused (unknown, revoked, user disabled), a wrong
+  password, or a role that may not do this (a biller approving a write-off).
 
 Colour is rich's: off when the output is not a terminal, and off when NO_COLOR is set.
 """
@@ -35,6 +37,7 @@ class ExitCode(IntEnum):
     NO = 1
     USAGE = 2
     UNREACHABLE = 3
+    DENIED = 4
 
 
 def stdout() -> Console:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +13,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, ServiceLine
 from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
+from claimflow.console.claims_client import ClaimsClient, NotFound
+from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
+from claimflow.console.worklist import SortKey, WorkItem, sort_work, work_items
 from claimflow.integrations.fhir import load_encounter
 from claimflow.integrations.fhir.errors import IntakeError
+from claimflow.integrations.ledger.users import PermissionDenied, resolution_by
 
 app = typer.Typer(help="Show or resolve one task.", no_args_is_help=True)
 
@@ -26,36 +31,75 @@ def tasks(
     kind: Annotated[TaskKind | None, typer.Option(help="only tasks of this kind")] = None,
     payer: Annotated[str | None, typer.Option(help="only claims of this payer id")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="only tasks past their due time")] = False,
+    sort: Annotated[
+        SortKey,
+        typer.Option(
+            help="priority: urgent first, then the earliest due; due; amount: the most at stake first; "
+            "age or dos: the oldest date of service first; patient"
+        ),
+    ] = SortKey.PRIORITY,
     as_json: JsonOption = False,
 ) -> None:
-    """List open tasks, oldest due first."""
+    """List open tasks, the most urgent first (then the earliest due), each with its claim's patient,
+    date of service, amount at stake (charge less payments and contractual adjustments) and age (days
+    since the date of service)."""
 
     now = datetime.now(UTC)
-    listed = with_claims(lambda claims: claims.tasks(kind=kind, payer=payer))
-    rows = [row for row in listed if not overdue or row.overdue(now)]
+    listed = with_claims(lambda claims: _work_list(claims, kind, payer, now))
+    rows = sort_work((row for row in listed if not overdue or row.overdue(now)), sort)
     if as_json:
         print_json(rows)
         return
     out = stdout()
     out.print(
         table(
-            f"{len(rows)} open task(s)",
-            ("task", "kind", "reason", "payer", "claim state", "due", "priority", "assignee"),
+            f"{len(rows)} open task(s), by {sort.value}",
+            (
+                "task",
+                "kind",
+                "priority",
+                "due",
+                "patient",
+                "DOS",
+                "at stake",
+                "age",
+                "payer",
+                "state",
+                "reason",
+                "assignee",
+            ),
             [
                 (
                     row.task.id,
                     row.task.kind.value,
-                    row.task.reason,
+                    row.task.priority.name.lower(),
+                    when(row.task.due_at) + (" OVERDUE" if row.overdue(now) else ""),
+                    row.patient or "-",
+                    row.date_of_service.isoformat() if row.date_of_service else "-",
+                    f"{row.amount_at_stake}" if row.amount_at_stake is not None else "-",
+                    f"{row.age_days}d" if row.age_days is not None else "-",
                     row.payer_id or "-",
                     row.claim_state or "-",
-                    when(row.task.due_at) + (" OVERDUE" if row.overdue(now) else ""),
-                    row.task.priority.name.lower(),
+                    row.task.reason,
                     row.task.assignee or "-",
                 )
                 for row in rows
             ],
         )
     )
+
+
+async def _work_list(
+    claims: ClaimsClient, kind: TaskKind | None, payer: str | None, now: datetime
+) -> list[WorkItem]:
+    """The open tasks with their claims' snapshots: asked with the list for a claim's own tasks, and
+    once more for each claim whose appeal holds a task."""
+    queue = await claims.work_queue(kind=kind, payer=payer)
+    snapshots = dict(queue.claims)
+    for claim_id in sorted({row.claim_id for row in queue.rows} - snapshots.keys()):
+        with contextlib.suppress(NotFound):  # an unmatched remittance has no claim; a claim may be gone
+            snapshots[claim_id] = await claims.claim(claim_id)
+    return work_items(queue.rows, snapshots, now.date())
 
 
 @app.command("show")
@@ -76,7 +120,6 @@ def show(
 def resolve(
     task_id: Annotated[str, typer.Argument(metavar="ID", help="task id, e.g. claim-E1001:1")],
     action: Annotated[Action, typer.Option(help="what you decided (task show lists the allowed ones)")],
-    actor: Annotated[str, typer.Option(help="who you are: kept in the claim's audit trail")],
     reason: Annotated[str | None, typer.Option(help="why (needed for override and write_off)")] = None,
     encounter: Annotated[
         Path | None, typer.Option(help="corrected encounter JSON or FHIR Bundle (for correct)")
@@ -94,23 +137,41 @@ def resolve(
     argument: Annotated[
         str | None, typer.Option(help="the appeal letter's new argument text (for edit on an appeal task)")
     ] = None,
+    actor: Annotated[
+        str | None, typer.Option(hidden=True, help="gone: you act as CLAIMFLOW_TOKEN's user")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Resolve a task through the claim's Update. A refused resolution says why and exits 1."""
-    resolution = _resolution(
-        task_id,
-        action,
-        actor,
-        reason,
-        encounter_file=encounter,
-        coverage=_coverage(coverage_payer_id, coverage_payer_name, member_id),
-        diagnoses=diagnoses,
-        lines_file=lines,
-        target_claim=target_claim,
-        argument=argument,
-    )
-
-    resolved = with_claims(lambda claims: claims.resolve(resolution))
+    """Resolve a task through the claim's Update, as the user of CLAIMFLOW_TOKEN. A refused
+    resolution says why and exits 1; an action your role may not take (a biller approving a
+    write-off) exits 4 before anything is sent."""
+    no_actor_option(actor)
+    coverage = _coverage(coverage_payer_id, coverage_payer_name, member_id)
+    with acting_user("resolve a task") as (user, store):
+        typed = _resolution(
+            task_id,
+            action,
+            user.username,
+            reason,
+            encounter_file=encounter,
+            coverage=coverage,
+            diagnoses=diagnoses,
+            lines_file=lines,
+            target_claim=target_claim,
+            argument=argument,
+        )
+        details = {"task_id": task_id, "action": action.value}
+        try:
+            resolution = resolution_by(user, typed)
+        except PermissionDenied as error:
+            refuse(store, user, error, details)
+        resolved = audited(
+            store,
+            user,
+            "task_resolved",
+            details,
+            lambda: with_claims(lambda claims: claims.resolve(resolution)),
+        )
     if as_json:
         print_json(resolved)
         return

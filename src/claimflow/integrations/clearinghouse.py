@@ -1,8 +1,10 @@
 """The clearinghouse client claimflow's activities use: X12 over HTTP, with retries that are safe.
 
-Every call has a timeout. Transient failures (connection errors, timeouts, 5xx, 408 and 429) are
-retried a bounded number of times with exponential backoff and jitter; a 429's Retry-After is
-honoured. Submissions and appeals carry an idempotency key, which makes retrying a POST safe: the
+Every call has a timeout. Inside an activity the client makes one attempt per call (the default):
+Temporal's retry policy is the one retry layer, and a transient failure (connection error, timeout,
+5xx, 408, 429) raises at once for it to retry. A caller outside Temporal may ask for `max_attempts`
+more: those are retried with exponential backoff and jitter, a 429's Retry-After honoured.
+Submissions and appeals carry an idempotency key, which makes retrying a POST safe: the
 clearinghouse answers a repeated key with the first result instead of taking a second claim.
 
 Errors are typed: `TransientClearinghouseError` means "try again later" (the attempts ran out),
@@ -86,7 +88,7 @@ class ClearinghouseClient:
         base_url: str,
         *,
         timeout: float = 30.0,
-        max_attempts: int = 5,
+        max_attempts: int = 1,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,

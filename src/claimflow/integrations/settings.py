@@ -76,6 +76,13 @@ VARIABLES: tuple[Variable, ...] = (
         "payload encryption keys, current first: kid1:base64key,kid2:base64key (16, 24 or 32 bytes each)",
     ),
     Variable(
+        "CLAIMFLOW_TOKEN",
+        "token",
+        "(none)",
+        "your API token: the command line acts as its user (task resolve, claim pay, users); "
+        "get one with claimflow users token USERNAME",
+    ),
+    Variable(
         "CLAIMFLOW_LOG_FORMAT",
         "log_format",
         "console",
@@ -89,6 +96,10 @@ VARIABLES: tuple[Variable, ...] = (
         "/readyz; 0: none",
     ),
 )
+
+PERSONAL_VARIABLES = frozenset({"CLAIMFLOW_TOKEN"})
+"""Set by each person in their own shell (who they are), never in a service's configuration: a
+service that held one would act as that person."""
 
 
 TEMPORAL_CLIENT_VARIABLES: tuple[Variable, ...] = (
@@ -204,6 +215,7 @@ class Settings(BaseModel):
     transport: TransportKind = "http"
     clearinghouse_profile: Path | None = None
     keys: SecretStr | None = Field(default=None, description="CLAIMFLOW_KEYS; None: the key file in home")
+    token: SecretStr | None = Field(default=None, description="CLAIMFLOW_TOKEN: who the command line acts as")
     log_format: LogFormat = "console"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     temporal_client: TemporalClient = Field(default_factory=TemporalClient)

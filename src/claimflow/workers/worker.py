@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from claimflow.activities.appeals import AppealActivities
 from claimflow.activities.eligibility import EligibilityActivities
 from claimflow.activities.escalation import EscalationActivities
+from claimflow.activities.failures import OneRetryRule
 from claimflow.activities.inbox import InboxActivities
 from claimflow.activities.payers import PayerActivities
 from claimflow.activities.posting import PostingActivities
@@ -129,7 +130,8 @@ async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[
             workflows=list(WORKFLOWS),
             activities=build_activities(client, settings, clearinghouse, ledger, registry),
             max_cached_workflows=2_000,  # ~85 KB each (TEMPORAL.md): about 170 MB at most
-            interceptors=[MetricsInterceptor()],
+            # Metrics outermost, so a failure is counted by the type the retry rule gave it.
+            interceptors=[MetricsInterceptor(), OneRetryRule()],
         )
         async with worker:
             yield worker

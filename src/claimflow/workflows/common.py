@@ -19,14 +19,10 @@ IO_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
     maximum_attempts=12,
-    # Business refusals and unreadable data never get better by retrying: they become tasks.
-    non_retryable_error_types=[
-        "PermanentClearinghouseError",
-        "X12Error",
-        "ValidationError",
-        "MissingEvidence",
-    ],
 )
+"""Every I/O activity's retry policy: transient failures retried with backoff. Business failures
+(refusals, unreadable data) arrive non-retryable from the activity itself (activities/failures.py,
+the one retry rule), so no list of error class names is kept here; they become tasks."""
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
