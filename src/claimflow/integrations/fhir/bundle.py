@@ -154,6 +154,12 @@ def _person(reader: BundleReader, entry: Entry) -> dict[str, Any] | None:
         reader.problems.append(f"{entry.label}.name is missing a family or given name")
         return None
     given = [str(part) for part in name.given]
+    gender = str(resource.gender) if resource.gender is not None else None
+    if gender is not None and gender not in (*GENDERS, "other", "unknown"):
+        reader.problems.append(
+            f"{entry.label}.gender {gender!r} is not a FHIR administrative-gender code: write male, "
+            "female, other or unknown (lower case)"
+        )
     person: dict[str, Any] = {
         "last_name": str(name.family),
         "first_name": given[0],
@@ -263,6 +269,7 @@ def read_bundle(data: Any, source: str = "FHIR Bundle") -> IntakeResult:
         reader.problems.append(f"the Bundle must hold exactly one Claim with use 'claim' (found: {found})")
     if len(claims) == 1:
         fields = _read_claim(reader, claims[0])
+        reader.sources.patient_is_subscriber = fields.get("relationship") is Relationship.SELF
         if fields.get("institutional") is not None:
             kind = ClaimKind.INSTITUTIONAL
         try:
@@ -454,7 +461,7 @@ def _read_coverage(
         if "group" in _codes(held.type):
             group_number, group_name = str(held.value), str(held.name) if held.name else None
     cover: dict[str, Any] = {
-        "member_id": str(coverage.subscriberId or ""),
+        "member_id": str(coverage.subscriberId) if coverage.subscriberId else None,  # missing: said above
         "filing_indicator": indicator,
         "group_number": group_number,
         "group_name": group_name,

@@ -136,7 +136,11 @@ def intake_finding(
         fix=_FIX,
         location=feeds or fhir_path or "Bundle",
         fhir_path=fhir_path,
-        x12=x12_location(feeds, kind) if feeds else None,
+        x12=x12_location(
+            feeds, kind, patient_is_subscriber=sources is not None and sources.patient_is_subscriber
+        )
+        if feeds
+        else None,
     )
 
 
@@ -200,6 +204,8 @@ class SourceMap:
     """service_lines[i] was read from Claim.item[items[i]]"""
     diagnoses: list[int] = field(default_factory=list)
     """diagnoses[i] was read from Claim.diagnosis[diagnoses[i]]"""
+    patient_is_subscriber: bool = False
+    """the patient is sent in the subscriber loop (2010BA), not 2010CA"""
 
     def fhir_path(self, location: str) -> str | None:
         matched = _PATH.match(location)
