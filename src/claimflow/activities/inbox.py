@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from claimflow.activities import catalog
 from claimflow.activities.requests import RoutingReport
+from claimflow.claims import ids
 from claimflow.claims.events import Ack999, EventKind
 from claimflow.claims.responses import ClaimAcknowledgement
 from claimflow.claims.routing import (
@@ -45,8 +46,6 @@ from claimflow.claims.x12.ta1 import InterchangeAck, interchange_identity, read_
 from claimflow.integrations.ledger import InboundOutcome, InboundRecord, InterchangeRegistry, Ledger
 from claimflow.integrations.transport import FileTooLarge, Transport
 
-EXCEPTIONS_WORKFLOW_ID = "claim-exceptions"
-EXCEPTIONS_WORKFLOW_TYPE = "ExceptionsWorkflow"
 log = structlog.get_logger("claimflow.inbox")
 
 
@@ -198,9 +197,11 @@ class InboxActivities:
             claims = await asyncio.to_thread(self._ledger.claims_for_submission, item.group_control_number)
         delivered = False
         for pcn in claims:
-            handle: WorkflowHandle[object, object] = self._client.get_workflow_handle(f"claim-{pcn}")
+            handle: WorkflowHandle[object, object] = self._client.get_workflow_handle(
+                ids.claim_workflow_id(pcn)
+            )
             try:
-                await handle.signal("payer_event", item.event)
+                await handle.signal(ids.Signal.PAYER_EVENT, item.event)
                 delivered = True
             except RPCError as error:
                 if error.status is not RPCStatusCode.NOT_FOUND:
@@ -220,10 +221,10 @@ class InboxActivities:
 
     async def _unmatched(self, item: UnmatchedItem) -> None:
         await self._client.start_workflow(
-            EXCEPTIONS_WORKFLOW_TYPE,
-            id=EXCEPTIONS_WORKFLOW_ID,
+            ids.WorkflowType.EXCEPTIONS,
+            id=ids.EXCEPTIONS_WORKFLOW_ID,
             task_queue=self._task_queue,
-            start_signal="unmatched",
+            start_signal=ids.Signal.UNMATCHED,
             start_signal_args=[item],
         )
 

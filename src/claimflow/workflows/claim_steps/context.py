@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
 Event = TypeVar("Event", Ack999, ClaimAck277CA, Remittance835, AppealNotice)
 
 TASK_DUE_DAYS = 2
+CONTINUE_AS_NEW_IN_LONG_WAITS = "continue-as-new-in-long-waits"
+"""Patch id: claims started before it kept every statement cycle and late remittance in one run."""
 SETTLED = frozenset({ClaimState.CLOSED, ClaimState.WRITTEN_OFF})
 
 
@@ -56,9 +58,11 @@ class ClaimContext:
         workflow.upsert_search_attributes([sa.CLAIM_STATE.value_set(state.value)])
 
     def continue_as_new_due(self) -> bool:
-        """A long wait's history is long enough to go on in a fresh run."""
+        """A long wait's history is long enough to go on in a fresh run. A claim whose history
+        reached that point before the lifecycle continued as new goes on as it did then."""
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > self._history_limit
+        due = info.is_continue_as_new_suggested() or info.get_current_history_length() > self._history_limit
+        return due and workflow.patched(CONTINUE_AS_NEW_IN_LONG_WAITS)
 
     # ------------------------------------------------------------------ the claim as it stands
     @property
