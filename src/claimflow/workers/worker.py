@@ -101,6 +101,11 @@ def build_activities(
     ]
 
 
+MAX_CACHED_WORKFLOWS = 2_000
+"""Claims kept in the worker's memory between events; the rest replay from history when one arrives.
+bench/open_claims.py measures what each costs."""
+
+
 async def ensure_inbox_schedule(client: Client, settings: Settings, every: timedelta) -> None:
     """The Schedule that runs the inbox workflow; creating it again is a no-op."""
     schedule = Schedule(
@@ -129,7 +134,7 @@ async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[
             task_queue=settings.temporal_task_queue,
             workflows=list(WORKFLOWS),
             activities=build_activities(client, settings, clearinghouse, ledger, registry),
-            max_cached_workflows=2_000,  # ~85 KB each (TEMPORAL.md): about 170 MB at most
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,
             # Metrics outermost, so a failure is counted by the type the retry rule gave it.
             interceptors=[MetricsInterceptor(), OneRetryRule()],
         )

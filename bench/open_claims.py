@@ -1,0 +1,117 @@
+"""Worker memory with many claims parked in long waits, and what 100,000 would cost.
+
+    python bench/open_claims.py [--claims N] [--step S]
+
+Starts the embedded stack with payers that acknowledge within a second but adjudicate in 30 days,
+then parks clean claims of the demo batch, S at a time, until N wait for their 835. After each
+step it reads the worker process's resident memory (VmRSS) and reports RSS, RSS per open claim
+above the empty worker, and how many of them the worker keeps cached (at most its
+max_cached_workflows; the rest are evicted and replayed from history when an event arrives). The
+last line extrapolates to 100,000 open claims from the slope while the cache fills, capped where
+the cache stops growing. Goal: within 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from temporalio.client import Client
+
+from claimflow.claims import ids
+from claimflow.claims.lifecycle import ClaimState
+from claimflow.console.claims_client import ClaimsClient
+from claimflow.console.demo_cli import fast_payers
+from claimflow.console.stack import Stack, StackConfig
+from claimflow.integrations.temporal import connect
+from claimflow.workers.worker import MAX_CACHED_WORKFLOWS
+from claimflow.workflows import search_attributes as sa
+from lifecycle import clean_encounters, free_port  # bench/ is this script's folder
+
+GOAL_BYTES = 1.5 * 1024**3
+TARGET_CLAIMS = 100_000
+PARKED = {ClaimState.ACCEPTED.value}
+"""A claim the payer accepted waits for its 835: here, 30 days."""
+
+
+def slow_payers() -> str:
+    """Answers of seconds for the 999 and 277CA, a month for the 835, no noise."""
+    text = re.sub(r'adjudication_delay = "[^"]*"', 'adjudication_delay = "30d"', fast_payers())
+    return re.sub(r"(\w+_rate) = [0-9.]+", r"\1 = 0.0", text)
+
+
+def resident_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"process {pid} reports no VmRSS")
+
+
+async def park(client: Client, wanted: set[str]) -> None:
+    """Wait until every wanted claim waits for its 835."""
+    while True:
+        states: Counter[str] = Counter()
+        async for execution in client.list_workflows(f"WorkflowType = '{ids.WorkflowType.CLAIM}'"):
+            if execution.id in wanted:
+                states[execution.typed_search_attributes.get(sa.CLAIM_STATE) or "starting"] += 1
+        if sum(states[state] for state in PARKED) == len(wanted):
+            return
+        await asyncio.sleep(1.0)
+
+
+async def measure(stack: Stack, total: int, step: int) -> None:
+    client = await connect(stack.settings())
+    claims = ClaimsClient(client, stack.config.task_queue)
+    worker_pid = stack.pids()["worker"]
+    await asyncio.sleep(2.0)  # the worker settles after start
+    empty = resident_bytes(worker_pid)
+    print(f"empty worker: {empty / 2**20:.0f} MiB; cache holds at most {MAX_CACHED_WORKFLOWS} workflows")
+    wanted: set[str] = set()
+    slope = 0.0
+    for first in range(0, total, step):
+        encounters = clean_encounters(first, min(step, total - first))
+        await claims.intake_many(encounters)
+        wanted |= {ids.claim_workflow_id(encounter.encounter_id) for encounter in encounters}
+        await park(client, wanted)
+        rss = resident_bytes(worker_pid)
+        cached = min(len(wanted), MAX_CACHED_WORKFLOWS)
+        slope = (rss - empty) / cached
+        print(
+            f"{len(wanted):>6} open claims: worker RSS {rss / 2**20:.0f} MiB, "
+            f"{slope / 1024:.0f} KiB per cached claim, {cached} cached"
+        )
+    projected = empty + slope * min(TARGET_CLAIMS, MAX_CACHED_WORKFLOWS)
+    print(
+        f"{TARGET_CLAIMS} open claims (cache {MAX_CACHED_WORKFLOWS}, the rest evicted): "
+        f"about {projected / 2**20:.0f} MiB, {projected / GOAL_BYTES:.2f} of the 1.5 GB goal"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--claims", type=int, default=1_000, help="claims to park")
+    parser.add_argument("--step", type=int, default=250, help="claims parked between measurements")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="claimflow-bench-") as folder:
+        home = Path(folder)
+        payers = home / "payers.toml"
+        payers.write_text(slow_payers())
+        config = StackConfig(
+            home=home,
+            temporal_port=free_port(),
+            ui_port=free_port(),
+            sandbox_port=free_port(),
+            sandbox_config=payers,
+        )
+        with Stack(config) as stack:
+            asyncio.run(measure(stack, options.claims, options.step))
+
+
+if __name__ == "__main__":
+    main()
