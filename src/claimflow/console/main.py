@@ -9,6 +9,7 @@ import typer
 
 from claimflow.console import (
     claims_cli,
+    codec_cli,
     codesets_cli,
     demo_cli,
     sandbox_cli,
@@ -37,6 +38,7 @@ app.command("intake")(claims_cli.intake)
 app.command("up")(up_cli.up)
 app.command("demo")(demo_cli.demo)
 app.add_typer(users_cli.app, name="users")
+app.command("codec-server")(codec_cli.serve)
 
 
 def main() -> None:
