@@ -78,7 +78,10 @@ def workflow_id_of_task(task_id_: str) -> str:
     `exceptions:2` to the exceptions workflow."""
     owner, colon, number = task_id_.rpartition(":")
     if not colon or not owner or not number.isdigit():
-        raise NotATaskId(f"{task_id_!r} is not a task id: task ids look like claim-<encounter id>:<n>")
+        raise NotATaskId(
+            f"{task_id_!r} is not a task id: task ids look like claim-<encounter id>:<n> "
+            "(`claimflow tasks` lists them)"
+        )
     return EXCEPTIONS_WORKFLOW_ID if owner == EXCEPTIONS_TASK_OWNER else owner
 
 

@@ -239,7 +239,9 @@ def check_resolution(tasks: list[Task], resolution: TaskResolution) -> Task:
         raise InvalidResolution(f"no task {resolution.task_id!r} on this claim (open tasks: {open_ids})")
     if not task.is_open:
         raise InvalidResolution(
-            f"task {task.id} was already resolved by {task.resolved_by} at {task.resolved_at:%Y-%m-%d %H:%M}"
+            f"task {task.id} was already resolved by {task.resolved_by} at "
+            f"{task.resolved_at:%Y-%m-%d %H:%M}: nothing left to do on it "
+            "(`claimflow tasks` lists the open ones)"
         )
     if resolution.action not in ALLOWED_ACTIONS[task.kind]:
         raise InvalidResolution(

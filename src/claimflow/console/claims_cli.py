@@ -107,7 +107,11 @@ def pay(
                 claim_id=claim_id, amount=amount, actor=user.username, reference=reference
             )
         except ValidationError as error:
-            fail(f"the payment is not valid: {problems(error)}", ExitCode.USAGE)
+            fail(
+                f"the payment is not valid: {problems(error)}; correct it (--amount in dollars, e.g. 25.00; "
+                "--reference at most 80 characters)",
+                ExitCode.USAGE,
+            )
         snapshot = audited(
             store,
             user,
@@ -208,7 +212,11 @@ def intake(
         except IntakeError as error:
             problems.append(str(error))
     if problems:
-        fail("nothing was started:\n" + "\n".join(problems), ExitCode.USAGE)
+        fail(
+            "nothing was started; fix these files, or leave them out, and run intake again:\n"
+            + "\n".join(problems),
+            ExitCode.USAGE,
+        )
 
     outcomes = with_claims(lambda claims: claims.intake_many([encounter for _, encounter in encounters]))
     if as_json:

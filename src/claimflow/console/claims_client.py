@@ -181,7 +181,10 @@ async def _asked(workflow_id: str, query: Awaitable[Answer]) -> Answer:
             raise ClaimMissing(f"no workflow {workflow_id!r}: check the id with `claimflow tasks`") from None
         raise
     except WorkflowQueryFailedError as error:
-        raise NotFound(f"{workflow_id!r} cannot be read: {error.message}") from None
+        raise NotFound(
+            f"{workflow_id!r} cannot be read: {error.message}; is a claimflow worker of this version running "
+            "(`claimflow up`, or the worker service)?"
+        ) from None
 
 
 async def _changed(workflow_id: str, update: Awaitable[Answer], *refusals: str) -> Answer:
@@ -195,7 +198,10 @@ async def _changed(workflow_id: str, update: Awaitable[Answer], *refusals: str) 
         raise
     except RPCError as error:
         if _missing_workflow(error):
-            raise NotFound(f"{workflow_id!r} is not open (or does not exist): {error.message}") from None
+            raise NotFound(
+                f"{workflow_id!r} is not open (or does not exist): {error.message}; check the id with "
+                "`claimflow tasks` or `claimflow claim show`"
+            ) from None
         raise
 
 
@@ -252,7 +258,7 @@ class ClaimsClient:
         for row in rows:
             if row.task.id == task_id:
                 return row
-        raise NotFound(f"{workflow_id} has no task {task_id!r}")
+        raise NotFound(f"{workflow_id} has no task {task_id!r}: check the id with `claimflow tasks`")
 
     async def claim(self, claim_or_encounter_id: str) -> ClaimSnapshot:
         """A claim by its workflow id or its encounter id."""

@@ -77,7 +77,10 @@ def update(
     try:
         codesets, changed = update_codesets(_current(out), sources, since)
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(
+            f"error: {exc}\n  nothing was written: fix or remove the file it names, then update again",
+            err=True,
+        )
         raise typer.Exit(1) from exc
     out.mkdir(parents=True, exist_ok=True)
     for name, blob in codesets.to_files().items():

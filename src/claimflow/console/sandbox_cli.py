@@ -31,7 +31,9 @@ def sandbox(
     try:
         app = build_app(config_path=config, db_path=db, seed=seed)
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(
+            f"error: {exc}\n  fix the payers file, or leave out --config for the shipped payers", err=True
+        )
         raise typer.Exit(2) from None
     typer.echo(f"sandbox on http://{host}:{port} (state in {db})")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -68,7 +68,9 @@ def scrub(
         known_claims = [load_encounter(path) for path in known or []]
         directory = _directory(payers)
     except (IntakeError, ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(
+            f"error: {exc}\n  nothing was scrubbed: correct the file it names and run scrub again", err=True
+        )
         raise typer.Exit(2) from exc
     findings = read.findings
     if read.encounter is not None:

@@ -202,11 +202,15 @@ def _coverage(payer_id: str | None, payer_name: str | None, member_id: str | Non
         return None
     missing = [option for option, value in given.items() if not value]
     if missing:
-        fail(f"new coverage needs all three options; missing {', '.join(missing)}", ExitCode.USAGE)
+        fail(
+            f"new coverage needs all three options; missing {', '.join(missing)}: give --coverage-payer-id, "
+            "--coverage-payer-name and --member-id together",
+            ExitCode.USAGE,
+        )
     try:
         return Coverage(payer_id=payer_id or "", payer_name=payer_name or "", member_id=member_id or "")
     except ValidationError as error:
-        fail(f"new coverage is not valid: {problems(error)}", ExitCode.USAGE)
+        fail(f"new coverage is not valid: {problems(error)}; correct the option named", ExitCode.USAGE)
 
 
 def _resolution(
@@ -235,7 +239,11 @@ def _resolution(
         "argument": argument,
     }
     if argument is not None and action is not Action.EDIT:
-        fail("--argument goes with --action edit: it redrafts an appeal letter (appeal-..:N)", ExitCode.USAGE)
+        fail(
+            "--argument goes with --action edit: it redrafts an appeal letter (appeal-..:N); leave it out, "
+            "or use --action edit",
+            ExitCode.USAGE,
+        )
     given = {name: value for name, value in fields.items() if value is not None}
     try:
         # One model per action: a field the action needs and lacks, or one it does not take, is named.
@@ -247,8 +255,16 @@ def _resolution(
             if e["type"] == "missing"
         ]
         if missing:
-            fail(f"--action {action.value} needs {'; '.join(missing)}", ExitCode.USAGE)
-        fail(f"the resolution is not valid: {problems(error)}", ExitCode.USAGE)
+            fail(
+                f"--action {action.value} needs {'; '.join(missing)}: give it "
+                "(`claimflow task show ID` lists what each action takes)",
+                ExitCode.USAGE,
+            )
+        fail(
+            f"the resolution is not valid: {problems(error)}; correct the option named "
+            "(`claimflow task show ID` lists what each action takes)",
+            ExitCode.USAGE,
+        )
 
 
 _OPTION_OF = {
@@ -267,7 +283,7 @@ def _encounter(path: Path) -> Encounter:
     try:
         return load_encounter(path)
     except IntakeError as error:
-        fail(str(error), ExitCode.USAGE)
+        fail(f"--encounter: {error}; correct the file and resolve again", ExitCode.USAGE)
 
 
 def _diagnoses(text: str) -> list[str]:
@@ -282,9 +298,13 @@ def _lines(path: Path) -> list[ServiceLine]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        fail(f"--lines {path}: cannot read the file: {error}", ExitCode.USAGE)
+        fail(f"--lines {path}: cannot read the file: {error}; give a readable JSON file", ExitCode.USAGE)
     except json.JSONDecodeError as error:
-        fail(f"--lines {path}: not JSON: {error.msg} at line {error.lineno}", ExitCode.USAGE)
+        fail(
+            f"--lines {path}: not JSON: {error.msg} at line {error.lineno}; "
+            "give a JSON list of service lines",
+            ExitCode.USAGE,
+        )
     try:
         return TypeAdapter(list[ServiceLine]).validate_python(data)
     except ValidationError as error:

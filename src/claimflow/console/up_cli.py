@@ -59,7 +59,11 @@ def up(
     )
     died = run_on_stack(config, keep_up, UP_READY)
     if died is not None:
-        fail(f"{died.describe()}\nthe rest of the stack was stopped", ExitCode.NO)
+        fail(
+            f"{died.describe()}\nthe rest of the stack was stopped; fix what its log says and run "
+            "`claimflow up` again",
+            ExitCode.NO,
+        )
 
 
 def home_payers(home: Path, given: Path | None) -> Path | None:
@@ -99,7 +103,11 @@ def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome], ready: st
     except StackError as error:
         if "was not found on PATH" in str(error):
             fail(str(error), ExitCode.USAGE)
-        fail(f"the stack did not start: {error}", ExitCode.NO)
+        fail(
+            f"the stack did not start: {error}; see its log under {config.logs}, fix the cause and "
+            "run it again",
+            ExitCode.NO,
+        )
     except KeyboardInterrupt:
         out.print("stopped: Temporal, the sandbox and the worker have exited", highlight=False)
         return None

@@ -84,7 +84,9 @@ class KeyRing:
         ids = [key.key_id for key in self.keys]
         duplicates = sorted({key_id for key_id in ids if ids.count(key_id) > 1})
         if duplicates:
-            raise KeyConfigError(f"key ids must be unique; repeated: {', '.join(duplicates)}")
+            raise KeyConfigError(
+                f"key ids must be unique; repeated: {', '.join(duplicates)}; give each key its own id"
+            )
 
     @property
     def current(self) -> EncryptionKey:
@@ -117,7 +119,10 @@ def parse_keys(text: str) -> KeyRing:
         try:
             secret = base64.b64decode(encoded.strip(), validate=True)
         except binascii.Error:
-            raise KeyConfigError(f"key {key_id.strip()!r} (entry {position}) is not valid base64") from None
+            raise KeyConfigError(
+                f"key {key_id.strip()!r} (entry {position}) is not valid base64: write kid:base64key "
+                "(make one with: openssl rand -base64 32)"
+            ) from None
         keys.append(EncryptionKey(key_id=key_id.strip(), secret=secret))
     return KeyRing(tuple(keys))
 

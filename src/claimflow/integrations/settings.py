@@ -256,8 +256,9 @@ class Settings(BaseModel):
                 f"{_variable_of(str(error['loc'][0]))}: {error['msg']}" for error in exc.errors()
             )
             raise SettingsError(
-                f"invalid configuration from the environment ({problems}); see claimflow.integrations."
-                "settings.VARIABLES for what each variable accepts"
+                f"invalid configuration from the environment ({problems}); fix the variable named: the "
+                "README's Configuration section (claimflow.integrations.settings.VARIABLES) says what each "
+                "accepts"
             ) from None
 
 

@@ -162,7 +162,9 @@ class ClaimWorkflow:
         record = self._record
         if record.state is not ClaimState.PATIENT_BILLING:
             raise ApplicationError(
-                f"claim is {record.state.value}, not waiting for a patient payment", type="InvalidPayment"
+                f"claim is {record.state.value}, not waiting for a patient payment: record it on the claim "
+                "that billed the patient (`claimflow claim show ID` shows its state)",
+                type="InvalidPayment",
             )
         if payment.reference in record.payment_references:
             raise ApplicationError(
