@@ -401,6 +401,13 @@ def create_app(
         form = await request.form()
         row = await data.claims.task(task_id)
         try:
+            if not row.task.is_open:
+                # said before the form is read: whatever it holds, there is nothing left to resolve
+                raise Refused(
+                    f"task {task_id} was already resolved by {row.task.resolved_by}"
+                    f" ({row.task.resolution.action.value if row.task.resolution else 'closed'}): "
+                    "nothing was changed; see the claim's timeline"
+                )
             resolution = resolution_from_form(
                 row.task, {key: _text(form, key) for key in form}, user.username
             )
