@@ -50,6 +50,10 @@ def show(
         f"timely filing by {when(snapshot.timely_filing_deadline)}  accepted on {when(snapshot.accepted_on)}",
         highlight=False,
     )
+    if snapshot.encounter is not None:
+        print_encounter(snapshot.encounter)
+    else:
+        out.print("encounter: not in this claim's state (its worker predates it)", highlight=False)
     out.print(
         table(
             "timeline",
@@ -75,6 +79,40 @@ def show(
     )
     for document in snapshot.documents:
         out.print(f"document: {document}", highlight=False, markup=False)
+
+
+def print_encounter(encounter: Encounter) -> None:
+    """Who and what the claim bills: patient, member id, date of service, diagnoses and service lines."""
+    out = stdout()
+    patient, coverage = encounter.patient, encounter.coverage
+    born = f"  born {patient.birth_date.isoformat()}" if patient.birth_date else ""
+    out.print(
+        f"patient {patient.last_name}, {patient.first_name}{born}  member id {coverage.member_id} "
+        f"({coverage.payer_name})  date of service {encounter.service_date.isoformat()}  "
+        f"encounter {encounter.encounter_id}",
+        highlight=False,
+        markup=False,
+    )
+    diagnoses = ", ".join(f"{number}. {code}" for number, code in enumerate(encounter.diagnoses, start=1))
+    out.print(f"diagnoses {diagnoses or '- (not coded yet)'}", highlight=False, markup=False)
+    out.print(
+        table(
+            "service lines",
+            ("#", "date", "procedure", "modifiers", "units", "charge", "diagnoses"),
+            [
+                (
+                    str(number),
+                    line.service_date.isoformat(),
+                    line.procedure_code,
+                    " ".join(line.modifiers) or "-",
+                    f"{line.units.normalize():f}",
+                    str(line.charge),
+                    ",".join(str(pointer) for pointer in line.diagnosis_pointers) or "-",
+                )
+                for number, line in enumerate(encounter.service_lines, start=1)
+            ],
+        )
+    )
 
 
 @app.command("pay")
