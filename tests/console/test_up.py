@@ -40,11 +40,12 @@ def alive(pid: int) -> bool:
 
 
 def start_up(home: Path, ports: list[int]) -> subprocess.Popen[str]:
-    temporal, ui, sandbox, metrics = ports
+    temporal, ui, sandbox, metrics, codec, *more = ports
+    console = more[0] if more else free_ports(1)[0]  # the web console's, when the test does not ask it
     return subprocess.Popen(
         [sys.executable, "-m", "claimflow.console.main", "up", "--home", str(home),
          "--port", str(temporal), "--ui-port", str(ui), "--sandbox-port", str(sandbox),
-         "--metrics-port", str(metrics)],
+         "--metrics-port", str(metrics), "--codec-port", str(codec), "--console-port", str(console)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,10 +53,10 @@ def start_up(home: Path, ports: list[int]) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def until_ready(up: subprocess.Popen[str]) -> dict[str, int]:
-    """Read the start-up banner; return each child's pid."""
+def until_ready(up: subprocess.Popen[str], banner: list[str] | None = None) -> dict[str, int]:
+    """Read the start-up banner (into `banner`); return each child's pid."""
     assert up.stdout is not None
-    banner: list[str] = []
+    banner = [] if banner is None else banner
     deadline = time.monotonic() + START_TIMEOUT
     for line in up.stdout:
         banner.append(line)
@@ -78,11 +79,11 @@ def home(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_a_signal_stops_every_child_and_leaves_no_process(home: Path, stop_signal: signal.Signals) -> None:
-    ports = free_ports(4)
+    ports = free_ports(5)
     up = start_up(home, ports)
     try:
         pids = until_ready(up)
-        assert set(pids) == {"Temporal dev server", "sandbox", "worker"}
+        assert set(pids) == {"Temporal dev server", "sandbox", "codec server", "worker", "web console"}
         assert all(alive(pid) for pid in pids.values())
         assert (home / "temporal.db").exists() and (home / "keys").exists()
 
@@ -110,7 +111,7 @@ def restarted(up: subprocess.Popen[str], name: str, said: list[str]) -> int:
 
 @pytest.mark.slow
 def test_a_child_killed_with_sigkill_is_restarted_and_the_stack_keeps_running(home: Path) -> None:
-    ports = free_ports(4)
+    ports = free_ports(5)
     up = start_up(home, ports)
     said: list[str] = []
     try:
@@ -147,11 +148,11 @@ def test_a_child_killed_with_sigkill_is_restarted_and_the_stack_keeps_running(ho
 
 
 def test_port_in_use_is_refused_before_anything_starts(home: Path) -> None:
-    temporal, ui, sandbox, metrics = free_ports(4)
+    temporal, ui, sandbox, metrics, codec = free_ports(5)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", sandbox))
         taken.listen()
-        up = start_up(home, [temporal, ui, sandbox, metrics])
+        up = start_up(home, [temporal, ui, sandbox, metrics, codec])
         _, err = up.communicate(timeout=60)
     assert up.returncode == 2
     assert f"sandbox (--sandbox-port) {sandbox}" in err and "already in use" in err

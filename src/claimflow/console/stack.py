@@ -1,4 +1,5 @@
-"""The embedded stack as child processes: the Temporal dev server, the sandbox and the worker.
+"""The embedded stack as child processes: the Temporal dev server (its UI decoding payloads through
+the codec server), the sandbox, the codec server and the worker.
 `claimflow up` supervises them (console.supervisor): a child that dies is started again with
 `Stack.restart`, the same command on the same files (the dev server on its SQLite file).
 
@@ -69,6 +70,8 @@ class StackConfig:
     """a payers file for the sandbox (`claimflow demo` gives one with delays of seconds)"""
     worker_metrics_port: int = 9464
     """the worker's /metrics, /healthz and /readyz (CLAIMFLOW_METRICS_PORT); its /readyz says it is up"""
+    codec_port: int = 8888
+    """the codec server the Web UI decodes payloads through (managers sign in at its /login)"""
 
     @property
     def temporal_address(self) -> str:
@@ -77,6 +80,15 @@ class StackConfig:
     @property
     def ui_url(self) -> str:
         return f"http://localhost:{self.ui_port}"
+
+    @property
+    def codec_url(self) -> str:
+        """The codec endpoint as the browser reaches it: the UI's host, so a sign-in cookie is sent."""
+        return f"http://localhost:{self.codec_port}"
+
+    @property
+    def ui_origins(self) -> tuple[str, ...]:
+        return (self.ui_url, f"http://{HOST}:{self.ui_port}")
 
     @property
     def sandbox_url(self) -> str:
@@ -100,6 +112,7 @@ class StackConfig:
             "Temporal Web UI (--ui-port)": self.ui_port,
             "sandbox (--sandbox-port)": self.sandbox_port,
             "worker metrics (--metrics-port)": self.worker_metrics_port,
+            "codec server (--codec-port)": self.codec_port,
         }
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
@@ -273,6 +286,8 @@ class Stack:
                 "--sqlite-pragma",
                 "synchronous=normal",
                 "--ui-disable-news-fetch",  # offline: the UI asks no one on the internet
+                "--ui-codec-endpoint",  # the UI decodes payloads for a signed-in manager
+                config.codec_url,
                 *dev_server_flags(),
             ],
             logs / "temporal.log",
@@ -294,11 +309,27 @@ class Stack:
             ],
             logs / "sandbox.log",
         )
+        self.codec = Child(
+            "codec server",
+            [
+                sys.executable,
+                "-m",
+                "claimflow.console.main",
+                "codec-server",
+                "--host",
+                HOST,
+                "--port",
+                str(config.codec_port),
+                *(argument for origin in config.ui_origins for argument in ("--ui-origin", origin)),
+            ],
+            logs / "codec.log",
+        )
         self.worker = Child("worker", [sys.executable, "-m", "claimflow.workers"], logs / "worker.log")
-        self.children = (self.temporal, self.sandbox, self.worker)
+        self.children = (self.temporal, self.sandbox, self.codec, self.worker)
         self._ready: dict[str, Callable[[], bool]] = {
             self.temporal.name: lambda: port_answers(self.config.temporal_port),
             self.sandbox.name: self._sandbox_healthy,
+            self.codec.name: self._codec_healthy,
             self.worker.name: self._worker_ready,
         }
 
@@ -311,7 +342,7 @@ class Stack:
         try:
             # The sandbox first: the dev server also listens on ports it picks itself, and one of
             # those could be the sandbox's if the sandbox had not bound it already.
-            for child in (self.sandbox, self.temporal, self.worker):
+            for child in (self.sandbox, self.codec, self.temporal, self.worker):
                 self._start(child, self._ready[child.name])
         except BaseException:
             self.stop()
@@ -392,6 +423,12 @@ class Stack:
                     f"(log: {child.log_path}):\n{child.log_tail()}"
                 )
             time.sleep(0.2)
+
+    def _codec_healthy(self) -> bool:
+        try:
+            return httpx.get(f"http://{HOST}:{self.config.codec_port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _sandbox_healthy(self) -> bool:
         """The sandbox itself answers (not merely something on its port)."""

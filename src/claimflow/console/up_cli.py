@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 import signal
 import types
@@ -14,7 +16,9 @@ import typer
 from claimflow.console.output import ExitCode, fail, stdout
 from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
 from claimflow.console.supervisor import keep_up
+from claimflow.integrations.ledger.users import NewPassword, UserStore
 from claimflow.integrations.sandbox.config import ConfigError, load_config
+from claimflow.integrations.settings import Settings
 
 Outcome = TypeVar("Outcome")
 HOME_PAYERS = "payers.toml"
@@ -33,6 +37,9 @@ def up(
     metrics_port: Annotated[
         int, typer.Option(help="the worker's /metrics, /healthz and /readyz port (0: none)")
     ] = 9464,
+    codec_port: Annotated[
+        int, typer.Option(help="codec server port: the Web UI decodes payloads through it for managers")
+    ] = 8888,
     payers: Annotated[
         Path | None,
         typer.Option(
@@ -41,7 +48,9 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Run Temporal (dev server), the sandbox and the worker until Ctrl-C.
+    """Run Temporal (dev server), the sandbox, the codec server and the worker until Ctrl-C.
+
+    On a fresh home it makes the first user, `admin`, and prints its one-time password.
 
     A part that dies is restarted (with backoff; why it died is shown on stderr): the dev server on
     the same SQLite file. Exits 0 when stopped by Ctrl-C or SIGTERM, 2 when a port is taken,
@@ -56,14 +65,39 @@ def up(
         sandbox_port=sandbox_port,
         sandbox_config=home_payers(home, payers),
         worker_metrics_port=metrics_port,
+        codec_port=codec_port,
     )
-    died = run_on_stack(config, keep_up, UP_READY)
+    first_admin = _first_admin(config)
+    started = functools.partial(print_first_admin, first_admin) if first_admin is not None else None
+    died = run_on_stack(config, keep_up, UP_READY, started)
     if died is not None:
         fail(
             f"{died.describe()}\nthe rest of the stack was stopped; fix what its log says and run "
             "`claimflow up` again",
             ExitCode.NO,
         )
+
+
+def _first_admin(config: StackConfig) -> NewPassword | None:
+    """On a ledger without users, the `admin` account with a one-time password; else None."""
+    config.home.mkdir(parents=True, exist_ok=True)
+    store = UserStore(Settings.from_env(config.environment(os.environ)).ledger_url)
+    try:
+        return store.ensure_admin(by="claimflow up")
+    finally:
+        store.close()
+
+
+def print_first_admin(admin: NewPassword) -> None:
+    stdout().print(
+        "First start: claimflow made an admin account. Its one-time password is shown only now:\n"
+        f"  username {admin.user.username}   password {admin.password}\n"
+        f"Sign in with it and choose your own: `claimflow users token {admin.user.username}` asks for "
+        "both and prints your API token (CLAIMFLOW_TOKEN); then `claimflow users add` adds the others.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def home_payers(home: Path, given: Path | None) -> Path | None:
@@ -82,8 +116,14 @@ def home_payers(home: Path, given: Path | None) -> Path | None:
     return kept if kept.is_file() else None
 
 
-def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome], ready: str) -> Outcome | None:
-    """Start the stack, print where everything is and `ready`, run `job` on it, stop it; `job`'s
+def run_on_stack(
+    config: StackConfig,
+    job: Callable[[Stack], Outcome],
+    ready: str,
+    started: Callable[[], None] | None = None,
+) -> Outcome | None:
+    """Start the stack, print where everything is (then call `started`) and `ready`, run `job` on it,
+    stop it; `job`'s
     answer, or None when Ctrl-C or SIGTERM stopped it. A port in use or a missing `temporal` exits 2,
     a part that did not start exits 1."""
     # SIGINT is set explicitly: a shell starts background jobs with it ignored, and `kill -INT`
@@ -93,9 +133,11 @@ def run_on_stack(config: StackConfig, job: Callable[[Stack], Outcome], ready: st
     out = stdout()
     try:
         stack = Stack(config)
-        out.print("starting Temporal, the sandbox and the worker ...", highlight=False)
+        out.print("starting Temporal, the sandbox, the codec server and the worker ...", highlight=False)
         with stack:
             print_started(stack)
+            if started is not None:
+                started()
             out.print(ready, highlight=False)
             return job(stack)
     except PortInUse as error:
@@ -124,6 +166,7 @@ def print_started(stack: Stack) -> None:
     out.print("[bold green]claimflow is up[/]", highlight=False)
     rows = (
         ("Temporal Web UI", config.ui_url),
+        ("codec server", f"{config.codec_url} (managers sign in at /login to read payloads in the UI)"),
         (
             "Temporal",
             f"{config.temporal_address} (namespace {config.namespace}, task queue {config.task_queue})",
