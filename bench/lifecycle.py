@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import socket
 import statistics
 import tempfile
@@ -60,6 +61,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stack_config(home: Path, payers: Path) -> StackConfig:
+    """The embedded stack on free ports (every one it has), with the given payers."""
+    ports = {
+        field.name: free_port() for field in dataclasses.fields(StackConfig) if field.name.endswith("_port")
+    }
+    return StackConfig(home=home, sandbox_config=payers, **ports)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------- the floor
@@ -205,14 +214,7 @@ def main() -> None:
         home = Path(folder)
         payers = home / "payers.toml"
         payers.write_text(instant_payers())
-        config = StackConfig(
-            home=home,
-            temporal_port=free_port(),
-            ui_port=free_port(),
-            sandbox_port=free_port(),
-            sandbox_config=payers,
-        )
-        with Stack(config) as stack:
+        with Stack(stack_config(home, payers)) as stack:
             asyncio.run(measure(stack, options.claims, options.rounds))
 
 

@@ -26,11 +26,11 @@ from claimflow.claims import ids
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.console.claims_client import ClaimsClient
 from claimflow.console.demo_cli import fast_payers
-from claimflow.console.stack import Stack, StackConfig
+from claimflow.console.stack import Stack
 from claimflow.integrations.temporal import connect
 from claimflow.workers.worker import MAX_CACHED_WORKFLOWS
 from claimflow.workflows import search_attributes as sa
-from lifecycle import clean_encounters, free_port  # bench/ is this script's folder
+from lifecycle import clean_encounters, stack_config  # bench/ is this script's folder
 
 GOAL_BYTES = 1.5 * 1024**3
 TARGET_CLAIMS = 100_000
@@ -102,14 +102,7 @@ def main() -> None:
         home = Path(folder)
         payers = home / "payers.toml"
         payers.write_text(slow_payers())
-        config = StackConfig(
-            home=home,
-            temporal_port=free_port(),
-            ui_port=free_port(),
-            sandbox_port=free_port(),
-            sandbox_config=payers,
-        )
-        with Stack(config) as stack:
+        with Stack(stack_config(home, payers)) as stack:
             asyncio.run(measure(stack, options.claims, options.step))
 
 

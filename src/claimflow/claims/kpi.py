@@ -55,6 +55,7 @@ NOT_DENIALS = frozenset(
 )
 INTERVENTIONS_BEFORE_SUBMISSION = frozenset(
     {
+        TaskKind.FIX_INTAKE,
         TaskKind.FIX_DEMOGRAPHICS,
         TaskKind.COVERAGE_ISSUE,
         TaskKind.CODING,

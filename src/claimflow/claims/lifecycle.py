@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from claimflow.claims import ids
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.deadlines import timely_filing_deadline
 from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.events import PayerEvent
+from claimflow.claims.intake_hold import HeldIntake
 from claimflow.claims.money import ZERO, Money
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.remittance import ClaimPayment
@@ -157,7 +158,10 @@ class ClaimInput(Model):
     """What starts a claim workflow: the encounter, as intake received it; or a record, to start (or
     continue as new) a claim where that record stands."""
 
-    encounter: Encounter
+    encounter: Encounter | None = Field(default=None, description="None only for a held document")
+    held: HeldIntake | None = Field(
+        default=None, description="a document that cannot become a claim yet: the claim starts held"
+    )
     received_by: str = "intake"
     managers: list[str] = Field(
         default_factory=lambda: ["billing-manager"], min_length=1, description="who may approve write-offs"
@@ -167,8 +171,19 @@ class ClaimInput(Model):
         default=5_000, ge=100, description="events after which a long wait continues as new"
     )
 
+    @model_validator(mode="after")
+    def _an_encounter_or_a_held_document(self) -> ClaimInput:
+        if self.record is None and (self.encounter is None) == (self.held is None):
+            raise ValueError("a claim starts from an encounter or from a held document (exactly one)")
+        return self
+
     def starting_record(self) -> ClaimRecord:
-        return self.record or ClaimRecord(encounter=self.encounter, managers=list(self.managers))
+        if self.record is not None:
+            return self.record
+        if self.encounter is None:
+            raise ValueError("a held claim has no record until its document is corrected")
+        return ClaimRecord(encounter=self.encounter, managers=list(self.managers))
+
 
 
 class ClaimSnapshot(Model):

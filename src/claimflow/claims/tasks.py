@@ -19,6 +19,9 @@ from claimflow.claims.variants import Variant
 
 
 class TaskKind(StrEnum):
+    FIX_INTAKE = "fix_intake"
+    """The document received cannot become a claim (claims/intake_hold): the task carries what was
+    found and the document itself; a corrected encounter releases the claim."""
     FIX_DEMOGRAPHICS = "fix_demographics"
     COVERAGE_ISSUE = "coverage_issue"
     CODING = "coding"
@@ -63,6 +66,7 @@ class Action(StrEnum):
 
 
 ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
+    TaskKind.FIX_INTAKE: frozenset({Action.CORRECT, Action.WRITE_OFF}),
     TaskKind.FIX_DEMOGRAPHICS: frozenset({Action.CORRECT}),
     TaskKind.COVERAGE_ISSUE: frozenset({Action.NEW_COVERAGE, Action.SELF_PAY}),
     TaskKind.CODING: frozenset({Action.CODES}),
@@ -90,6 +94,9 @@ class Task(Model):
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolution: TaskResolution | None = None
+    document: str | None = Field(
+        default=None, description="a fix_intake task's document as received (PHI: sealed like every payload)"
+    )
 
     @property
     def is_open(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,13 +11,14 @@ import typer
 from pydantic import ValidationError
 
 from claimflow.claims.encounter import Encounter
+from claimflow.claims.intake_hold import HeldIntake, document_id
 from claimflow.claims.lifecycle import PatientPaymentRequest
 from claimflow.claims.roles import Permission
 from claimflow.console.claims_client import SavedSearch
 from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
 from claimflow.console.session import with_claims
-from claimflow.integrations.fhir import IntakeError, load_encounter
+from claimflow.integrations.fhir import IntakeError, read_file
 from claimflow.integrations.ledger.users import PermissionDenied
 
 app = typer.Typer(help="Look at one claim.", no_args_is_help=True)
@@ -232,48 +234,90 @@ def print_saved_searches(searches: list[SavedSearch]) -> None:
         out.print(f"  {search.name}:\n    {search.query}", highlight=False, markup=False, soft_wrap=True)
 
 
+def _read_for_intake(path: Path) -> Encounter | HeldIntake:
+    """The encounter a file holds, or the HeldIntake of a document that cannot become a claim yet.
+    IntakeError for a file that is no document at all (not JSON, neither a Bundle nor encounter JSON)."""
+    result = read_file(path)
+    if result.encounter is not None:
+        return result.encounter
+    text = path.read_text(encoding="utf-8")
+    return HeldIntake(
+        encounter_id=document_id(json.loads(text), text), findings=result.findings, document=text
+    )
+
+
 def intake(
     files: Annotated[
         list[Path], typer.Argument(metavar="FILE...", help="FHIR R4 Bundles or encounter JSON files")
     ],
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="all or nothing: start no claim unless every file becomes one"),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Start a claim per file. A claim that exists already is reported, not started twice.
 
-    Every file is read before any claim starts: one unreadable file stops the whole intake (exit 2).
+    A document that cannot become a claim (its problems are listed by `claimflow scrub FILE`) starts
+    its claim in an intake hold: a fix_intake task carries the findings and the document, and a
+    corrected encounter (`task resolve ID --action correct --encounter FILE`) releases it. A file that
+    is no document at all (not JSON, neither a FHIR Bundle nor encounter JSON) is not started and
+    named (exit 2); every other file is. With --strict, one file that cannot become a claim stops the
+    whole intake (exit 2) and nothing starts.
     """
-    encounters: list[tuple[Path, Encounter]] = []
-    problems: list[str] = []
+    documents: list[tuple[Path, Encounter | HeldIntake]] = []
+    refused: list[str] = []
     for path in files:
         try:
-            encounters.append((path, load_encounter(path)))
+            documents.append((path, _read_for_intake(path)))
         except IntakeError as error:
-            problems.append(str(error))
-    if problems:
+            refused.append(str(error))
+    if strict:
+        refused += [
+            f"{path}: cannot become a claim ({len(document.findings)} finding(s)):\n"
+            + "\n".join(f"  - {line}" for line in document.details)
+            for path, document in documents
+            if isinstance(document, HeldIntake)
+        ]
+    if refused and (strict or not documents):
         fail(
             "nothing was started; fix these files, or leave them out, and run intake again:\n"
-            + "\n".join(problems),
+            + "\n".join(refused),
             ExitCode.USAGE,
         )
 
-    outcomes = with_claims(lambda claims: claims.intake_many([encounter for _, encounter in encounters]))
+    outcomes = with_claims(lambda claims: claims.intake_many([document for _, document in documents]))
     if as_json:
         print_json(
             [
                 {"file": str(path), **outcome.model_dump(mode="json")}
-                for (path, _), outcome in zip(encounters, outcomes, strict=True)
+                for (path, _), outcome in zip(documents, outcomes, strict=True)
             ]
         )
-        return
-    started = sum(outcome.started for outcome in outcomes)
-    out = stdout()
-    out.print(
-        table(
-            f"{started} claim(s) started, {len(outcomes) - started} already existed",
-            ("file", "claim", "outcome"),
-            [
-                (str(path), outcome.claim_id, "started" if outcome.started else "already exists")
-                for (path, _), outcome in zip(encounters, outcomes, strict=True)
-            ],
+    else:
+        started = sum(outcome.started for outcome in outcomes)
+        held = sum(outcome.started and outcome.held for outcome in outcomes)
+        existed = len(outcomes) - started
+        out = stdout()
+        out.print(
+            table(
+                f"{started} claim(s) started ({held} held at intake), {existed} already existed",
+                ("file", "claim", "outcome"),
+                [
+                    (str(path), outcome.claim_id, _outcome(outcome.started, outcome.held))
+                    for (path, _), outcome in zip(documents, outcomes, strict=True)
+                ],
+            )
         )
-    )
+    if refused:
+        fail(
+            "not started, not a claim document (give an encounter JSON or a FHIR R4 Bundle and run intake "
+            "on it again):\n" + "\n".join(refused),
+            ExitCode.USAGE,
+        )
+
+
+def _outcome(started: bool, held: bool) -> str:
+    if not started:
+        return "already exists"
+    return "held at intake: fix_intake task" if held else "started"

@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from claimflow.claims import ids
 from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.ids import EXCEPTIONS_WORKFLOW_ID as EXCEPTIONS_WORKFLOW_ID
+from claimflow.claims.intake_hold import HeldIntake
 from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import Priority, Task, TaskKind, TaskResolution
 from claimflow.workflows import search_attributes as sa
@@ -146,6 +147,7 @@ class StuckReport(Model):
 class IntakeOutcome(Model):
     claim_id: str
     started: bool = Field(description="False when a claim with this id already existed")
+    held: bool = Field(default=False, description="started in an intake hold, on a fix_intake task")
 
 
 def workflow_id_of_task(task_id: str) -> str:
@@ -316,23 +318,30 @@ class ClaimsClient:
         )
         return await _changed(claim.claim_id, update, "InvalidPayment", "PaymentNotRecorded")
 
-    async def intake(self, encounter: Encounter, received_by: str = "intake") -> IntakeOutcome:
-        """Start the claim's workflow. A claim that exists already (open or closed) is left alone."""
+    async def intake(self, encounter: Encounter | HeldIntake, received_by: str = "intake") -> IntakeOutcome:
+        """Start the claim's workflow; a HeldIntake (a document that cannot become a claim yet) starts
+        it in the intake hold. A claim that exists already (open or closed) is left alone."""
         claim_id = ids.claim_workflow_id(encounter.encounter_id)
+        held = isinstance(encounter, HeldIntake)
+        start = (
+            ClaimInput(held=encounter, received_by=received_by)
+            if isinstance(encounter, HeldIntake)
+            else ClaimInput(encounter=encounter, received_by=received_by)
+        )
         try:
             await self._client.start_workflow(
                 ClaimWorkflow.run,
-                ClaimInput(encounter=encounter, received_by=received_by),
+                start,
                 id=claim_id,
                 task_queue=self._task_queue,
                 # Never a second claim for the same encounter, even after the first one closed.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            return IntakeOutcome(claim_id=claim_id, started=False)
-        return IntakeOutcome(claim_id=claim_id, started=True)
+            return IntakeOutcome(claim_id=claim_id, started=False, held=held)
+        return IntakeOutcome(claim_id=claim_id, started=True, held=held)
 
-    async def intake_many(self, encounters: Sequence[Encounter]) -> list[IntakeOutcome]:
+    async def intake_many(self, encounters: Sequence[Encounter | HeldIntake]) -> list[IntakeOutcome]:
         """`intake` for each, several at once (bounded like the queries), outcomes in order."""
         return await self._bounded(encounters, self.intake)
 

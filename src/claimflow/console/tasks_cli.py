@@ -193,6 +193,13 @@ def _print_task(task: Task, belongs_to: str) -> None:
         out.print("details:", highlight=False)
         for detail in task.details:
             out.print(f"  - {detail}", highlight=False, markup=False)
+    if task.document is not None:
+        out.print(
+            f"document: {len(task.document)} characters as received (--json shows it); "
+            "correct it and resolve with --action correct --encounter FILE",
+            highlight=False,
+            markup=False,
+        )
     out.print(f"resolve with --action {' | '.join(task.allowed_actions)}", highlight=False, markup=False)
 
 

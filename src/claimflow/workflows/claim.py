@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.events import PayerEvent
     from claimflow.claims.lifecycle import (
         ClaimInput,
+        ClaimRecord,
         ClaimSnapshot,
         ClaimState,
         ClaimStep,
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff, ContinueAsNew
     from claimflow.workflows.claim_steps.filing import watch_timely_filing
     from claimflow.workflows.common import StepFailed, run_step
+    from claimflow.workflows.taskboard import TaskBoard
 
 Step = Callable[[ClaimContext], Awaitable[None]]
 
@@ -57,16 +59,39 @@ LEDGER_PATIENT_PAYMENTS = "ledger-patient-payments"
 class ClaimWorkflow:
     @workflow.init
     def __init__(self, input: ClaimInput) -> None:
-        self._record = input.starting_record()
-        self._claim = ClaimContext(self._record, input.history_limit)
+        self._hold = (
+            intake.IntakeHold(input.held, input.managers)
+            if input.held is not None and input.record is None
+            else None
+        )
+        """A document that cannot become a claim yet: until it is corrected, there is no record."""
+        self._record: ClaimRecord
+        self._claim: ClaimContext
+        if self._hold is None:
+            self._start(input.starting_record(), input.history_limit)
         self._patient_pending = ZERO
         """Patient payments being posted by an Update still running: they count as paid already."""
 
     # ------------------------------------------------------------------ the lifecycle
+    def _start(self, record: ClaimRecord, history_limit: int) -> None:
+        self._record = record
+        self._claim = ClaimContext(record, history_limit)
+
+    @property
+    def _board(self) -> TaskBoard:
+        return self._hold.board if self._hold is not None else self._claim.board
+
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimSnapshot:
+        if self._hold is not None:
+            self._hold.note("intake", f"received by {input.received_by}")
+            released = await self._hold.release()
+            if released is None:
+                return self._hold.snapshot()
+            self._start(released, input.history_limit)
+            self._hold = None
         claim, record = self._claim, self._record
-        if input.record is None:
+        if input.record is None and input.held is None:
             claim.note("intake", f"received by {input.received_by}")
         if record.profile is None:
             await claim.load_payer_profile()
@@ -112,6 +137,8 @@ class ClaimWorkflow:
     @workflow.signal(name=ids.Signal.PAYER_EVENT)
     def payer_event(self, event: PayerEvent) -> None:
         """A 999, 277CA, 835 or appeal decision for this claim. Redelivered events are ignored."""
+        if self._hold is not None:
+            return  # never sent to a payer, so no payer's word can be about it
         record = self._record
         if event.event_id in record.seen_event_ids:
             return
@@ -120,14 +147,14 @@ class ClaimWorkflow:
 
     @workflow.update(name=ids.Update.RESOLVE_TASK)
     def resolve_task(self, resolution: TaskResolution) -> Task:
-        resolved = self._claim.board.resolve(resolution)
+        resolved = self._board.resolve(resolution)
         if resolved.kind is TaskKind.TIMELY_FILING_RISK and resolution.action is Action.WRITE_OFF:
             self._record.write_off_reason = resolution.reason
         return resolved
 
     @resolve_task.validator
     def validate_resolution(self, resolution: TaskResolution) -> None:
-        self._claim.board.validate(resolution)
+        self._board.validate(resolution)
 
     @workflow.update(name=ids.Update.RECORD_PATIENT_PAYMENT)
     async def record_patient_payment(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
@@ -159,6 +186,8 @@ class ClaimWorkflow:
 
     @record_patient_payment.validator
     def validate_patient_payment(self, payment: PatientPaymentRequest) -> None:
+        if self._hold is not None:
+            raise ApplicationError("claim is held at intake, not billing the patient", type="InvalidPayment")
         record = self._record
         if record.state is not ClaimState.PATIENT_BILLING:
             raise ApplicationError(
@@ -179,4 +208,4 @@ class ClaimWorkflow:
 
     @workflow.query(name=ids.Query.STATE)
     def state(self) -> ClaimSnapshot:
-        return self._record.snapshot()
+        return self._hold.snapshot() if self._hold is not None else self._record.snapshot()

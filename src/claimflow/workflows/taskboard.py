@@ -81,8 +81,10 @@ class TaskBoard:
         due_at: datetime,
         priority: Priority = Priority.NORMAL,
         assignee: str | None = None,
+        document: str | None = None,
     ) -> Task:
-        """Add a task for a person; ids number on past every id still on the board."""
+        """Add a task for a person; ids number on past every id still on the board. `document`: what
+        the person works from, as received (a fix_intake task's document)."""
         number = max((ids.task_number(task.id) for task in self.tasks), default=0) + 1
         task = Task(
             id=ids.task_id(self._owner, number),
@@ -93,6 +95,7 @@ class TaskBoard:
             due_at=due_at,
             priority=priority,
             assignee=assignee,
+            document=document,
         )
         self.tasks.append(task)
         self._record(f"{kind.value} opened: {reason}")
@@ -141,9 +144,12 @@ class TaskBoard:
         priority: Priority = Priority.NORMAL,
         escalate_to: str = ESCALATION_ASSIGNEE,
         escalated_priority: Priority = Priority.HIGH,
+        document: str | None = None,
     ) -> TaskResolution:
         """Open a task and wait until a person resolves it: their resolution."""
-        task = self.open(kind, reason, details, due_at=due_at, priority=priority, assignee=assignee)
+        task = self.open(
+            kind, reason, details, due_at=due_at, priority=priority, assignee=assignee, document=document
+        )
         resolution = await self.wait(task, escalate_to=escalate_to, escalated_priority=escalated_priority)
         if resolution is None:
             raise TaskClosed(f"{task.id} was closed without a resolution")

@@ -18,6 +18,8 @@ from claimflow.console.web.data import QueueItem
 from claimflow.integrations.ledger.users import User
 
 IN_WORDS: dict[TaskKind, str] = {
+    TaskKind.FIX_INTAKE: "The document received cannot become a claim: the problems below say where. "
+    "Correct the encounter and the claim starts its intake, or write it off if it was never a visit.",
     TaskKind.FIX_DEMOGRAPHICS: "The patient's or subscriber's details are incomplete, so the payer cannot be "
     "asked about coverage yet. Correct the encounter and the claim goes on to eligibility.",
     TaskKind.COVERAGE_ISSUE: "The payer says the patient is not covered (or could not find them) for the "

@@ -3,15 +3,84 @@ Each step holds the claim on a task until a person gives what it lacks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
     from claimflow.activities.requests import EligibilityRequest
-    from claimflow.claims.lifecycle import ClaimState
-    from claimflow.claims.tasks import Codes, Correct, NewCoverage, Override, SelfPay, TaskKind
+    from claimflow.claims import ids
+    from claimflow.claims.encounter import Encounter
+    from claimflow.claims.intake_hold import HeldIntake
+    from claimflow.claims.lifecycle import ClaimRecord, ClaimSnapshot, ClaimState, TimelineEntry
+    from claimflow.claims.tasks import (
+        Codes,
+        Correct,
+        NewCoverage,
+        Override,
+        SelfPay,
+        Task,
+        TaskKind,
+        WriteOff,
+    )
     from claimflow.workflows import search_attributes as sa
-    from claimflow.workflows.claim_steps.context import ClaimContext
+    from claimflow.workflows.claim_steps.context import TASK_DUE_DAYS, ClaimContext
+    from claimflow.workflows.taskboard import TaskBoard
+
+
+class IntakeHold:
+    """A claim whose document cannot become a claim yet: it waits on a fix_intake task, which carries
+    the findings and the document, until a person gives the corrected encounter. Its tasks and
+    timeline pass to the claim's record when it is released."""
+
+    def __init__(self, held: HeldIntake, managers: list[str]) -> None:
+        self.held = held
+        self.managers = managers
+        self.claim_id = ids.claim_workflow_id(held.encounter_id)
+        self.tasks: list[Task] = []
+        self.timeline: list[TimelineEntry] = []
+        self.state = ClaimState.INTAKE
+        self.board = TaskBoard(self.claim_id, self.tasks, note=self.note)
+
+    def note(self, step: str, outcome: str) -> None:
+        self.timeline.append(TimelineEntry(at=workflow.now(), step=step, outcome=outcome))
+        workflow.upsert_search_attributes(
+            [sa.LAST_PROGRESS_AT.value_set(workflow.now()), sa.CLAIM_STATE.value_set(self.state.value)]
+        )
+
+    def snapshot(self) -> ClaimSnapshot:
+        return ClaimSnapshot(
+            claim_id=self.claim_id,
+            state=self.state,
+            payer_id="",
+            patient_control_number=self.held.encounter_id,
+            timeline=list(self.timeline),
+            tasks=list(self.tasks),
+        )
+
+    async def release(self) -> ClaimRecord | None:
+        """The claim's record once a person corrected the document; None when they wrote it off."""
+        held = self.held
+        self.note("intake", f"held: {held.reason}")
+        resolution = await self.board.ask(
+            TaskKind.FIX_INTAKE,
+            held.reason,
+            held.details,
+            due_at=workflow.now() + timedelta(days=TASK_DUE_DAYS),
+            assignee="billing",
+            document=held.document,
+        )
+        if isinstance(resolution, WriteOff):
+            self.state = ClaimState.WRITTEN_OFF
+            self.note("closed", f"written off at intake: {resolution.reason}")
+            return None
+        assert isinstance(resolution, Correct)  # the only other action a fix_intake task takes
+        encounter: Encounter = resolution.encounter.model_copy(update={"encounter_id": held.encounter_id})
+        self.note("intake", f"corrected by {resolution.actor}: released from the intake hold")
+        return ClaimRecord(
+            encounter=encounter, managers=list(self.managers), tasks=self.tasks, timeline=self.timeline
+        )
 
 
 async def validate_intake(c: ClaimContext) -> None:
