@@ -185,7 +185,6 @@ class ClaimInput(Model):
         return ClaimRecord(encounter=self.encounter, managers=list(self.managers))
 
 
-
 class ClaimSnapshot(Model):
     """The answer to the `state` query: where the claim is, how it got there, what waits on people."""
 

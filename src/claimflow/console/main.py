@@ -17,6 +17,7 @@ from claimflow.console import (
     tasks_cli,
     up_cli,
     users_cli,
+    web_cli,
     x12_cli,
 )
 
@@ -39,6 +40,7 @@ app.command("up")(up_cli.up)
 app.command("demo")(demo_cli.demo)
 app.add_typer(users_cli.app, name="users")
 app.command("codec-server")(codec_cli.serve)
+app.command("web")(web_cli.web)
 
 
 def main() -> None:

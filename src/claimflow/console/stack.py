@@ -72,6 +72,8 @@ class StackConfig:
     """the worker's /metrics, /healthz and /readyz (CLAIMFLOW_METRICS_PORT); its /readyz says it is up"""
     codec_port: int = 8888
     """the codec server the Web UI decodes payloads through (managers sign in at its /login)"""
+    console_port: int = 8000
+    """the web console for billers and managers (`claimflow web`)"""
 
     @property
     def temporal_address(self) -> str:
@@ -89,6 +91,10 @@ class StackConfig:
     @property
     def ui_origins(self) -> tuple[str, ...]:
         return (self.ui_url, f"http://{HOST}:{self.ui_port}")
+
+    @property
+    def console_url(self) -> str:
+        return f"http://localhost:{self.console_port}"
 
     @property
     def sandbox_url(self) -> str:
@@ -113,6 +119,7 @@ class StackConfig:
             "sandbox (--sandbox-port)": self.sandbox_port,
             "worker metrics (--metrics-port)": self.worker_metrics_port,
             "codec server (--codec-port)": self.codec_port,
+            "web console (--console-port)": self.console_port,
         }
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
@@ -325,12 +332,27 @@ class Stack:
             logs / "codec.log",
         )
         self.worker = Child("worker", [sys.executable, "-m", "claimflow.workers"], logs / "worker.log")
-        self.children = (self.temporal, self.sandbox, self.codec, self.worker)
+        self.console = Child(
+            "web console",
+            [
+                sys.executable,
+                "-m",
+                "claimflow.console.main",
+                "web",
+                "--host",
+                HOST,
+                "--port",
+                str(config.console_port),
+            ],
+            logs / "console.log",
+        )
+        self.children = (self.temporal, self.sandbox, self.codec, self.worker, self.console)
         self._ready: dict[str, Callable[[], bool]] = {
             self.temporal.name: lambda: port_answers(self.config.temporal_port),
             self.sandbox.name: self._sandbox_healthy,
             self.codec.name: self._codec_healthy,
             self.worker.name: self._worker_ready,
+            self.console.name: self._console_ready,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -342,7 +364,7 @@ class Stack:
         try:
             # The sandbox first: the dev server also listens on ports it picks itself, and one of
             # those could be the sandbox's if the sandbox had not bound it already.
-            for child in (self.sandbox, self.codec, self.temporal, self.worker):
+            for child in (self.sandbox, self.codec, self.temporal, self.worker, self.console):
                 self._start(child, self._ready[child.name])
         except BaseException:
             self.stop()
@@ -423,6 +445,14 @@ class Stack:
                     f"(log: {child.log_path}):\n{child.log_tail()}"
                 )
             time.sleep(0.2)
+
+    def _console_ready(self) -> bool:
+        """The console answers /readyz: it reaches Temporal and the ledger."""
+        try:
+            url = f"http://{HOST}:{self.config.console_port}/readyz"
+            return httpx.get(url, timeout=2).status_code == httpx.codes.OK
+        except httpx.HTTPError:
+            return False
 
     def _codec_healthy(self) -> bool:
         try:

@@ -40,6 +40,9 @@ def up(
     codec_port: Annotated[
         int, typer.Option(help="codec server port: the Web UI decodes payloads through it for managers")
     ] = 8888,
+    console_port: Annotated[
+        int, typer.Option(help="web console port: billers and managers work in the browser there")
+    ] = 8000,
     payers: Annotated[
         Path | None,
         typer.Option(
@@ -48,7 +51,8 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Run Temporal (dev server), the sandbox, the codec server and the worker until Ctrl-C.
+    """Run Temporal (dev server), the sandbox, the codec server, the worker and the web console
+    (http://localhost:8000) until Ctrl-C.
 
     On a fresh home it makes the first user, `admin`, and prints its one-time password.
 
@@ -66,6 +70,7 @@ def up(
         sandbox_config=home_payers(home, payers),
         worker_metrics_port=metrics_port,
         codec_port=codec_port,
+        console_port=console_port,
     )
     first_admin = _first_admin(config)
     started = functools.partial(print_first_admin, first_admin) if first_admin is not None else None
@@ -92,8 +97,9 @@ def print_first_admin(admin: NewPassword) -> None:
     stdout().print(
         "First start: claimflow made an admin account. Its one-time password is shown only now:\n"
         f"  username {admin.user.username}   password {admin.password}\n"
-        f"Sign in with it and choose your own: `claimflow users token {admin.user.username}` asks for "
-        "both and prints your API token (CLAIMFLOW_TOKEN); then `claimflow users add` adds the others.",
+        "Sign in at the web console with it, which asks you to choose your own password; "
+        f"`claimflow users token {admin.user.username}` asks for both and prints your API token "
+        "(CLAIMFLOW_TOKEN); then `claimflow users add` adds the others.",
         highlight=False,
         markup=False,
         soft_wrap=True,
@@ -133,7 +139,10 @@ def run_on_stack(
     out = stdout()
     try:
         stack = Stack(config)
-        out.print("starting Temporal, the sandbox, the codec server and the worker ...", highlight=False)
+        out.print(
+            "starting Temporal, the sandbox, the codec server, the worker and the web console ...",
+            highlight=False,
+        )
         with stack:
             print_started(stack)
             if started is not None:
@@ -165,6 +174,7 @@ def print_started(stack: Stack) -> None:
     out = stdout()
     out.print("[bold green]claimflow is up[/]", highlight=False)
     rows = (
+        ("web console", f"{config.console_url} (billers and managers sign in there)"),
         ("Temporal Web UI", config.ui_url),
         ("codec server", f"{config.codec_url} (managers sign in at /login to read payloads in the UI)"),
         (
