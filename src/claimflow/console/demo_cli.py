@@ -32,7 +32,7 @@ from claimflow.console.demo_summary import DemoSummary
 from claimflow.console.demo_summary import Progress as Stage
 from claimflow.console.output import ExitCode, stdout, table
 from claimflow.console.stack import Stack, StackConfig
-from claimflow.console.up_cli import HOME_PAYERS, run_on_stack
+from claimflow.console.up_cli import HOME_PAYERS, TRANSPORT_HELP, Transport, run_on_stack
 from claimflow.integrations.temporal import connect
 from claimflow.workflows import search_attributes as sa
 
@@ -62,6 +62,8 @@ def demo(
     sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the claims to settle")] = 600.0,
     limit: Annotated[int | None, typer.Option(hidden=True, help="submit only the first N claims")] = None,
+    transport: Annotated[Transport, typer.Option(help=TRANSPORT_HELP)] = Transport.HTTP,
+    sftp_port: Annotated[int, typer.Option(help="the sandbox's SFTP mailbox port (--transport sftp)")] = 8722,
 ) -> None:
     """Run claimflow on the shipped batch of 120 sample encounters and summarise what happened.
 
@@ -73,7 +75,13 @@ def demo(
     payers = home / HOME_PAYERS  # kept: a later `claimflow up` on this home answers as fast
     payers.write_text(fast_payers())
     config = StackConfig(
-        home=home, temporal_port=port, ui_port=ui_port, sandbox_port=sandbox_port, sandbox_config=payers
+        home=home,
+        temporal_port=port,
+        ui_port=ui_port,
+        sandbox_port=sandbox_port,
+        sandbox_config=payers,
+        transport=transport.value,
+        sftp_port=sftp_port,
     )
     batch = load_demo_batch(datetime.now(UTC).date(), limit)
     ready = (

@@ -70,6 +70,10 @@ class StackConfig:
     """a payers file for the sandbox (`claimflow demo` gives one with delays of seconds)"""
     worker_metrics_port: int = 9464
     """the worker's /metrics, /healthz and /readyz (CLAIMFLOW_METRICS_PORT); its /readyz says it is up"""
+    transport: str = "http"
+    """how the worker talks to the sandbox: http, or sftp (its SFTP mailbox, real time still on HTTP)"""
+    sftp_port: int = 8722
+    """the sandbox's SFTP mailbox port (with transport sftp)"""
     codec_port: int = 8888
     """the codec server the Web UI decodes payloads through (managers sign in at its /login)"""
     console_port: int = 8000
@@ -112,6 +116,15 @@ class StackConfig:
     def logs(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def sftp_dir(self) -> Path:
+        """The sandbox mailbox's folders and keys, and the client profile it writes."""
+        return self.home / "sftp"
+
+    @property
+    def clearinghouse_profile(self) -> Path:
+        return self.sftp_dir / "client-profile.toml"
+
     def ports(self) -> dict[str, int]:
         return {
             "Temporal frontend (--port)": self.temporal_port,
@@ -120,7 +133,7 @@ class StackConfig:
             "worker metrics (--metrics-port)": self.worker_metrics_port,
             "codec server (--codec-port)": self.codec_port,
             "web console (--console-port)": self.console_port,
-        }
+        } | ({"sandbox SFTP mailbox (--sftp-port)": self.sftp_port} if self.transport == "sftp" else {})
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """The children's environment: the caller's, pointed at this stack. The embedded dev server
@@ -135,6 +148,10 @@ class StackConfig:
             "TEMPORAL_NAMESPACE": self.namespace,
             "TEMPORAL_TASK_QUEUE": self.task_queue,
             "CLEARINGHOUSE_URL": self.sandbox_url,
+            "CLAIMFLOW_TRANSPORT": self.transport,
+            **(
+                {"CLEARINGHOUSE_PROFILE": str(self.clearinghouse_profile)} if self.transport == "sftp" else {}
+            ),
             "PYTHONUNBUFFERED": "1",
             "CLAIMFLOW_METRICS_PORT": str(self.worker_metrics_port),
         }
@@ -313,6 +330,11 @@ class Stack:
                 "--db",
                 str(config.sandbox_db),
                 *(["--config", str(config.sandbox_config)] if config.sandbox_config else []),
+                *(
+                    ["--sftp-port", str(config.sftp_port), "--sftp-dir", str(config.sftp_dir)]
+                    if config.transport == "sftp"
+                    else []
+                ),
             ],
             logs / "sandbox.log",
         )
@@ -461,11 +483,18 @@ class Stack:
             return False
 
     def _sandbox_healthy(self) -> bool:
-        """The sandbox itself answers (not merely something on its port)."""
+        """The sandbox itself answers (not merely something on its port), and its mailbox listens."""
         try:
-            return httpx.get(f"{self.config.sandbox_url}/health", timeout=1).status_code == httpx.codes.OK
+            healthy = httpx.get(f"{self.config.sandbox_url}/health", timeout=1).status_code == httpx.codes.OK
         except httpx.HTTPError:
             return False
+        if self.config.transport == "sftp":
+            return (
+                healthy
+                and port_answers(self.config.sftp_port)
+                and self.config.clearinghouse_profile.is_file()
+            )
+        return healthy
 
     def _worker_ready(self) -> bool:
         """The worker's /readyz: Temporal answers it and it polls. Only the worker itself answers

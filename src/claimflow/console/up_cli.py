@@ -8,13 +8,14 @@ import shutil
 import signal
 import types
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
 from claimflow.console.output import ExitCode, fail, stdout
-from claimflow.console.stack import PortInUse, Stack, StackConfig, StackError
+from claimflow.console.stack import HOST, PortInUse, Stack, StackConfig, StackError
 from claimflow.console.supervisor import keep_up
 from claimflow.integrations.ledger.users import NewPassword, UserStore
 from claimflow.integrations.sandbox.config import ConfigError, load_config
@@ -25,6 +26,15 @@ HOME_PAYERS = "payers.toml"
 """The home's sandbox payer file: `up --payers FILE` copies FILE there, `demo` writes its fast payers
 there, and every later `up` on the home runs the sandbox with it."""
 UP_READY = "Press Ctrl-C to stop."
+TRANSPORT_HELP = (
+    "how the worker reaches the sandbox's clearinghouse: http, or sftp (claims and payer files through "
+    "its SFTP mailbox, as with a real clearinghouse; real-time inquiries stay on HTTP)"
+)
+
+
+class Transport(StrEnum):
+    HTTP = "http"
+    SFTP = "sftp"
 
 
 def up(
@@ -50,6 +60,8 @@ def up(
             "was started with, e.g. the demo's fast payers, else the shipped payers' real-world delays)"
         ),
     ] = None,
+    transport: Annotated[Transport, typer.Option(help=TRANSPORT_HELP)] = Transport.HTTP,
+    sftp_port: Annotated[int, typer.Option(help="the sandbox's SFTP mailbox port (--transport sftp)")] = 8722,
 ) -> None:
     """Run Temporal (dev server), the sandbox, the codec server, the worker and the web console
     (http://localhost:8000) until Ctrl-C.
@@ -69,6 +81,8 @@ def up(
         sandbox_port=sandbox_port,
         sandbox_config=home_payers(home, payers),
         worker_metrics_port=metrics_port,
+        transport=transport.value,
+        sftp_port=sftp_port,
         codec_port=codec_port,
         console_port=console_port,
     )
@@ -182,6 +196,11 @@ def print_started(stack: Stack) -> None:
             f"{config.temporal_address} (namespace {config.namespace}, task queue {config.task_queue})",
         ),
         ("sandbox", config.sandbox_url),
+        *(
+            [("SFTP mailbox", f"{HOST}:{config.sftp_port} (profile {config.clearinghouse_profile})")]
+            if config.transport == "sftp"
+            else []
+        ),
         (
             "sandbox payers",
             f"{config.sandbox_config} (the home's; --payers FILE to change)"
@@ -209,4 +228,9 @@ def another_terminal(config: StackConfig) -> str:
     return (
         f"TEMPORAL_ADDRESS={config.temporal_address} CLAIMFLOW_HOME={config.home} "
         f"CLEARINGHOUSE_URL={config.sandbox_url}"
+        + (
+            f" CLAIMFLOW_TRANSPORT=sftp CLEARINGHOUSE_PROFILE={config.clearinghouse_profile}"
+            if config.transport == "sftp"
+            else ""
+        )
     )
