@@ -95,4 +95,8 @@ def test_the_readme_tour_runs_up_on_the_demos_home_with_its_fast_payers(
     assert home_payers(Path(up_home).resolve(), None) is None
     Path(up_home).mkdir()
     (Path(up_home) / HOME_PAYERS).write_text(fast_payers())  # as `demo` leaves it
-    assert slowest_adjudication(home_payers(Path(up_home).resolve(), None)) <= timedelta(seconds=2)
+    kept = load_config(home_payers(Path(up_home).resolve(), None))
+    delays = [kept.clearinghouse.acknowledgement_delay] + [
+        delay for payer in kept.payers for delay in (payer.adjudication_delay, payer.appeal_decision_delay)
+    ]  # the 999 and 277CA, the 835, an appeal's decision: nothing the tour resubmits waits on the world
+    assert max(delays) <= 5
