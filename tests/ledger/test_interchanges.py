@@ -62,3 +62,22 @@ def test_inbound_files_are_recorded_once_with_their_interchange(registry: Interc
         "F1.835": InboundOutcome.ROUTED,
         "bad.x12": InboundOutcome.PARKED,
     }
+
+
+def test_the_first_routed_file_of_an_interchange_keeps_its_content_hash(
+    registry: InterchangeRegistry,
+) -> None:
+    box = "sftp:ch/in"
+    registry.record_pickup(
+        InboundRecord(box, "bad.835", "unreadable", InboundOutcome.PARKED, "CH", "000000009")
+    )
+    assert registry.first_routed("CH", "000000009") is None  # a parked file routed nothing
+    registry.record_pickup(
+        InboundRecord(box, "A.835", "835", InboundOutcome.ROUTED, "CH", "000000009", "ab" * 32)
+    )
+    registry.record_pickup(
+        InboundRecord(box, "B.835", "duplicate", InboundOutcome.DUPLICATE, "CH", "000000009")
+    )
+    registry.record_pickup(InboundRecord(box, "T.ta1", "TA1", InboundOutcome.ENVELOPE, "CH", "000000010"))
+    assert registry.first_routed("CH", "000000009") == ("A.835", "ab" * 32)
+    assert registry.first_routed("CH", "000000010") == ("T.ta1", None)

@@ -170,19 +170,30 @@ async def test_payer_files_reach_their_claims_and_the_rest_become_tasks(stack: S
     first_835 = next(name for name in os.listdir(stack.home / "archive") if name.endswith(".835.x12"))
     shutil.copy(stack.home / "archive" / first_835, stack.home / "download" / "again.835")
     (stack.home / "download" / "noise.x12").write_text("this is no X12 at all")
+    # the same sender and ISA13 for other content (ISA10, its time, changed): a reused number, parked
+    reused = (stack.home / "archive" / first_835).read_text()
+    reused = reused[:77] + ("0001" if reused[77:81] != "0001" else "0002") + reused[81:]
+    (stack.home / "download" / "reused.835").write_text(reused)
     reports = await stack.run_inbox(3)
     by_file = {r.file_id: r for r in reports}
     assert by_file["again.835"].kind == "duplicate" and by_file["again.835"].routed == 0
     assert by_file["noise.x12"].kind == "unreadable"
+    assert by_file["reused.835"].kind == "unreadable" and "a reused control number" in str(
+        by_file["reused.835"].problem
+    )
+    assert (stack.home / "parked" / "reused.835").exists()
     assert sorted(await stack.events_of("SFTP100")) == ["277ca:", "835:", "999:A"]
     parked = await stack.exception_tasks()
     noise = [t for t in parked if "noise.x12" in t.reason]
     assert len(noise) == 1 and "a copy is kept at" in noise[0].reason
     assert (stack.home / "parked" / "noise.x12").read_text() == "this is no X12 at all"
     assert (stack.kept / _safe_mailbox(stack) / "noise.x12").read_text() == "this is no X12 at all"
-    outcomes = stack.registry.pickups(stack.transport.mailbox, ["again.835", "noise.x12", first_835])
+    outcomes = stack.registry.pickups(
+        stack.transport.mailbox, ["again.835", "noise.x12", "reused.835", first_835]
+    )
     assert outcomes == {
         "again.835": InboundOutcome.DUPLICATE,
+        "reused.835": InboundOutcome.PARKED,
         "noise.x12": InboundOutcome.PARKED,
         first_835: InboundOutcome.ROUTED,
     }

@@ -95,19 +95,30 @@ class InboxActivities:
         identity = interchange_identity(text)
         sender = identity.sender_id if identity else None
         number = identity.control_number if identity else None
+        digest = _digest(text)
         if identity is not None:
             earlier = await asyncio.to_thread(
-                self._registry.routed_interchange, identity.sender_id, identity.control_number
+                self._registry.first_routed, identity.sender_id, identity.control_number
             )
-            if earlier is not None and earlier != file_id:
+            if earlier is not None and earlier[0] != file_id:
+                first_file, first_digest = earlier
+                if first_digest is not None and first_digest != digest:
+                    # The same number for other content: a reused control number, not a duplicate.
+                    return await self._park(
+                        file_id,
+                        f"it carries interchange {identity.control_number} from sender {identity.sender_id}, "
+                        f"routed before from file {first_file}, but with other content (a reused control "
+                        "number): ask the clearinghouse which file is right",
+                        text,
+                    )
                 log.info(
                     "duplicate interchange ignored",
                     file=file_id,
-                    first_file=earlier,
+                    first_file=first_file,
                     sender=identity.sender_id,
                     interchange=identity.control_number,
                 )
-                await self._record(file_id, "duplicate", InboundOutcome.DUPLICATE, sender, number)
+                await self._record(file_id, "duplicate", InboundOutcome.DUPLICATE, sender, number, digest)
                 await self._clearinghouse.acknowledge(file_id)
                 return RoutingReport(file_id=file_id, kind="duplicate", acknowledged=True)
         try:
@@ -127,14 +138,20 @@ class InboxActivities:
         if report.unmatched:
             await asyncio.to_thread(self._keep, file_id, text)  # the events are in the tasks; the file too
         outcome = InboundOutcome.ENVELOPE if kind == "TA1" else InboundOutcome.ROUTED
-        await self._record(file_id, kind, outcome, sender, number)
+        await self._record(file_id, kind, outcome, sender, number, digest)
         await self._clearinghouse.acknowledge(file_id)
         return report.model_copy(update={"acknowledged": True})
 
     async def _record(
-        self, file_id: str, kind: str, outcome: InboundOutcome, sender: str | None, number: str | None
+        self,
+        file_id: str,
+        kind: str,
+        outcome: InboundOutcome,
+        sender: str | None,
+        number: str | None,
+        digest: str | None = None,
     ) -> None:
-        record = InboundRecord(self._clearinghouse.mailbox, file_id, kind, outcome, sender, number)
+        record = InboundRecord(self._clearinghouse.mailbox, file_id, kind, outcome, sender, number, digest)
         await asyncio.to_thread(self._registry.record_pickup, record)
 
     async def _park(self, file_id: str, problem: str, text: str | None) -> RoutingReport:
@@ -250,6 +267,12 @@ def _events_from_ta1(acks: list[InterchangeAck], file_id: str, received_at: date
         # Our interchanges carry their ISA13 as their GS06, which the ledger keeps per submission.
         routed.append(RoutedEvent(group_control_number=ack.control_number, event=event))
     return routed
+
+
+def _digest(text: str) -> str:
+    """SHA-256 of a file's content without its line breaks (a clearinghouse may re-send an
+    interchange wrapped otherwise: still the same interchange)."""
+    return hashlib.sha256(text.replace("\r", "").replace("\n", "").strip().encode("utf-8")).hexdigest()
 
 
 def _safe(name: str) -> str:

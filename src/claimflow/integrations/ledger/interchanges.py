@@ -86,6 +86,7 @@ class InboundFileRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(20))
     picked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_sha256: Mapped[str | None] = mapped_column(String(64), doc="what it held (migration 0006)")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class InboundRecord:
     outcome: InboundOutcome
     sender_id: str | None = None
     interchange_control_number: str | None = None
+    content_sha256: str | None = None
 
 
 class ControlNumbersExhausted(RuntimeError):
@@ -211,16 +213,24 @@ class InterchangeRegistry:
 
     def routed_interchange(self, sender_id: str, control_number: str) -> str | None:
         """The name of an earlier file that carried this interchange and was routed, if any."""
+        earlier = self.first_routed(sender_id, control_number)
+        return earlier[0] if earlier else None
+
+    def first_routed(self, sender_id: str, control_number: str) -> tuple[str, str | None] | None:
+        """(name, content SHA-256) of the first file that carried this interchange and was routed
+        (routed or as an envelope answer); the hash is None for a file recorded before 0006."""
         with self._sessions.begin() as session:
-            return session.scalar(
-                select(InboundFileRow.name)
+            row = session.execute(
+                select(InboundFileRow.name, InboundFileRow.content_sha256)
                 .where(
                     InboundFileRow.sender_id == sender_id,
                     InboundFileRow.interchange_control_number == control_number,
-                    InboundFileRow.outcome == InboundOutcome.ROUTED.value,
+                    InboundFileRow.outcome.in_([InboundOutcome.ROUTED.value, InboundOutcome.ENVELOPE.value]),
                 )
+                .order_by(InboundFileRow.id)
                 .limit(1)
-            )
+            ).first()
+            return (row[0], row[1]) if row else None
 
     def record_pickup(self, record: InboundRecord) -> None:
         """Remember a file taken from a mailbox; recording it again changes nothing."""
@@ -241,6 +251,7 @@ class InterchangeRegistry:
                             kind=record.kind,
                             outcome=record.outcome.value,
                             picked_at=self._clock(),
+                            content_sha256=record.content_sha256,
                         )
                     )
         except IntegrityError:
