@@ -498,6 +498,15 @@ DEFECTS: list[Defect] = [
         diagnoses=["M5416"],
         items=[Item("97140", "42.00", quantity=4, modifiers=["GP"])],
     ),
+    Defect(
+        "code_validity",
+        "smpbcx-no-acupuncture",
+        "Claim.item[0].productOrService",
+        "2400 SV101-2",
+        _items(Item("97810", "75.00")),
+        diagnoses=["M5416"],
+        items=[Item("99213", "120.00")],
+    ),
     # authorizations, the code sets' and the payers'
     Defect(
         "authorization",
