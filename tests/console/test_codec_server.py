@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -15,10 +16,18 @@ from typing import Any
 import httpx
 import pytest
 from google.protobuf import json_format
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 
 from claimflow.claims.roles import Role
-from claimflow.console.codec_server import COOKIE, CodecConfig, create_codec_app
+from claimflow.console.codec_server import CONSOLE_COOKIE, COOKIE, CodecConfig, create_codec_app
+from claimflow.console.web.app import SESSION_COOKIE
+from claimflow.console.web.auth import start_session
 from claimflow.integrations.crypto import KEY_ID_METADATA, EncryptionKey, KeyRing
 from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.ledger.users import UserStore
@@ -206,3 +215,47 @@ async def test_a_manager_signs_in_for_the_browser(codec: Codec) -> None:
     codec.users.disable("mia", by="tests")
     after = await codec.http.post("/decode", json=sealed)
     assert after.status_code == 401 and "disabled" in after.json()["error"]
+
+
+async def console_session(secret: str, username: str, seen: float | None = None) -> str:
+    """A web console session cookie as the console makes it: its start_session, in Starlette's
+    SessionMiddleware with the console's cookie name."""
+
+    async def sign_in(request: Request) -> Response:
+        start_session(request.session, username, now=seen)
+        return PlainTextResponse("ok")
+
+    console = Starlette(
+        routes=[Route("/login", sign_in, methods=["POST"])],
+        middleware=[Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE)],
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=console), base_url="http://localhost:8000"
+    ) as http:
+        return (await http.post("/login")).cookies[SESSION_COOKIE]
+
+
+async def test_a_web_console_session_signs_in_here_too(users: tuple[UserStore, str]) -> None:
+    assert CONSOLE_COOKIE == SESSION_COOKIE  # the console's cookie, by its name
+    store, _ = users
+    for name, role in (("mia", Role.MANAGER), ("amy", Role.BILLER)):
+        store.add(name, name.title(), role, by="tests", password=PASSWORD)
+    keys = KeyRing((EncryptionKey.generate(),))
+    secret = "the console's secret"
+    app = create_codec_app(CodecConfig(keys, store, (UI,), console_secret=secret))
+    sealed = as_json(await data_converter(keys).encode(["seen in the ui"]))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost:8888"
+    ) as http:
+
+        async def decode(cookie: str) -> httpx.Response:
+            return await http.post("/decode", json=sealed, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+
+        manager = await decode(await console_session(secret, "mia"))
+        assert manager.status_code == 200 and from_json(manager.json())[0].data == b'"seen in the ui"'
+        biller = await decode(await console_session(secret, "amy"))
+        assert biller.status_code == 403
+        forged = await decode(await console_session("another installation's", "mia"))
+        assert forged.status_code == 401 and "not this installation's" in forged.json()["error"]
+        idle = await decode(await console_session(secret, "mia", seen=time.time() - 3600))
+        assert idle.status_code == 401 and "idle too long" in idle.json()["error"]

@@ -34,7 +34,8 @@ def serve(
 ) -> None:
     """Serve Temporal's remote codec (/decode, /encode) with the claim keys, for managers and admins.
 
-    Keys are CLAIMFLOW_KEYS (or the key file under CLAIMFLOW_HOME), users the ledger's (DATABASE_URL).
+    Keys are CLAIMFLOW_KEYS (or the key file under CLAIMFLOW_HOME), users the ledger's (DATABASE_URL);
+    a web console session (CLAIMFLOW_CONSOLE_SECRET, or the home's console secret) signs in here too.
     Exits 2 when the keys or the settings cannot be read, 3 when the ledger cannot be opened.
     """
     import uvicorn
@@ -53,7 +54,16 @@ def serve(
             f"--ui-origin {bad[0]!r} is not an origin: write scheme://host[:port], e.g. http://localhost:8233",
             ExitCode.USAGE,
         )
+    from claimflow.console.web.server import session_secret
+
     with user_store(configuration) as store:
-        app = create_codec_app(CodecConfig(keys, store, origins, secure_cookies=secure_cookies))
+        config = CodecConfig(
+            keys,
+            store,
+            origins,
+            secure_cookies=secure_cookies,
+            console_secret=session_secret(configuration.home),
+        )
+        app = create_codec_app(config)
         typer.echo(f"codec server on http://{host}:{port} for the UI at {', '.join(origins)}")
         uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -4,9 +4,11 @@ in the Temporal Web UI (or `temporal workflow show --codec-endpoint`) while hist
 * `POST /decode` and `POST /encode` take and return `{"payloads": [...]}` in Temporal's JSON form
   (metadata and data base64), opened or sealed with the claim keys (integrations.crypto).
 * Every call is authenticated: `Authorization: Bearer <API token>` (what `temporal --codec-auth`
-  sends), or the cookie of a sign-in at `/login` (what a browser sends when the UI's codec setting
-  "Include cross-origin credentials" is on). The user needs the decode_payloads permission (managers,
-  admins); anyone else gets 401 or 403 and sees nothing. Each decode is recorded in the audit trail
+  sends), or a cookie a browser sends when the UI's codec setting "Include cross-origin credentials"
+  is on: the web console's session (cookies are per host, not per port, so a manager signed in to
+  the console at localhost:8000 is signed in here too), or a sign-in at this server's `/login`. The
+  user needs the decode_payloads permission (managers, admins); anyone else gets 401 or 403 and sees
+  nothing. Each decode is recorded in the audit trail
   (who, how many payloads, namespace), never the payloads.
 * CORS answers the Temporal UI's origin only (credentials allowed), so no other page can use a
   manager's sign-in to read payloads.
@@ -16,8 +18,12 @@ Temporal payloads hold PHI in clear once decoded: nothing here logs a request bo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
+import json
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +31,7 @@ from urllib.parse import urlencode
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -51,6 +57,8 @@ from claimflow.integrations.ledger.users import (
 )
 
 COOKIE = "claimflow_codec"
+CONSOLE_COOKIE = "claimflow_session"
+"""the web console's session cookie (console.web.app.SESSION_COOKIE)"""
 CSRF_COOKIE = "claimflow_codec_csrf"
 SIGN_IN_HOURS = 8
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -66,6 +74,10 @@ class CodecConfig:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     """signs the sign-in cookie; a new one per process (a restart asks to sign in again)"""
     secure_cookies: bool = False
+    console_secret: str | None = field(default=None, repr=False)
+    """the web console's session secret: with it, a console session signs in here too"""
+    console_idle_seconds: float = 30 * 60
+    console_max_age_seconds: int = 12 * 60 * 60
 
 
 class Refused(Exception):
@@ -85,6 +97,10 @@ def create_codec_app(config: CodecConfig) -> Starlette:
         try:
             if scheme.lower() == "bearer" and credential.strip():
                 user = config.users.user_for_token(credential.strip())
+            elif (session := request.cookies.get(CONSOLE_COOKIE)) and config.console_secret:
+                user = config.users.get(console_user(config, session))
+                if user.disabled:
+                    raise Refused(401, f"user {user.username!r} is disabled")
             elif cookie := request.cookies.get(COOKIE):
                 try:
                     username = signer.loads(cookie, max_age=SIGN_IN_HOURS * 3600)
@@ -231,6 +247,25 @@ def create_codec_app(config: CodecConfig) -> Starlette:
             )
         ],
     )
+
+
+def console_user(config: CodecConfig, cookie: str) -> str:
+    """The username of a web console session (Starlette's SessionMiddleware cookie: base64 JSON signed
+    with itsdangerous), if it is signed with the console's secret, not too old, and not idle."""
+    signer = TimestampSigner(str(config.console_secret))
+    try:
+        data = signer.unsign(cookie.encode("utf-8"), max_age=config.console_max_age_seconds)
+        session = json.loads(base64.b64decode(data))
+    except (BadSignature, binascii.Error, ValueError):
+        raise Refused(
+            401, "the web console session expired or is not this installation's: sign in again"
+        ) from None
+    username, seen = session.get("user"), session.get("seen")
+    if not isinstance(username, str) or not isinstance(seen, int | float):
+        raise Refused(401, "the web console session is signed out: sign in again")
+    if time.time() - seen > config.console_idle_seconds:
+        raise Refused(401, "the web console session was idle too long: open the console and sign in again")
+    return username
 
 
 def _refusal(refused: Refused) -> JSONResponse:
