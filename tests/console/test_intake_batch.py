@@ -62,6 +62,8 @@ async def test_a_batch_starts_every_good_encounter_and_parks_every_bad_one(
         (task,) = snapshot["tasks"]
         assert snapshot["state"] == "intake" and task["document"] == path.read_text()
         assert task["details"] and all(" at " in line for line in task["details"])
+    shown = await cli("claim", "show", bad[0][1])
+    assert shown.exit_code == 0 and "held at intake until its fix_intake task is resolved" in shown.stdout
     # the good ones went on to the payer's side of intake
     for enc in good:
         await until_claim(cli, f"claim-{enc.encounter_id}", lambda s: s["state"] != "intake")

@@ -14,6 +14,7 @@ from claimflow.claims.encounter import Encounter
 from claimflow.claims.intake_hold import HeldIntake, document_id
 from claimflow.claims.lifecycle import PatientPaymentRequest
 from claimflow.claims.roles import Permission
+from claimflow.claims.tasks import TaskKind
 from claimflow.console.claims_client import SavedSearch
 from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
 from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
@@ -54,6 +55,10 @@ def show(
     )
     if snapshot.encounter is not None:
         print_encounter(snapshot.encounter)
+    elif any(task.kind is TaskKind.FIX_INTAKE and task.is_open for task in snapshot.tasks):
+        out.print(
+            "encounter: none yet, held at intake until its fix_intake task is resolved", highlight=False
+        )
     else:
         out.print("encounter: not in this claim's state (its worker predates it)", highlight=False)
     out.print(
