@@ -100,3 +100,25 @@ def test_each_clean_twin_837_passes_pyx12(name: str) -> None:
     guide = "005010X223A2" if claim.encounter.kind is ClaimKind.INSTITUTIONAL else "005010X222A1"
     assert guide in text
     assert pyx12_errors(text) == []
+
+
+def test_reading_a_bundle_reports_every_problem_not_only_the_first(tmp_path: Path) -> None:
+    """Five defects met while reading, in one bundle: five located findings in one JSON list."""
+    chosen = {
+        "intake-claim-item-diagnosis-sequence",
+        "intake-place-of-service",
+        "intake-coverage-subscriber-id",
+        "intake-claim-provider",
+        "intake-patient-gender",
+    }
+    defects = [next(d for d in make_defect_corpus.DEFECTS if d.rule == rule) for rule in sorted(chosen)]
+    assert len(defects) == len(chosen)
+    bundle = json.loads((CORPUS / "twin-01-intake-claim-item-diagnosis-sequence.json").read_text())
+    for defect in defects:
+        defect.mutate(bundle)
+    path = tmp_path / "five-defects.json"
+    path.write_text(json.dumps(bundle))
+    result = runner.invoke(app, ["scrub", str(path), "--json"])
+    assert result.exit_code == 1
+    found = {(f["rule"], f["fhir_path"], f["x12"]) for f in json.loads(result.output)}
+    assert {(d.rule, d.fhir_path, d.x12) for d in defects} <= found
