@@ -188,9 +188,16 @@ def test_a_biller_works_the_demo_batch_from_the_command_line(tmp_path: Path) -> 
     home.mkdir()
     payers = home / "payers.toml"
     payers.write_text(demo_payers_always_overturning())
-    ports = free_ports(3)
+    temporal, ui, sandbox, metrics, codec, console = free_ports(6)
     config = StackConfig(
-        home=home, temporal_port=ports[0], ui_port=ports[1], sandbox_port=ports[2], sandbox_config=payers
+        home=home,
+        temporal_port=temporal,
+        ui_port=ui,
+        sandbox_port=sandbox,
+        sandbox_config=payers,
+        worker_metrics_port=metrics,
+        codec_port=codec,
+        console_port=console,
     )
     batch = load_demo_batch(datetime.now(UTC).date(), BATCH)
     bundles = tmp_path / "bundles"
