@@ -41,9 +41,9 @@ def test_every_sandbox_payer_has_a_contract_and_the_methods_are_both_used() -> N
     assert methods == {ContractMethod.FEE_SCHEDULE, ContractMethod.PERCENT_OF_MEDICARE}
     ppo = DIRECTORY.contracts["SMPPPO"]
     priced = ppo.unit_rate("99215", [], PosClass.NON_FACILITY, SERVICE_DAY)
-    assert priced is not None and priced[0] == Decimal("274.50")  # 150% of Medicare's 183.00
+    assert priced is not None and priced[0] == Decimal("278.16")  # 152% of Medicare's 183.00
     facility = ppo.unit_rate("99213", [], PosClass.FACILITY, SERVICE_DAY)
-    assert facility is not None and facility[0] == Decimal("97.50")  # 150% of the facility rate 65.00
+    assert facility is not None and facility[0] == Decimal("98.80")  # 152% of the facility rate 65.00
 
 
 def test_the_most_specific_row_in_force_on_the_day_prices_the_service() -> None:
@@ -111,8 +111,8 @@ def test_sandbox_835_lines_below_contract_are_underpaid_each_once_and_the_rest_a
     sandbox: Sandbox, clock: FakeClock, factory: ClaimFactory
 ) -> None:
     """Summit HMO still allows its 2025 rates for 99213/99214 (112, 160) against the 2026 contract
-    (118, 168); the other lines are at contract. Lakeside PPO (150% of Medicare) allows 270.00 for
-    99215 against 274.50, and more than 150% for the lab code."""
+    (118, 168); the other lines are at contract. Lakeside PPO (152% of Medicare) allows 270.00 for
+    99215 against 278.16, and more than 152% for the lab code."""
     hmo = claim(
         factory,
         [Line("36415", "20.00"), Line("99213", "200.00"), Line("85025", "40.00"), Line("80053", "60.00")],
@@ -147,11 +147,11 @@ def test_sandbox_835_lines_below_contract_are_underpaid_each_once_and_the_rest_a
     (short,) = find_underpayments(ppo, ppo_payment, DIRECTORY.contracts["SMPPPO"])
     assert (short.line_number, short.expected, short.allowed, short.shortfall) == (
         1,
-        Decimal("274.50"),
+        Decimal("278.16"),
         Decimal("270.00"),
-        Decimal("4.50"),
+        Decimal("8.16"),
     )
-    assert "150% of fee_schedules/medicare-pfs.csv" in short.contract_line
+    assert "152% of fee_schedules/medicare-pfs.csv" in short.contract_line
 
     bcx = claim(
         factory, [Line("99213", "200.00"), Line("36415", "20.00")], payer_id="SMPBCX", diagnoses=("J209",)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
@@ -32,6 +34,7 @@ from claimflow.activities.requests import (
     SubmitRequest,
     TimelyFilingLetterRequest,
 )
+from claimflow.activities.underpayments import UnderpaymentActivities
 from claimflow.claims.encounter import Coverage, Encounter
 from claimflow.claims.events import Ack999, ClaimAck277CA, PayerEvent, Remittance835
 from claimflow.claims.ids import CLAIM_PREFIX, appeal_workflow_id, claim_workflow_id
@@ -154,11 +157,20 @@ class ScriptedPayer:
 
 def worker(client: Client, payer: ScriptedPayer, appeals: ScriptedAppeals | None = None) -> Worker:
     appeals = appeals or ScriptedAppeals()
+    # the real contract check and letter, on the shipped contracts
+    documents = Path(tempfile.gettempdir()) / "claimflow-scripted"
+    contracts = UnderpaymentActivities(default_directory(), documents)
     return Worker(
         client,
         task_queue=TASK_QUEUE,
         workflows=[ClaimWorkflow, AppealWorkflow],
-        activities=[*payer.activities(), appeals.render_appeal_letter, appeals.send_appeal],
+        activities=[
+            *payer.activities(),
+            appeals.render_appeal_letter,
+            appeals.send_appeal,
+            contracts.find_underpayments,
+            contracts.write_underpayment_letter,
+        ],
     )
 
 

@@ -29,6 +29,11 @@ from claimflow.activities.requests import (
     SubmitRequest,
     TimelyFilingLetterRequest,
 )
+from claimflow.activities.underpayment_requests import (
+    UnderpaymentLetterRequest,
+    UnderpaymentRequest,
+    Underpayments,
+)
 from claimflow.claims.encounter import Coverage
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.responses import ClaimStatus, EligibilityResult
@@ -66,4 +71,8 @@ RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter](
 SEND_APPEAL = ActivityRef[AppealSendRequest, AppealSent]("send_appeal", AppealSent)
 WRITE_TIMELY_FILING_LETTER = ActivityRef[TimelyFilingLetterRequest, str](
     "write_timely_filing_letter", str, RENDERING
+)
+FIND_UNDERPAYMENTS = ActivityRef[UnderpaymentRequest, Underpayments]("find_underpayments", Underpayments)
+WRITE_UNDERPAYMENT_LETTER = ActivityRef[UnderpaymentLetterRequest, str](
+    "write_underpayment_letter", str, RENDERING
 )

@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from claimflow.claims import ids
 from claimflow.claims.claim import FrequencyCode
 from claimflow.claims.deadlines import timely_filing_deadline
-from claimflow.claims.encounter import Encounter, Model
+from claimflow.claims.encounter import Coverage, Encounter, Model
 from claimflow.claims.events import PayerEvent
 from claimflow.claims.intake_hold import HeldIntake
 from claimflow.claims.money import ZERO, Money
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.remittance import ClaimPayment
 from claimflow.claims.tasks import Task
+from claimflow.claims.underpayment import Underpayment
 
 
 class ClaimState(StrEnum):
@@ -74,6 +75,47 @@ class Dunning(Model):
         return "first" if self.sent == 0 else "reminder"
 
 
+class PayerDecision(Model):
+    """One payer's decision of the claim (its 835 claim payment), by its place in the coverage order:
+    what the next payer's claim restates (loops 2320/2430) and what an ExplanationOfBenefit shows."""
+
+    position: int = Field(ge=0, le=2, description="0 primary, 1 secondary, 2 tertiary")
+    payer_id: str
+    payment: ClaimPayment
+    decided_on: date
+
+
+class UnderpaymentStatus(StrEnum):
+    OPEN = "open"
+    APPEALED = "appealed"
+    """A letter stating the contract rate went to the payer; a re-adjudication settles it."""
+    ACCEPTED = "accepted"
+    """A person took the payment as it was."""
+    CONTRACT_CORRECTED = "contract_corrected"
+    """Our contract line was wrong; the corrected rate is kept on the case."""
+    RECOVERED = "recovered"
+    """A re-adjudication allowed the line at the contract (or closer to it: `recovered`)."""
+
+
+class UnderpaymentCase(Model):
+    """One underpaid line of one claim and what became of it: one task per line, updated when the
+    payer reverses and re-adjudicates the claim."""
+
+    finding: Underpayment
+    task_id: str
+    status: UnderpaymentStatus = UnderpaymentStatus.OPEN
+    first_allowed: Money = Field(description="what the payer allowed when the shortfall was found")
+    recovered: Money = Field(default=ZERO, description="allowed since, above what it first allowed")
+    corrected_rate: Money | None = Field(default=None, description="the contract rate a person corrected")
+    letter: str | None = None
+
+    @property
+    def open_shortfall(self) -> Money:
+        if self.status in {UnderpaymentStatus.OPEN, UnderpaymentStatus.APPEALED}:
+            return self.finding.shortfall
+        return ZERO
+
+
 class ClaimRecord(BaseModel):
     """Everything a claim workflow knows, in one record: the state query projects it, continue-as-new
     carries it, and a test can start a claim from one in any state. The workflow changes it in place
@@ -99,6 +141,14 @@ class ClaimRecord(BaseModel):
     last_payment: ClaimPayment | None = None
     remittance_date: date | None = None
     appeals: int = Field(default=0, description="appeals started: the next one's number")
+    # coordination of benefits
+    payer_position: int = Field(default=0, ge=0, le=2, description="the coverage billed: 0 primary")
+    decisions: list[PayerDecision] = Field(default_factory=list, description="the earlier payers' 835s")
+    denied_claim_numbers: dict[int, str] = Field(
+        default_factory=dict,
+        description="by position: the payer's number of a claim it denied CO-22 (the next one replaces it)",
+    )
+    underpayments: list[UnderpaymentCase] = Field(default_factory=list)
     # money
     paid: Money = ZERO
     adjusted: Money = ZERO
@@ -125,6 +175,12 @@ class ClaimRecord(BaseModel):
         return self.patient_responsibility - self.patient_paid
 
     @property
+    def billed_coverage(self) -> Coverage:
+        """The coverage the claim is billed to now (the primary until its 835 moves the claim on)."""
+        coverages = self.encounter.coverages
+        return coverages[min(self.payer_position, len(coverages) - 1)]
+
+    @property
     def timely_filing_deadline(self) -> date | None:
         """None for a self-pay claim (no payer to file with) or before the payer is known."""
         if self.self_pay or self.profile is None:
@@ -136,7 +192,7 @@ class ClaimRecord(BaseModel):
         return ClaimSnapshot(
             claim_id=self.claim_id,
             state=self.state,
-            payer_id=self.encounter.coverage.payer_id,
+            payer_id=self.billed_coverage.payer_id,
             patient_control_number=self.encounter.encounter_id,
             payer_claim_number=self.payer_claim_number,
             billed=self.encounter.total_charge,
@@ -151,7 +207,23 @@ class ClaimRecord(BaseModel):
             tasks=list(self.tasks),
             documents=list(self.documents),
             encounter=self.encounter,
+            payer_position=self.payer_position,
+            adjudications=[*self.decisions, *self._current_decision()],
+            underpayments=list(self.underpayments),
         )
+
+    def _current_decision(self) -> list[PayerDecision]:
+        """The billed payer's latest 835, once it has one (the earlier payers' are in `decisions`)."""
+        if self.last_payment is None or any(d.position == self.payer_position for d in self.decisions):
+            return []
+        return [
+            PayerDecision(
+                position=self.payer_position,
+                payer_id=self.billed_coverage.payer_id,
+                payment=self.last_payment,
+                decided_on=self.remittance_date or self.encounter.service_date,
+            )
+        ]
 
 
 class ClaimInput(Model):
@@ -209,6 +281,11 @@ class ClaimSnapshot(Model):
         description="the encounter as the claim now bills it (PHI: sealed by the codec like every payload, "
         "shown to the person asking, never logged); None from a worker that predates it",
     )
+    payer_position: int = Field(default=0, description="the coverage billed now: 0 primary, 1, 2")
+    adjudications: list[PayerDecision] = Field(
+        default_factory=list, description="each payer's latest 835 claim payment, in coverage order"
+    )
+    underpayments: list[UnderpaymentCase] = Field(default_factory=list)
 
     @property
     def open_tasks(self) -> list[Task]:

@@ -7,13 +7,15 @@ validator, the command line and the web console give the same answer to the same
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, TypeAdapter
+from pydantic import Field, StringConstraints, TypeAdapter, field_validator
 
 from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, Model, ServiceLine
 from claimflow.claims.events import PayerEvent
+from claimflow.claims.money import Money
 from claimflow.claims.roles import Permission, Role
 from claimflow.claims.variants import Variant
 
@@ -34,6 +36,8 @@ class TaskKind(StrEnum):
     TIMELY_FILING_RISK = "timely_filing_risk"
     APPEAL_REVIEW = "appeal_review"
     WRITE_OFF_APPROVAL = "write_off_approval"
+    UNDERPAYMENT = "underpayment"
+    """A line the payer allowed below the contract (claims/underpayment)."""
 
 
 class Priority(IntEnum):
@@ -63,6 +67,12 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     APPROVE_WRITE_OFF = "approve_write_off"
     REJECT = "reject"
+    APPEAL = "appeal"
+    """Ask the payer to pay the contracted rate (a letter stating it)."""
+    ACCEPT = "accept"
+    """Take the payment as it is (the shortfall is written off as contractual)."""
+    CORRECT_CONTRACT = "correct_contract"
+    """The payer was right: our contract line was wrong; record the rate the contract really says."""
 
 
 ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
@@ -79,6 +89,7 @@ ALLOWED_ACTIONS: dict[TaskKind, frozenset[Action]] = {
     TaskKind.TIMELY_FILING_RISK: frozenset({Action.ACKNOWLEDGE, Action.WRITE_OFF}),
     TaskKind.APPEAL_REVIEW: frozenset({Action.APPROVE, Action.EDIT, Action.WITHDRAW}),
     TaskKind.WRITE_OFF_APPROVAL: frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT}),
+    TaskKind.UNDERPAYMENT: frozenset({Action.APPEAL, Action.ACCEPT, Action.CORRECT_CONTRACT}),
 }
 
 
@@ -201,6 +212,32 @@ class Reject(_Resolution):
     reason: Reason
 
 
+class AppealUnderpayment(_Resolution):
+    """Send the payer a letter stating the contract rate and the shortfall."""
+
+    action: Literal[Action.APPEAL] = Action.APPEAL
+
+
+class Accept(_Resolution):
+    action: Literal[Action.ACCEPT] = Action.ACCEPT
+    reason: Reason
+
+
+class CorrectContract(_Resolution):
+    """Our contract line was wrong: the rate per unit it really says (later 835s are checked with it)."""
+
+    action: Literal[Action.CORRECT_CONTRACT] = Action.CORRECT_CONTRACT
+    rate: Money = Field(description="the contracted allowed amount per unit")
+    reason: Reason
+
+    @field_validator("rate")
+    @classmethod
+    def _not_negative(cls, rate: Decimal) -> Decimal:
+        if rate < 0:
+            raise ValueError(f"a contract rate cannot be negative ({rate})")
+        return rate
+
+
 TaskResolution = Annotated[
     Correct
     | NewCoverage
@@ -216,7 +253,10 @@ TaskResolution = Annotated[
     | Edit
     | Withdraw
     | ApproveWriteOff
-    | Reject,
+    | Reject
+    | AppealUnderpayment
+    | Accept
+    | CorrectContract,
     Field(discriminator="action"),
 ]
 """What a person decided: one model per action, with exactly the fields that action needs."""

@@ -27,6 +27,7 @@ from claimflow.claims.tasks import TaskKind
 from claimflow.console import demo_summary
 from claimflow.console.claims_cli import print_saved_searches
 from claimflow.console.claims_client import ClaimsClient, saved_searches
+from claimflow.console.coordination_cli import underpayment_table
 from claimflow.console.demo_batch import DemoClaim, load_demo_batch
 from claimflow.console.demo_summary import DemoSummary
 from claimflow.console.demo_summary import Progress as Stage
@@ -203,6 +204,29 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
             [(bucket.label, str(bucket.claims), f"${bucket.balance:,}") for bucket in kpis.ar_aging],
         )
     )
+    cob = summary.coordination
+    out.print(
+        table(
+            "coordination of benefits",
+            (
+                "claims with other coverage",
+                "secondary decided",
+                "tertiary decided",
+                "crossovers",
+                "paid by later payers",
+            ),
+            [
+                (
+                    str(cob.with_other_coverage),
+                    str(cob.secondary_decided),
+                    str(cob.tertiary_decided),
+                    str(cob.crossovers),
+                    f"${cob.paid_by_later_payers:,}",
+                )
+            ],
+        )
+    )
+    out.print(underpayment_table(summary.underpayments))
     rows = (
         ("claims", str(summary.claims)),
         ("clean-claim rate", f"{kpis.clean_claim_rate} of all claims"),
@@ -227,7 +251,8 @@ def print_summary(summary: DemoSummary, home: Path, stack: Stack) -> None:
     print_saved_searches(saved_searches(STUCK_DAYS, datetime.now(UTC)))
     out.print(
         f"Next, with the stack running (claimflow up --home {home}): claimflow tasks, "
-        f"claimflow task resolve ID ..., claimflow stuck --days {STUCK_DAYS}",
+        f"claimflow task resolve ID ..., claimflow stuck --days {STUCK_DAYS}, claimflow underpayments, "
+        "claimflow eob ID",
         highlight=False,
         markup=False,
         soft_wrap=True,

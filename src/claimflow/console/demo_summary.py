@@ -15,7 +15,9 @@ from enum import StrEnum
 from claimflow.claims.kpi import KpiReport, kpis_of_snapshots
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO, Money, money_sum
+from claimflow.claims.remittance import ClaimStatusCode
 from claimflow.claims.tasks import TaskKind
+from claimflow.claims.underpayment_report import PayerUnderpayments, by_payer
 
 SETTLED_STATES = frozenset({ClaimState.CLOSED.value, ClaimState.WRITTEN_OFF.value})
 
@@ -52,6 +54,48 @@ class DemoSummary:
     paid: Money = ZERO
     patient_responsibility: Money = ZERO
     adjusted: Money = ZERO
+    coordination: Coordination = field(default_factory=lambda: Coordination())
+    underpayments: list[PayerUnderpayments] = field(default_factory=list)
+
+
+@dataclass
+class Coordination:
+    """Claims with other coverage: how many went to a second and third payer, and how."""
+
+    with_other_coverage: int = 0
+    secondary_decided: int = 0
+    tertiary_decided: int = 0
+    crossovers: int = 0
+    """The primary forwarded the claim itself (MA18/N89, CLP02 19-21): no second claim was sent."""
+    paid_by_later_payers: Money = ZERO
+
+
+CROSSOVER_STATUSES = frozenset(
+    {
+        ClaimStatusCode.PRIMARY_FORWARDED,
+        ClaimStatusCode.SECONDARY_FORWARDED,
+        ClaimStatusCode.TERTIARY_FORWARDED,
+    }
+)
+
+
+def coordination_of(snapshots: Sequence[ClaimSnapshot]) -> Coordination:
+    result = Coordination()
+    for snapshot in snapshots:
+        if snapshot.encounter is None or not snapshot.encounter.other_coverages:
+            continue
+        result.with_other_coverage += 1
+        positions = {d.position for d in snapshot.adjudications}
+        result.secondary_decided += 1 in positions
+        result.tertiary_decided += 2 in positions
+        result.crossovers += any(
+            d.payment.status in CROSSOVER_STATUSES or {"MA18", "N89"} & set(d.payment.remarks)
+            for d in snapshot.adjudications
+        )
+        result.paid_by_later_payers += money_sum(
+            d.payment.paid for d in snapshot.adjudications if d.position > 0
+        )
+    return result
 
 
 def summarize(
@@ -68,4 +112,6 @@ def summarize(
     summary.paid = money_sum(s.paid for s in snapshots)
     summary.patient_responsibility = money_sum(s.patient_responsibility for s in snapshots)
     summary.adjusted = money_sum(s.adjusted for s in snapshots)
+    summary.coordination = coordination_of(snapshots)
+    summary.underpayments = by_payer(case for s in snapshots for case in s.underpayments)
     return summary

@@ -11,6 +11,7 @@ from claimflow.console import (
     claims_cli,
     codec_cli,
     codesets_cli,
+    coordination_cli,
     demo_cli,
     sandbox_cli,
     scrub_cli,
@@ -36,6 +37,8 @@ app.add_typer(tasks_cli.app, name="task")
 app.add_typer(claims_cli.app, name="claim")
 app.command("stuck")(claims_cli.stuck)
 app.command("intake")(claims_cli.intake)
+app.command("underpayments")(coordination_cli.underpayments)
+app.command("eob")(coordination_cli.eob)
 app.command("up")(up_cli.up)
 app.command("demo")(demo_cli.demo)
 app.add_typer(users_cli.app, name="users")

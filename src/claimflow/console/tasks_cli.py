@@ -137,6 +137,9 @@ def resolve(
     argument: Annotated[
         str | None, typer.Option(help="the appeal letter's new argument text (for edit on an appeal task)")
     ] = None,
+    rate: Annotated[
+        str | None, typer.Option(help="the contracted allowed amount per unit (for correct_contract)")
+    ] = None,
     actor: Annotated[
         str | None, typer.Option(hidden=True, help="gone: you act as CLAIMFLOW_TOKEN's user")
     ] = None,
@@ -159,6 +162,7 @@ def resolve(
             lines_file=lines,
             target_claim=target_claim,
             argument=argument,
+            rate=rate,
         )
         details = {"task_id": task_id, "action": action.value}
         try:
@@ -232,6 +236,7 @@ def _resolution(
     lines_file: Path | None,
     target_claim: str | None,
     argument: str | None,
+    rate: str | None = None,
 ) -> TaskResolution:
     fields = {
         "task_id": task_id,
@@ -244,6 +249,7 @@ def _resolution(
         "service_lines": _lines(lines_file) if lines_file else None,
         "target_claim": target_claim,
         "argument": argument,
+        "rate": rate,
     }
     if argument is not None and action is not Action.EDIT:
         fail(
@@ -282,6 +288,7 @@ _OPTION_OF = {
     "target_claim": "--target-claim",
     "argument": "--argument (the edited argument text)",
     "reason": "--reason",
+    "rate": "--rate (the contracted amount per unit)",
 }
 """The option that gives each resolution field, for the message when an action lacks one."""
 

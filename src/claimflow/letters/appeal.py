@@ -18,6 +18,7 @@ from claimflow.claims.claim import Claim
 from claimflow.claims.encounter import Address
 from claimflow.claims.money import Money, money_sum
 from claimflow.claims.remittance import AdjustmentGroup, ClaimPayment
+from claimflow.claims.underpayment import Underpayment
 from claimflow.letters.practice import LetterModel, Practice
 from claimflow.letters.render import RenderedLetter, render_letter
 from claimflow.letters.statement import full_name
@@ -32,6 +33,8 @@ class AppealCategory(StrEnum):
     TIMELY_FILING = "timely_filing"
     AUTHORIZATION = "authorization"
     CODING = "coding"
+    UNDERPAYMENT = "underpayment"
+    """Paid below the contracted rate: the letter states the contract line and the shortfall."""
 
     @property
     def template(self) -> str:
@@ -206,6 +209,9 @@ class AppealData(LetterModel):
     authorization: AuthorizationDetails | None = None
     bundling: BundlingDetails | None = None
     coding: list[CodingCorrection] = Field(default_factory=list)
+    underpaid: list[Underpayment] = Field(
+        default_factory=list, description="an underpayment appeal: each line allowed below the contract"
+    )
 
     @model_validator(mode="after")
     def _evidence_for_the_category(self) -> AppealData:
@@ -215,8 +221,12 @@ class AppealData(LetterModel):
             AppealCategory.BUNDLING: ("bundling", self.bundling is not None),
             AppealCategory.CODING: ("coding", bool(self.coding)),
             AppealCategory.MEDICAL_NECESSITY: ("argument", bool(self.argument)),
+            AppealCategory.UNDERPAYMENT: ("underpaid", bool(self.underpaid)),
         }
-        if not self.denials and self.category is not AppealCategory.TIMELY_FILING:
+        if not self.denials and self.category not in {
+            AppealCategory.TIMELY_FILING,
+            AppealCategory.UNDERPAYMENT,
+        }:
             raise ValueError(
                 f"an appeal for claim {self.patient_control_number} needs the denial codes it disputes"
             )
@@ -249,6 +259,7 @@ class AppealData(LetterModel):
         bundling: BundlingDetails | None = None,
         coding: list[CodingCorrection] | None = None,
         payer_claim_number: str | None = None,
+        underpaid: list[Underpayment] | None = None,
     ) -> AppealData:
         """Identifiers, services and every disputed adjustment (with its CARC text) from the claim
         and its 835 claim payment; PR and CO-45 (contracted reduction) are not disputed.
@@ -282,7 +293,9 @@ class AppealData(LetterModel):
             service_from=min(line.service_date for line in lines) if lines else encounter.service_date,
             service_to=max(line.service_date_end or line.service_date for line in lines) if lines else None,
             billed=claim.total_charge,
-            amount_in_dispute=money_sum(denial.amount for denial in denials)
+            amount_in_dispute=money_sum(u.shortfall for u in underpaid)
+            if underpaid
+            else money_sum(denial.amount for denial in denials)
             if denials
             else claim.total_charge,
             remittance_date=remittance_date,
@@ -307,6 +320,7 @@ class AppealData(LetterModel):
             authorization=authorization,
             bundling=bundling,
             coding=coding or [],
+            underpaid=underpaid or [],
         )
 
 

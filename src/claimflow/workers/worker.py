@@ -35,6 +35,7 @@ from claimflow.activities.posting import PostingActivities
 from claimflow.activities.scrubbing import ScrubActivities
 from claimflow.activities.statements import StatementActivities
 from claimflow.activities.submission import SubmissionActivities
+from claimflow.activities.underpayments import UnderpaymentActivities
 from claimflow.claims.codesets import default_codesets
 from claimflow.claims.payers import PayerDirectory, default_directory
 from claimflow.integrations.envelopes import EnvelopeFactory
@@ -75,6 +76,7 @@ def build_activities(
     statements = StatementActivities(documents)
     escalation = EscalationActivities(documents)
     appeals = AppealActivities(clearinghouse, documents)
+    underpayments = UnderpaymentActivities(directory, documents)
     inbox = InboxActivities(
         clearinghouse,
         client,
@@ -96,6 +98,8 @@ def build_activities(
         escalation.write_timely_filing_letter,
         appeals.render_appeal_letter,
         appeals.send_appeal,
+        underpayments.find_underpayments,
+        underpayments.write_underpayment_letter,
         inbox.list_inbox,
         inbox.route_file,
     ]

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.claim_steps import adjudication, billing, closing, intake
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff, ContinueAsNew
     from claimflow.workflows.claim_steps.filing import watch_timely_filing
+    from claimflow.workflows.claim_steps.underpayments import watch_underpayments
     from claimflow.workflows.common import StepFailed, run_step
     from claimflow.workflows.taskboard import TaskBoard
 
@@ -99,6 +100,7 @@ class ClaimWorkflow:
             claim.publish_claim()
             claim.board.publish()
         watcher = asyncio.create_task(watch_timely_filing(claim))
+        contracts = asyncio.create_task(watch_underpayments(claim))
         lifecycle = asyncio.create_task(self.lifecycle())
         # A person may write the claim off from a deadline warning while it waits anywhere else.
         await workflow.wait_condition(lambda: lifecycle.done() or record.write_off_reason is not None)
@@ -106,8 +108,9 @@ class ClaimWorkflow:
             lifecycle.cancel()
             claim.set_state(ClaimState.WRITTEN_OFF, "closed", f"written off: {record.write_off_reason}")
         watcher.cancel()
+        contracts.cancel()
         continues = False
-        for task in (lifecycle, watcher):
+        for task in (lifecycle, watcher, contracts):
             try:
                 await task
             except asyncio.CancelledError:

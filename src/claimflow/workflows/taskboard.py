@@ -178,6 +178,10 @@ class TaskBoard:
         """Close a task nobody resolved, on claimflow's behalf: what it waited for came otherwise."""
         return self._change(task_id, note, resolved_at=workflow.now(), resolved_by="claimflow")
 
+    def revise(self, task_id: str, reason: str, details: list[str], note: str) -> Task:
+        """Restate an open task's reason and details: what it is about changed (a re-adjudication)."""
+        return self._change(task_id, note, reason=reason, details=details)
+
     def supersede(self, kind: TaskKind) -> None:
         """Close the open tasks of this kind: a newer one replaces them."""
         for task in [t for t in self.tasks if t.kind is kind and t.is_open]:

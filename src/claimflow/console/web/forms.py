@@ -32,6 +32,9 @@ FIELDS_BY_ACTION: dict[Action, tuple[str, ...]] = {
     Action.WITHDRAW: ("reason",),
     Action.APPROVE_WRITE_OFF: ("reason",),
     Action.REJECT: ("reason",),
+    Action.APPEAL: (),
+    Action.ACCEPT: ("reason",),
+    Action.CORRECT_CONTRACT: ("rate", "reason"),
 }
 """The form fields each action's form shows (the resolution's other fields stay empty)."""
 
@@ -51,7 +54,7 @@ def resolution_from_form(task: Task, form: Mapping[str, str], actor: str) -> Tas
         ) from None
     text = {name: (form.get(name) or "").strip() for name in FIELDS_BY_ACTION[action]}
     fields: dict[str, Any] = {"task_id": task.id, "action": action.value, "actor": actor}
-    for name in ("reason", "target_claim", "argument"):
+    for name in ("reason", "target_claim", "argument", "rate"):
         if text.get(name):
             fields[name] = text[name]
     if "encounter" in text:

@@ -44,6 +44,8 @@ IN_WORDS: dict[TaskKind, str] = {
     "drafted letter; send it as drafted, send it with your own argument, or withdraw the appeal.",
     TaskKind.WRITE_OFF_APPROVAL: "The appeals are exhausted. A manager decides whether the amount is written "
     "off for good or the write-off is refused.",
+    TaskKind.UNDERPAYMENT: "The payer allowed a line below the contract. Appeal with a letter stating the "
+    "contract rate, accept the payment, or correct the contract rate if ours was wrong.",
 }
 
 ACTION_LABELS: dict[Action, str] = {
@@ -62,6 +64,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.WITHDRAW: "Withdraw the appeal",
     Action.APPROVE_WRITE_OFF: "Approve the write-off",
     Action.REJECT: "Refuse the write-off",
+    Action.APPEAL: "Appeal: send a letter stating the contract rate",
+    Action.ACCEPT: "Accept the payment as it is",
+    Action.CORRECT_CONTRACT: "Correct the contract rate",
 }
 
 ADJUSTMENT = re.compile(r"\b(CO|PR|OA|PI|CR)-([A-Z0-9]{1,3})\b")

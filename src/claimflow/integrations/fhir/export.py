@@ -281,6 +281,18 @@ def bundle_from_encounter(encounter: Encounter) -> dict[str, Any]:
     }
     if encounter.prior_authorization:
         claim["insurance"][0]["preAuthRef"] = [encounter.prior_authorization]
+    for number, other in enumerate(encounter.other_coverages, start=2):
+        # secondary and tertiary coverage: Claim.insurance in sequence, each with its payer
+        covered = encounter.model_copy(update={"coverage": other})
+        other_payer = _payer(f"{key}-payer-{number}", covered)
+        other_coverage = _coverage(covered, f"{key}-coverage-{number}", patient, other_payer)
+        other_coverage["subscriber"] = coverage.get("subscriber", _reference(patient))
+        if "subscriber" not in coverage:
+            del other_coverage["subscriber"]
+        resources.extend([other_coverage, other_payer])
+        claim["insurance"].append(
+            {"sequence": number, "focal": False, "coverage": _reference(other_coverage)}
+        )
     team_member = encounter.institutional.attending_provider if encounter.institutional else None
     team_member = team_member or (None if institutional else encounter.rendering_provider)
     if team_member is not None:

@@ -448,7 +448,7 @@ class Sandbox:
             received=datetime.fromtimestamp(row["received_at"], UTC).date(),
             payer_claim_number=number,
             deductible_met=self.store.deductible_met(db, payer.id, row["member_id"], year),
-            duplicate=row["origin"] == "submitted" and self._duplicate(db, row),
+            duplicate=row["origin"] == "submitted" and self._duplicate(db, row, claim.original_claim_number),
             bundling=self._bundling,
             waived=frozenset(filter(None, row["waived"].split(","))),
         )
@@ -508,14 +508,16 @@ class Sandbox:
         )
         return payment
 
-    def _duplicate(self, db: sqlite3.Connection, row: sqlite3.Row) -> bool:
-        """An identical claim (same member, day, provider and lines) was adjudicated before."""
+    def _duplicate(self, db: sqlite3.Connection, row: sqlite3.Row, replaces: str | None = None) -> bool:
+        """An identical claim (same member, day, provider and lines) was adjudicated before; the claim a
+        replacement (frequency 7) replaces does not count."""
         earlier = db.execute(
             "SELECT 1 FROM claims WHERE fingerprint = ? AND payer_claim_number != ? AND state IN "
             "('remitted', 'reversed', 'replaced') "
+            "AND payer_claim_number != ? "
             "AND rowid < (SELECT rowid FROM claims WHERE payer_claim_number = ?) "
             "LIMIT 1",
-            (row["fingerprint"], row["payer_claim_number"], row["payer_claim_number"]),
+            (row["fingerprint"], row["payer_claim_number"], replaces or "", row["payer_claim_number"]),
         ).fetchone()
         return earlier is not None
 

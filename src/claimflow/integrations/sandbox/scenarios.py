@@ -42,6 +42,8 @@ class Trouble(StrEnum):
     NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
     DUPLICATE = "duplicate"
     NEAR_TIMELY_FILING = "near_timely_filing"
+    COORDINATION = "coordination"
+    """A clean claim with other coverage: crossover, secondary or tertiary (not drawn as a trouble)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def scenario_batch(count: int, *, today: date, seed: int = 2026, prefix: str = "
     (starting it twice starts each claim once)."""
     rng = random.Random(seed)
     builder = _Builder(rng, today)
-    troubles = [trouble for trouble in Trouble if trouble is not Trouble.CLEAN]
+    troubles = [trouble for trouble in Trouble if trouble not in {Trouble.CLEAN, Trouble.COORDINATION}]
     plan: list[Trouble] = [
         troubles[n % len(troubles)] for n in range(max(count // 3, len(troubles)) if count >= 12 else 0)
     ]
@@ -139,7 +141,57 @@ def scenario_batch(count: int, *, today: date, seed: int = 2026, prefix: str = "
     for number, trouble in enumerate(plan, start=1):
         encounter_id = f"{prefix}-{seed}-{number:04d}"
         scenarios.append(BUILDERS[trouble](builder, encounter_id, scenarios))
-    return scenarios
+    return _with_other_coverage(scenarios)
+
+
+MEDIGAP = SandboxPayer("SMPMGP", "Heritage Medigap Plan G", ClaimFilingIndicator.COMMERCIAL, "MGP", 8, 365)
+OTHER_COVERAGE: dict[str, tuple[tuple[str, ...], str]] = {
+    "SMPMCR": (
+        ("SMPMGP",),
+        "Medicare pays, then crosses the claim over to the Medigap plan (MA18): no second claim",
+    ),
+    "SMPBCX": (
+        ("SMPMCD",),
+        "Blue Cross pays, then the claim is billed to Medicaid as secondary; the patient owes the rest",
+    ),
+    "SMPPPO": (("SMPBCX", "SMPMCD"), "Lakeside PPO, then Blue Cross as secondary, then Medicaid as tertiary"),
+}
+"""Which clean claims carry other coverage, by primary payer: every third clean claim of that payer."""
+
+
+def _with_other_coverage(scenarios: list[Scenario]) -> list[Scenario]:
+    """Every third clean claim of Medicare, Blue Cross and Lakeside PPO gets the other coverage
+    OTHER_COVERAGE names, member ids drawn from the encounter id (no random draw: the rest of the
+    batch stays as it was)."""
+    seen: dict[str, int] = {}
+    result = []
+    for scenario in scenarios:
+        encounter = scenario.encounter
+        payer_id = encounter.coverage.payer_id
+        if scenario.kind is not Trouble.CLEAN or payer_id not in OTHER_COVERAGE:
+            result.append(scenario)
+            continue
+        seen[payer_id] = seen.get(payer_id, 0) + 1
+        if seen[payer_id] % 3 != 1:
+            result.append(scenario)
+            continue
+        others, expect = OTHER_COVERAGE[payer_id]
+        digits = "".join(ch for ch in encounter.encounter_id if ch.isdigit())[-7:].rjust(7, "0")
+        coverages = []
+        for other in others:
+            payer = MEDIGAP if other == MEDIGAP.payer_id else _payer(other)
+            member = f"{payer.member_prefix}1{digits.rjust(payer.member_digits - 1, '0')}"
+            coverages.append(
+                Coverage(
+                    payer_id=payer.payer_id,
+                    payer_name=payer.name,
+                    member_id=member,
+                    filing_indicator=payer.indicator,
+                )
+            )
+        changed = encounter.model_copy(update={"other_coverages": coverages})
+        result.append(Scenario(Trouble.COORDINATION, changed, expect))
+    return result
 
 
 class _Builder:

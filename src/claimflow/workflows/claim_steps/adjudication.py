@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.events import Remittance835
     from claimflow.claims.lifecycle import ClaimState
     from claimflow.claims.tasks import Correct, NewCoverage, SelfPay, TaskKind, WriteOff
-    from claimflow.workflows.claim_steps import intake, payer
+    from claimflow.workflows.claim_steps import coordination, intake, payer, underpayments
     from claimflow.workflows.claim_steps.appealing import appeal
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff
     from claimflow.workflows.claim_steps.posting import post
@@ -46,6 +46,11 @@ async def settle(c: ClaimContext, remittance: Remittance835) -> bool:
         assessment = classify(payment, previous=record.last_payment)
         record.last_payment = payment
         c.note("835", assessment.summary)
+        await underpayments.review(c, payment)
+        if assessment.action is DenialAction.BILL_OTHER_PAYER and await coordination.back_to_missing_decision(
+            c, payment
+        ):
+            return False  # the payer whose decision the claim lacked is billed first
         match assessment.action:
             case DenialAction.REPOST | DenialAction.WAIT:
                 # A reversal, or a claim the payer still reviews: the next 835 says the rest.
@@ -64,7 +69,16 @@ async def settle(c: ClaimContext, remittance: Remittance835) -> bool:
                     "835",
                     f"paid {payment.paid}, patient owes {assessment.patient_responsibility}",
                 )
-                return True
+                position = coordination.following_payer(c, payment)
+                if position is None:
+                    return True
+                if not await coordination.move_on(c, payment, position):
+                    return False  # the next payer's claim goes out
+                c.set_state(ClaimState.ACCEPTED, "835", "crossed over: waiting for the next payer's 835")
+                next_remittance = await payer.await_remittance(c)
+                if next_remittance is None:
+                    return False
+                remittance = next_remittance
             case _:
                 return await correct_or_write_off(c, assessment)
 

@@ -16,8 +16,10 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.activities.requests import Issue, ScrubRequest
     from claimflow.claims.appeals import TimelyFilingProof
     from claimflow.claims.claim import Claim, FrequencyCode
+    from claimflow.claims.coordination import Decision, claim_for_payer, forwarded_claim
     from claimflow.claims.events import Ack999, AppealNotice, ClaimAck277CA, Remittance835
     from claimflow.claims.lifecycle import ClaimRecord, ClaimState, TimelineEntry
+    from claimflow.claims.other_payers import OtherPayer
     from claimflow.claims.payers import PayerProfile
     from claimflow.claims.tasks import Correct, TaskKind, TaskResolution
     from claimflow.workflows import search_attributes as sa
@@ -73,14 +75,33 @@ class ClaimContext:
         return profile
 
     def claim(self) -> Claim:
+        """The claim as the billed payer receives it. With other coverages, it names them (2320/2330)
+        and restates every earlier payer's decision (coordination.claim_for_payer); a payer whose
+        decision the claim lacks goes without one (the payer will say so: CO-22)."""
         record = self.record
-        return Claim(
+        claim = Claim(
             encounter=record.encounter,
             patient_control_number=record.encounter.encounter_id,
             frequency=record.frequency,
             original_claim_number=record.payer_claim_number
             if record.frequency is not FrequencyCode.ORIGINAL
             else None,
+        )
+        if not record.encounter.other_coverages:
+            return claim
+        decisions = {d.position: Decision(d.payment, d.decided_on) for d in record.decisions}
+        position = record.payer_position
+        billed = claim_for_payer(claim, 0)
+        for earlier in range(position):
+            decision = decisions.get(earlier)
+            if decision is None:  # billed without it: the claim names the payer, not its decision
+                billed = _skip_to_next(billed)
+            else:
+                forwarded = forwarded_claim(billed, decision)
+                assert forwarded is not None
+                billed = forwarded
+        return billed.model_copy(
+            update={"frequency": claim.frequency, "original_claim_number": claim.original_claim_number}
         )
 
     def trace(self, what: str) -> str:
@@ -128,7 +149,7 @@ class ClaimContext:
     async def load_payer_profile(self) -> None:
         self.record.profile = await workflow.execute_activity(
             catalog.PAYER_PROFILE.name,
-            self.record.encounter.coverage,
+            self.record.billed_coverage,
             result_type=catalog.PAYER_PROFILE.result_type,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=IO_RETRY,
@@ -139,7 +160,7 @@ class ClaimContext:
         """PayerId, BilledAmount and TimelyFilingDeadline: how managers find claims at risk."""
         encounter = self.record.encounter
         updates: list[SearchAttributeUpdate[Any]] = [
-            sa.PAYER_ID.value_set(encounter.coverage.payer_id),
+            sa.PAYER_ID.value_set(self.record.billed_coverage.payer_id),
             sa.BILLED_AMOUNT.value_set(float(encounter.total_charge)),
         ]
         deadline = self.record.timely_filing_deadline
@@ -189,3 +210,19 @@ class ClaimContext:
                 pending.remove(event)
                 return event
         return None
+
+
+def _skip_to_next(claim: Claim) -> Claim:
+    """The claim to the payer after the billed one when the billed one's decision is missing: the
+    next payer in 2010BB, the skipped one among the other payers without an adjudication."""
+    following = claim.responsibility.position + 1
+    upcoming = next(p for p in claim.other_payers if p.responsibility.position == following)
+    skipped = OtherPayer(coverage=claim.encounter.coverage, responsibility=claim.responsibility)
+    others = sorted(
+        [skipped, *(p for p in claim.other_payers if p is not upcoming)],
+        key=lambda p: p.responsibility.position,
+    )
+    encounter = claim.encounter.model_copy(update={"coverage": upcoming.coverage})
+    return claim.model_copy(
+        update={"encounter": encounter, "responsibility": upcoming.responsibility, "other_payers": others}
+    )

@@ -108,6 +108,7 @@ async def verify_eligibility(c: ClaimContext) -> None:
         )
         if result is not None and result.active:
             c.note("eligibility", "271: coverage active")
+            await _verify_other_coverages(c)
             return
         why = "coverage inactive on the date of service"
         if result is None:
@@ -123,6 +124,29 @@ async def verify_eligibility(c: ClaimContext) -> None:
         if isinstance(resolution, NewCoverage):
             record.encounter = record.encounter.model_copy(update={"coverage": resolution.coverage})
             await c.load_payer_profile()
+
+
+async def _verify_other_coverages(c: ClaimContext) -> None:
+    """A 270 to each secondary and tertiary payer too: a coverage inactive on the date of service is
+    not billed (the claim names only the coverages in force), and the timeline says so."""
+    record = c.record
+    kept = []
+    for number, coverage in enumerate(record.encounter.other_coverages, start=2):
+        asked = record.encounter.model_copy(update={"coverage": coverage, "other_coverages": []})
+        result = await c.attempt(
+            catalog.CHECK_ELIGIBILITY,
+            EligibilityRequest(encounter=asked, trace_number=c.trace(f"270-{number}")),
+        )
+        if result is None:
+            kept.append(coverage)  # not known to be inactive: the payer will say
+            c.note("eligibility", f"coverage {number} ({coverage.payer_id}) not checked: {c.last_failure}")
+        elif result.active:
+            kept.append(coverage)
+            c.note("eligibility", f"271: coverage {number} ({coverage.payer_id}) active")
+        else:
+            c.note("eligibility", f"271: coverage {number} ({coverage.payer_id}) inactive: not billed")
+    if kept != record.encounter.other_coverages:
+        record.encounter = record.encounter.model_copy(update={"other_coverages": kept})
 
 
 async def await_coding(c: ClaimContext) -> None:

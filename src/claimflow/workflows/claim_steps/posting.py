@@ -8,7 +8,8 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
     from claimflow.activities.requests import PostingRequest
     from claimflow.claims.events import Remittance835
-    from claimflow.claims.remittance import ClaimPayment
+    from claimflow.claims.money import Money, money_sum
+    from claimflow.claims.remittance import AdjustmentGroup, ClaimPayment
     from claimflow.claims.tasks import TaskKind
     from claimflow.workflows.claim_steps.context import ClaimContext
 
@@ -22,7 +23,7 @@ async def post(c: ClaimContext, remittance: Remittance835) -> ClaimPayment:
             claim_id=record.claim_id,
             payment=payment,
             trace_number=remittance.trace_number or remittance.file_id,
-            payer_id=remittance.payer_id or record.encounter.coverage.payer_id,
+            payer_id=remittance.payer_id or record.billed_coverage.payer_id,
             payment_date=remittance.payment_date or workflow.now().date(),
         ),
     )
@@ -34,7 +35,15 @@ async def post(c: ClaimContext, remittance: Remittance835) -> ClaimPayment:
         )
     else:
         record.paid += outcome.paid
-        record.adjusted += outcome.adjusted
+        # OA-23 on a secondary's 835 is what the earlier payers paid: counted in `paid` already
+        record.adjusted += outcome.adjusted - prior_payers_paid(payment)
         record.patient_responsibility += outcome.patient_responsibility
     record.remittance_date = remittance.payment_date or workflow.now().date()
     return payment
+
+
+def prior_payers_paid(payment: ClaimPayment) -> Money:
+    """OA-23 (the impact of prior payers' adjudication) on a payment: what the earlier payers paid."""
+    return money_sum(
+        a.amount for a in payment.all_adjustments if a.group is AdjustmentGroup.OTHER and a.reason == "23"
+    )
