@@ -23,9 +23,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
+from typer.testing import CliRunner
 
 from claimflow.claims.roles import Role
 from claimflow.console.codec_server import CONSOLE_COOKIE, COOKIE, CodecConfig, create_codec_app
+from claimflow.console.main import app
 from claimflow.console.web.app import SESSION_COOKIE
 from claimflow.console.web.auth import start_session
 from claimflow.integrations.crypto import KEY_ID_METADATA, EncryptionKey, KeyRing
@@ -259,3 +261,12 @@ async def test_a_web_console_session_signs_in_here_too(users: tuple[UserStore, s
         assert forged.status_code == 401 and "not this installation's" in forged.json()["error"]
         idle = await decode(await console_session(secret, "mia", seen=time.time() - 3600))
         assert idle.status_code == 401 and "idle too long" in idle.json()["error"]
+
+
+def test_the_command_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"CLAIMFLOW_HOME": str(tmp_path), "CLAIMFLOW_TOKEN": "", "CLAIMFLOW_KEYS": ""}
+    origin = runner.invoke(app, ["codec-server", "--ui-origin", "localhost:8233"], env=env)
+    assert origin.exit_code == 2 and "--ui-origin 'localhost:8233' is not an origin" in origin.stderr
+    keys = runner.invoke(app, ["codec-server"], env={**env, "CLAIMFLOW_KEYS": "k1:not base64!"})
+    assert keys.exit_code == 2 and "CLAIMFLOW_KEYS" in keys.stderr and "not valid base64" in keys.stderr
