@@ -36,6 +36,10 @@ def _patient(bundle: Bundle) -> dict[str, Any]:
     return _resource(bundle, "Patient")
 
 
+def _related(bundle: Bundle) -> dict[str, Any]:
+    return _resource(bundle, "RelatedPerson")
+
+
 def _coverage(bundle: Bundle) -> dict[str, Any]:
     return _resource(bundle, "Coverage")
 
@@ -247,6 +251,8 @@ class Defect:
     lag: int = 6
     """days from the date of service to the day the claim reaches the payer"""
     duplicate: bool = False
+    dependent: bool = False
+    """the patient is the subscriber's child: the subscriber a RelatedPerson (2010BA), the patient 2010CA"""
 
 
 OFFICE = [Item("99213", "120.00", dx=[1, 2]), Item("93000", "45.00", dx=[1])]
@@ -365,6 +371,42 @@ DEFECTS: list[Defect] = [
         "Coverage.subscriberId",
         "2010BA NM109",
         _set(_coverage, "subscriberId", "UNKNOWN"),
+        payer="SMPMCD",
+    ),
+    # the subscriber, when the patient is their dependent
+    Defect(
+        "demographics",
+        "sex-unknown",
+        "RelatedPerson.gender",
+        "2010BA DMG03",
+        _set(_related, "gender", "unknown"),
+        dependent=True,
+    ),
+    Defect(
+        "demographics",
+        "birth-date-implausible",
+        "RelatedPerson.birthDate",
+        "2010BA DMG02",
+        _set(_related, "birthDate", "1800-01-01"),
+        dependent=True,
+        payer="SMPPPO",
+    ),
+    Defect(
+        "address",
+        "address-state-invalid",
+        "RelatedPerson.address[0].state",
+        "2010BA N402",
+        lambda b: _related(b)["address"][0].__setitem__("state", "ZZ"),
+        dependent=True,
+        payer="SMPHMO",
+    ),
+    Defect(
+        "demographics",
+        "birth-date-missing",
+        "Patient.birthDate",
+        "2010CA DMG02",
+        _drop(_patient, "birthDate"),
+        dependent=True,
         payer="SMPMCD",
     ),
     # providers
@@ -666,6 +708,7 @@ def main(out: Path = OUT) -> None:
             items=[copy.deepcopy(item) for item in defect.items],
             institutional=defect.institutional,
             pre_auth=defect.pre_auth,
+            dependent=defect.dependent,
             full_urls=index % 3 == 0,
         )
         twin = build(case, number)
