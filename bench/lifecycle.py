@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import socket
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
@@ -35,40 +31,15 @@ from claimflow.claims import ids
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.console.claims_client import ClaimsClient
-from claimflow.console.demo_batch import load_demo_batch, shift_dates
-from claimflow.console.demo_cli import fast_payers
-from claimflow.console.stack import Stack, StackConfig
+from claimflow.console.stack import Stack
 from claimflow.integrations.temporal import connect
-from claimflow.workflows import search_attributes as sa
+from stack import bench_payers, clean_encounters, run_on_stack, wait_for_states  # bench/: this folder
 
 GOAL = 0.8
 SETTLED = {ClaimState.PATIENT_BILLING.value, ClaimState.CLOSED.value}
 """A clean claim is done with Temporal's heavy lifting once it bills the patient (or closes)."""
 FLOOR_QUEUE = "bench-floor"
-POLL_SECONDS = 0.5
 ROUND_TIMEOUT_SECONDS = 600
-
-
-def instant_payers() -> str:
-    """The demo's fast payers, answering within a second and without noise."""
-    text = fast_payers().replace('= "2s"', '= "1s"')
-    for rate in ("front_end_rejection_rate", "partial_payment_rate"):
-        text = text.replace(f"{rate} = ", f"{rate} = 0.0 #")
-    return text
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def stack_config(home: Path, payers: Path) -> StackConfig:
-    """The embedded stack on free ports (every one it has), with the given payers."""
-    ports = {
-        field.name: free_port() for field in dataclasses.fields(StackConfig) if field.name.endswith("_port")
-    }
-    return StackConfig(home=home, sandbox_config=payers, **ports)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------- the floor
@@ -123,35 +94,13 @@ async def floor_round(client: Client, shape: Shape, count: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------- the claims
-def clean_encounters(first: int, count: int) -> list[Encounter]:
-    """Clean encounters `first` .. `first + count - 1`: the demo batch's clean ones in turn, each pass
-    a day earlier, so that no two are the same services on the same day (a duplicate claim)."""
-    batch = load_demo_batch(datetime.now(UTC).date())
-    clean = [claim.encounter for claim in batch if claim.trouble == "clean"]
-    return [
-        shift_dates(clean[n % len(clean)], -(n // len(clean))).model_copy(
-            update={"encounter_id": f"BENCH-{n:06d}"}
-        )
-        for n in range(first, first + count)
-    ]
-
-
 async def claims_round(client: Client, claims: ClaimsClient, encounters: list[Encounter]) -> float:
     """Seconds from starting the claims until every one has billed the patient."""
-    wanted = {ids.claim_workflow_id(encounter.encounter_id) for encounter in encounters}
     start = time.perf_counter()
     await claims.intake_many(encounters)
-    while True:
-        states: Counter[str] = Counter()
-        async for execution in client.list_workflows(f"WorkflowType = '{ids.WorkflowType.CLAIM}'"):
-            if execution.id in wanted:
-                states[execution.typed_search_attributes.get(sa.CLAIM_STATE) or "starting"] += 1
-        if sum(states[state] for state in SETTLED) == len(wanted):
-            return time.perf_counter() - start
-        if time.perf_counter() - start > ROUND_TIMEOUT_SECONDS:
-            waited = f"{ROUND_TIMEOUT_SECONDS} s"
-            raise SystemExit(f"claims did not all bill the patient in {waited}: {dict(states)}")
-        await asyncio.sleep(POLL_SECONDS)
+    wanted = {ids.claim_workflow_id(encounter.encounter_id) for encounter in encounters}
+    await wait_for_states(client, wanted, SETTLED, ROUND_TIMEOUT_SECONDS)
+    return time.perf_counter() - start
 
 
 async def shape_of(client: Client, workflow_id: str) -> Shape:
@@ -210,12 +159,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=100, help="claims (and floor workflows) per round")
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="claimflow-bench-") as folder:
-        home = Path(folder)
-        payers = home / "payers.toml"
-        payers.write_text(instant_payers())
-        with Stack(stack_config(home, payers)) as stack:
-            asyncio.run(measure(stack, options.claims, options.rounds))
+    run_on_stack(bench_payers(), lambda stack: measure(stack, options.claims, options.rounds))
 
 
 if __name__ == "__main__":

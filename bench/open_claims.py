@@ -15,33 +15,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
-import tempfile
-from collections import Counter
 from pathlib import Path
-
-from temporalio.client import Client
 
 from claimflow.claims import ids
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.console.claims_client import ClaimsClient
-from claimflow.console.demo_cli import fast_payers
 from claimflow.console.stack import Stack
 from claimflow.integrations.temporal import connect
 from claimflow.workers.worker import MAX_CACHED_WORKFLOWS
-from claimflow.workflows import search_attributes as sa
-from lifecycle import clean_encounters, stack_config  # bench/ is this script's folder
+from stack import bench_payers, clean_encounters, run_on_stack, wait_for_states  # bench/: this folder
 
 GOAL_BYTES = 1.5 * 1024**3
 TARGET_CLAIMS = 100_000
 PARKED = {ClaimState.ACCEPTED.value}
 """A claim the payer accepted waits for its 835: here, 30 days."""
-
-
-def slow_payers() -> str:
-    """Answers of seconds for the 999 and 277CA, a month for the 835, no noise."""
-    text = re.sub(r'adjudication_delay = "[^"]*"', 'adjudication_delay = "30d"', fast_payers())
-    return re.sub(r"(\w+_rate) = [0-9.]+", r"\1 = 0.0", text)
+PARK_TIMEOUT_SECONDS = 1_800
 
 
 def resident_bytes(pid: int) -> int:
@@ -49,18 +37,6 @@ def resident_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"process {pid} reports no VmRSS")
-
-
-async def park(client: Client, wanted: set[str]) -> None:
-    """Wait until every wanted claim waits for its 835."""
-    while True:
-        states: Counter[str] = Counter()
-        async for execution in client.list_workflows(f"WorkflowType = '{ids.WorkflowType.CLAIM}'"):
-            if execution.id in wanted:
-                states[execution.typed_search_attributes.get(sa.CLAIM_STATE) or "starting"] += 1
-        if sum(states[state] for state in PARKED) == len(wanted):
-            return
-        await asyncio.sleep(1.0)
 
 
 async def measure(stack: Stack, total: int, step: int) -> None:
@@ -76,7 +52,7 @@ async def measure(stack: Stack, total: int, step: int) -> None:
         encounters = clean_encounters(first, min(step, total - first))
         await claims.intake_many(encounters)
         wanted |= {ids.claim_workflow_id(encounter.encounter_id) for encounter in encounters}
-        await park(client, wanted)
+        await wait_for_states(client, wanted, PARKED, PARK_TIMEOUT_SECONDS)
         rss = resident_bytes(worker_pid)
         cached = min(len(wanted), MAX_CACHED_WORKFLOWS)
         slope = (rss - empty) / cached
@@ -98,12 +74,8 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=1_000, help="claims to park")
     parser.add_argument("--step", type=int, default=250, help="claims parked between measurements")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="claimflow-bench-") as folder:
-        home = Path(folder)
-        payers = home / "payers.toml"
-        payers.write_text(slow_payers())
-        with Stack(stack_config(home, payers)) as stack:
-            asyncio.run(measure(stack, options.claims, options.step))
+    # The 835 comes in a month: the claims wait for it.
+    run_on_stack(bench_payers("30d"), lambda stack: measure(stack, options.claims, options.step))
 
 
 if __name__ == "__main__":
