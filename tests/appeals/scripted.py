@@ -116,6 +116,7 @@ async def start(
     proof: TimelyFilingProof | None = None,
     remitted_days_ago: int = 0,
     start_level: int = 1,
+    history_limit: int = 5_000,
 ) -> WorkflowHandle[AppealWorkflow, AppealOutcome]:
     payer = default_directory().profiles[claim.encounter.coverage.payer_id]
     handle = await env.client.start_workflow(
@@ -128,6 +129,7 @@ async def start(
             proof=proof or TimelyFilingProof(),
             managers=[MANAGER],
             start_level=start_level,
+            history_limit=history_limit,
         ),
         id=f"appeal-{claim.encounter.encounter_id}",
         task_queue=TASK_QUEUE,

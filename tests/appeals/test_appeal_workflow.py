@@ -273,3 +273,41 @@ async def test_a_payment_with_nothing_to_appeal_closes(time_skipping_env: Workfl
     async with worker(time_skipping_env.client, appeals):
         outcome = await (await start(time_skipping_env, claim, payment)).result()
     assert not outcome.overturned and "nothing to appeal" in outcome.reason and not appeals.letters
+
+
+async def test_an_appeal_waiting_months_continues_as_new_with_its_record(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """A history limit this low makes every wait for the decision a fresh run: the record (letters,
+    appeals sent, tasks, timeline) goes along, the payer's silence still opens its task, and the
+    decision that comes at last reaches the run then waiting."""
+    env, appeals = time_skipping_env, ScriptedAppeals()
+    claim, payment = denied_claim("50")
+    async with worker(env.client, appeals):
+        first_run = await start(env, claim, payment, history_limit=10)
+        latest = env.client.get_workflow_handle_for(AppealWorkflow.run, first_run.id)  # follows the runs
+        review = await until(latest, open_task("appeal_review"), "review")
+        await latest.execute_update(
+            AppealWorkflow.resolve_task, resolve(review.open_tasks[0].id, Action.APPROVE)
+        )
+        await until(latest, sent(1), "sent")
+        await env.sleep(timedelta(days=75))  # 60 days to decide, 14 of grace
+        silent = await until(latest, open_task("no_response"), "no-response task")
+        assert "no decision on the first-level appeal after 74 days" in silent.open_tasks[0].reason
+        await latest.signal(AppealWorkflow.decision, decided(await today(env), "A00000001", True, "450.00"))
+        outcome = await latest.result()
+        final = await latest.query(AppealWorkflow.state)
+        runs = 1
+        history = await latest.fetch_history()
+        while history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+            runs += 1
+            previous = history.events[
+                0
+            ].workflow_execution_started_event_attributes.continued_execution_run_id
+            history = await env.client.get_workflow_handle(first_run.id, run_id=previous).fetch_history()
+    assert runs >= 2
+    assert outcome.overturned and outcome.levels_tried == [1] and len(outcome.letters) == 1
+    assert len(appeals.letters) == 1 and len(appeals.sent) == 1  # nothing redone by a fresh run
+    assert [t.kind for t in final.tasks] == [TaskKind.APPEAL_REVIEW, TaskKind.NO_RESPONSE]
+    assert final.tasks[0].resolved_by == BILLER and final.tasks[1].resolved_by == "claimflow"
+    assert [e.step for e in final.timeline][:2] == ["level", "letter"]  # the first run's, carried

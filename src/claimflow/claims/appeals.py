@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from claimflow.claims.claim import Claim
 from claimflow.claims.deadlines import appeal_deadline
@@ -138,6 +138,12 @@ class AppealInput(Model):
     )
     enclosures: list[str] = Field(default_factory=list, description="documents sent with every letter")
     start_level: int = Field(default=1, ge=1)
+    record: AppealRecord | None = Field(
+        default=None, description="the appeal's state, to continue from (continue-as-new carries it)"
+    )
+    history_limit: int = Field(
+        default=5_000, ge=10, description="events after which the wait for a decision continues as new"
+    )
 
 
 class AppealDecision(Model):
@@ -229,6 +235,33 @@ class AppealSnapshot(Model):
     @property
     def open_tasks(self) -> list[Task]:
         return [task for task in self.tasks if task.is_open]
+
+
+class AppealRecord(BaseModel):
+    """Everything an AppealWorkflow knows beyond its input, in one record: the state query projects
+    it and continue-as-new carries it while the appeal waits months for a payer's decision. The
+    workflow changes it in place (deterministically); nothing else holds appeal state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: AppealState = AppealState.PREPARING
+    level: AppealLevel
+    level_from: date = Field(description="the decision the current level appeals: its window runs from it")
+    deadline: date | None = None
+    decision_due_at: datetime | None = Field(
+        default=None, description="set once the level's appeal is sent: when silence calls for a person"
+    )
+    decision_wait_days: int = Field(default=0, description="how long the current wait for a decision is")
+    argument: list[str] = Field(default_factory=list)
+    letters: list[AppealLetterRef] = Field(default_factory=list)
+    sent: list[str] = Field(default_factory=list, description="the clearinghouse's appeal ids")
+    decisions: list[AppealDecision] = Field(default_factory=list)
+    unread: list[AppealDecision] = Field(default_factory=list, description="decisions heard, not yet taken")
+    decided: list[str] = Field(default_factory=list, description="appeal ids whose decision was heard")
+    levels_tried: list[int] = Field(default_factory=list)
+    recovered: Money = ZERO
+    timeline: list[AppealTimelineEntry] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
 
 
 class AppealOutcome(Model):

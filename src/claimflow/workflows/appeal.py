@@ -5,12 +5,13 @@ it, wait for the payer's decision on its timer; upheld goes to the next level wi
 when the levels end (last level, amount below a threshold, window closed) a manager approves the
 write-off (write_off_approval task). Workflow id: `appeal-<encounter id>-<n>` (claims/ids.py); task
 ids are `<appeal workflow id>:<n>`, so a task id names the workflow that resolves it. Its tasks are
-kept on a TaskBoard, like the claim's.
+kept on a TaskBoard, like the claim's. Its state is one AppealRecord; while it waits months for
+a payer's decision it continues as new, the record carried, when its history grows long.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         AppealInput,
         AppealLetterRef,
         AppealOutcome,
+        AppealRecord,
         AppealSnapshot,
         AppealState,
         AppealTimelineEntry,
@@ -43,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from claimflow.claims.denials import DenialAssessment, LetterCategory, classify
     from claimflow.claims.money import ZERO
-    from claimflow.claims.payers import AppealLevel
     from claimflow.claims.tasks import (
         ApproveWriteOff,
         Edit,
@@ -64,10 +65,16 @@ WRITE_OFF_REVIEW_DAYS = 5
 DECISION_GRACE = timedelta(days=14)
 """How long past the payer's own decision time we wait before asking a person what to do."""
 URGENT_WITHIN = timedelta(days=7)
+CONTINUE_AS_NEW_WHILE_AWAITING = "appeal-continue-as-new-awaiting-decision"
+"""Patch id: appeals started before it waited for every decision in one run."""
 
 
 class _Withdrawn(Exception):
     """A biller withdrew the appeal."""
+
+
+class _ContinueAsNew(Exception):
+    """The wait for a decision goes on in a fresh run, the record carried."""
 
 
 @workflow.defn(name=ids.WorkflowType.APPEAL)
@@ -79,84 +86,84 @@ class AppealWorkflow:
         self._claim_id = ids.claim_workflow_id(input.claim.encounter.encounter_id)
         self._assessment: DenialAssessment = classify(input.payment)
         self._category: LetterCategory | None = self._assessment.letter
-        self._state = AppealState.PREPARING
-        self._level: AppealLevel = appeal_levels(input.payer)[0]
-        self._deadline: date | None = None
-        self._argument: list[str] = []
-        self._letters: list[AppealLetterRef] = []
-        self._sent: list[str] = []
-        self._decisions: list[AppealDecision] = []
-        self._unread: list[AppealDecision] = []
-        self._decided: set[str] = set()
-        self._timeline: list[AppealTimelineEntry] = []
+        self._r = input.record or AppealRecord(
+            level=appeal_levels(input.payer)[0], level_from=input.remittance_date
+        )
         self._board = TaskBoard(
             self._appeal_id,
-            [],
+            self._r.tasks,
             note=self._note,
             checker=partial(check_appeal_resolution, managers=input.managers),
         )
         self._steps = StepRunner(self._note)
-        self._levels_tried: list[int] = []
-        self._recovered = ZERO
 
     # ------------------------------------------------------------------ the appeal
     @workflow.run
     async def run(self, input: AppealInput) -> AppealOutcome:
         workflow.upsert_search_attributes([sa.PAYER_ID.value_set(input.payer.payer_id)])
-        try:
-            self._level = level_of(input.payer, input.start_level)
-        except ValueError as wrong:
-            raise ApplicationError(str(wrong), type="InvalidAppealInput", non_retryable=True) from None
-        if self._category is None:
-            outcome = self._end(
-                AppealState.CLOSED, f"nothing to appeal: {self._assessment.summary}", overturned=False
-            )
+        if input.record is None:
+            try:
+                self._r.level = level_of(input.payer, input.start_level)
+            except ValueError as wrong:
+                raise ApplicationError(str(wrong), type="InvalidAppealInput", non_retryable=True) from None
         else:
-            outcome = await self.appeal_through_levels(input.remittance_date)
+            self._board.publish()
+        category = self._category
+        try:
+            if category is None:
+                outcome = self._end(
+                    AppealState.CLOSED, f"nothing to appeal: {self._assessment.summary}", overturned=False
+                )
+            else:
+                outcome = await self.appeal_through_levels(category)
+        except _ContinueAsNew:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(input.model_copy(update={"record": self._r}))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
-    async def appeal_through_levels(self, remittance_date: date) -> AppealOutcome:
-        decided_on = remittance_date
+    async def appeal_through_levels(self, category: LetterCategory) -> AppealOutcome:
+        r = self._r
         while True:
-            self._deadline = filing_deadline(self._level, decided_on)
-            self._note("level", f"level {self._level.level} ({self._level.name}) due by {self._deadline}")
-            if workflow.now().date() > self._deadline:
-                return await self.write_off(f"the window for a {self._level.name} closed on {self._deadline}")
-            try:
-                await self.prepare_and_send()
-            except _Withdrawn as withdrawn:
-                return self._end(
-                    AppealState.WITHDRAWN, f"withdrawn: {withdrawn}", overturned=False, withdrawn=True
-                )
+            if r.decision_due_at is None:  # this level's appeal is not sent yet
+                r.deadline = filing_deadline(r.level, r.level_from)
+                self._note("level", f"level {r.level.level} ({r.level.name}) due by {r.deadline}")
+                if workflow.now().date() > r.deadline:
+                    return await self.write_off(f"the window for a {r.level.name} closed on {r.deadline}")
+                try:
+                    await self.prepare_and_send(category)
+                except _Withdrawn as withdrawn:
+                    return self._end(
+                        AppealState.WITHDRAWN, f"withdrawn: {withdrawn}", overturned=False, withdrawn=True
+                    )
             decision = await self.await_decision()
             if decision is None:
                 return await self.write_off("the payer never decided the appeal")
             if decision.overturned:
-                self._recovered += decision.paid_amount
+                r.recovered += decision.paid_amount
                 return self._end(
                     AppealState.OVERTURNED,
-                    f"overturned at level {self._level.level}; paid {decision.paid_amount}",
+                    f"overturned at level {r.level.level}; paid {decision.paid_amount}",
                     overturned=True,
                 )
             step = next_step(
                 self._input.payer,
-                self._level.level,
+                r.level.level,
                 decision.decision_date,
                 self._in_controversy,
                 workflow.now().date(),
             )
             if step.level is None:
                 return await self.write_off(step.stop_reason or "no further appeal level")
-            self._note("upheld", f"level {self._level.level} upheld; next: {step.level.name}")
-            self._level = step.level
-            decided_on = decision.decision_date
+            self._note("upheld", f"level {r.level.level} upheld; next: {step.level.name}")
+            r.level = step.level
+            r.level_from = decision.decision_date
 
-    async def prepare_and_send(self) -> None:
+    async def prepare_and_send(self, category: LetterCategory) -> None:
         """Draft the letter, have a biller approve or edit it, send it. Raises _Withdrawn."""
-        self._set_state(AppealState.IN_REVIEW, "letter", f"drafting the {self._category} letter")
+        self._set_state(AppealState.IN_REVIEW, "letter", f"drafting the {category} letter")
         revision = 1
-        letter = await self._render(None, revision)
+        letter = await self._render(category, None, revision)
         problem = None if letter else f"the letter could not be drafted: {self._steps.last_failure}"
         while True:
             resolution = await self._review(letter, problem)
@@ -165,7 +172,7 @@ class AppealWorkflow:
             if isinstance(resolution, Edit):
                 revision += 1
                 paragraphs = [p.strip() for p in resolution.argument.split("\n\n") if p.strip()]
-                letter = await self._render(paragraphs, revision)
+                letter = await self._render(category, paragraphs, revision)
                 if letter is None:
                     problem = f"the edited letter could not be rendered: {self._steps.last_failure}"
                     continue
@@ -178,35 +185,44 @@ class AppealWorkflow:
             problem = f"the letter could not be sent: {self._steps.last_failure}; approve to try again"
 
     async def await_decision(self) -> AppealDecision | None:
-        """The payer's decision, on the payer's clock; past it a person decides how long to wait."""
-        self._set_state(AppealState.AWAITING_DECISION, "sent", f"waiting for the {self._level.name} decision")
-        wait = timedelta(days=decision_days(self._input.payer, self._level)) + DECISION_GRACE
+        """The payer's decision, on the payer's clock; past it a person decides how long to wait.
+        A long wait continues as new (raises _ContinueAsNew) with the record; it resumes here."""
+        r = self._r
+        if r.decision_due_at is None:
+            self._set_state(AppealState.AWAITING_DECISION, "sent", f"waiting for the {r.level.name} decision")
+            self._wait_for_decision(
+                timedelta(days=decision_days(self._input.payer, r.level)) + DECISION_GRACE
+            )
         while True:
-            if await self._decision_within(wait):
-                decision = self._unread.pop(0)
-                self._decisions.append(decision)
+            if self._continue_as_new_due():
+                raise _ContinueAsNew
+            if await self._decision_within(self._until_decision_due()):
+                decision = r.unread.pop(0)
+                r.decisions.append(decision)
+                r.decision_due_at = None
                 verdict = "overturned" if decision.overturned else "upheld"
-                self._note("decision", f"level {self._level.level} {verdict} on {decision.decision_date}")
+                self._note("decision", f"level {r.level.level} {verdict} on {decision.decision_date}")
                 return decision
             due_at, priority = self._due(TaskKind.NO_RESPONSE, REVIEW_DAYS)
             task = self._board.open(
                 TaskKind.NO_RESPONSE,
-                f"no decision on the {self._level.name} after {wait.days} days",
-                [f"appeals sent: {', '.join(self._sent)}", "inquire again, resend, or write off"],
+                f"no decision on the {r.level.name} after {r.decision_wait_days} days",
+                [f"appeals sent: {', '.join(r.sent)}", "inquire again, resend, or write off"],
                 due_at=due_at,
                 priority=priority,
                 assignee="billing",
             )
             resolution = await self._board.wait(
-                task, escalated_priority=Priority.URGENT, ends_when=lambda: bool(self._unread)
+                task, escalated_priority=Priority.URGENT, ends_when=lambda: bool(r.unread)
             )
             if resolution is None:
                 continue  # the decision arrived while the task was open
             if isinstance(resolution, WriteOff):
+                r.decision_due_at = None
                 return None
-            if isinstance(resolution, Resubmit) and self._letters:
-                await self._send(self._letters[-1])
-            wait = timedelta(days=decision_days(self._input.payer, self._level))
+            if isinstance(resolution, Resubmit) and r.letters:
+                await self._send(r.letters[-1])
+            self._wait_for_decision(timedelta(days=decision_days(self._input.payer, r.level)))
 
     async def write_off(self, why: str) -> AppealOutcome:
         """The appeals ended unpaid: a manager approves the write-off or rejects it."""
@@ -217,7 +233,7 @@ class AppealWorkflow:
             f"appeals ended ({why}): approve writing off {amount}",
             [
                 why,
-                f"levels tried: {', '.join(map(str, self._levels_tried)) or 'none'}",
+                f"levels tried: {', '.join(map(str, self._r.levels_tried)) or 'none'}",
                 self._assessment.summary,
             ],
             assignee="billing-manager",
@@ -242,12 +258,12 @@ class AppealWorkflow:
         """The payer's decision, forwarded by the claim. A redelivered decision (same appeal id) is
         ignored; one without an appeal id counts only while an appeal waits for its decision."""
         if decision.appeal_id is not None:
-            if decision.appeal_id in self._decided:
+            if decision.appeal_id in self._r.decided:
                 return
-            self._decided.add(decision.appeal_id)
-        elif self._state is not AppealState.AWAITING_DECISION or self._unread:
+            self._r.decided.append(decision.appeal_id)
+        elif self._r.state is not AppealState.AWAITING_DECISION or self._r.unread:
             return
-        self._unread.append(decision)
+        self._r.unread.append(decision)
 
     @workflow.update(name=ids.Update.RESOLVE_TASK)
     def resolve_task(self, resolution: TaskResolution) -> Task:
@@ -263,23 +279,24 @@ class AppealWorkflow:
             appeal_id=self._appeal_id,
             claim_id=self._claim_id,
             payer_id=self._input.payer.payer_id,
-            state=self._state,
-            level=self._level.level,
-            level_name=self._level.name,
-            filing_deadline=self._deadline,
+            state=self._r.state,
+            level=self._r.level.level,
+            level_name=self._r.level.name,
+            filing_deadline=self._r.deadline,
             letter_category=self._category,
             amount_at_stake=self._in_controversy,
-            argument="\n\n".join(self._argument),
-            appeals_sent=list(self._sent),
-            letters=list(self._letters),
-            decisions=list(self._decisions),
-            tasks=list(self._board.tasks),
-            timeline=list(self._timeline),
+            argument="\n\n".join(self._r.argument),
+            appeals_sent=list(self._r.sent),
+            letters=list(self._r.letters),
+            decisions=list(self._r.decisions),
+            tasks=list(self._r.tasks),
+            timeline=list(self._r.timeline),
         )
 
     # ------------------------------------------------------------------ steps
-    async def _render(self, argument: list[str] | None, revision: int) -> AppealLetter | None:
-        assert self._category is not None
+    async def _render(
+        self, category: LetterCategory, argument: list[str] | None, revision: int
+    ) -> AppealLetter | None:
         letter = await self._steps.attempt(
             catalog.RENDER_APPEAL_LETTER,
             AppealLetterRequest(
@@ -287,8 +304,8 @@ class AppealWorkflow:
                 claim=self._input.claim,
                 payer=self._input.payer,
                 payment=self._input.payment,
-                category=self._category,
-                level=self._level,
+                category=category,
+                level=self._r.level,
                 revision=revision,
                 letter_date=workflow.now().date(),
                 remittance_date=self._input.remittance_date,
@@ -298,8 +315,8 @@ class AppealWorkflow:
             ),
         )
         if letter is not None:
-            self._letters.append(letter.ref)
-            self._argument = letter.argument
+            self._r.letters.append(letter.ref)
+            self._r.argument = letter.argument
             self._note("letter", f"level {letter.ref.level} revision {letter.ref.revision} rendered")
         return letter
 
@@ -307,10 +324,10 @@ class AppealWorkflow:
         details = [problem] if problem else []
         if letter is not None:
             details += [f"letter: {letter.ref.pdf_path}", f"in dispute: {letter.amount_in_dispute}"]
-        details.append(f"file by {self._deadline}")
+        details.append(f"file by {self._r.deadline}")
         return await self._ask(
             TaskKind.APPEAL_REVIEW,
-            f"review the {self._category} appeal ({self._level.name}) before {self._deadline}",
+            f"review the {self._category} appeal ({self._r.level.name}) before {self._r.deadline}",
             details,
             assignee="billing",
         )
@@ -322,21 +339,44 @@ class AppealWorkflow:
             AppealSendRequest(
                 appeal_id=self._appeal_id,
                 letter=ref,
-                attempt=len(self._sent) + 1,
+                attempt=len(self._r.sent) + 1,
                 payer_claim_number=self._input.payment.payer_claim_number,
                 patient_control_number=self._input.claim.patient_control_number,
             ),
         )
         if receipt is not None:
-            self._sent.append(receipt.clearinghouse_appeal_id)
-            if self._level.level not in self._levels_tried:
-                self._levels_tried.append(self._level.level)
+            self._r.sent.append(receipt.clearinghouse_appeal_id)
+            if self._r.level.level not in self._r.levels_tried:
+                self._r.levels_tried.append(self._r.level.level)
             self._note("sent", f"level {ref.level} appeal {receipt.clearinghouse_appeal_id} sent")
         return receipt
 
+    def _wait_for_decision(self, wait: timedelta) -> None:
+        self._r.decision_due_at = workflow.now() + wait
+        self._r.decision_wait_days = wait.days
+
+    def _until_decision_due(self) -> timedelta:
+        due = self._r.decision_due_at
+        return due - workflow.now() if due is not None else timedelta(0)
+
+    def _continue_as_new_due(self) -> bool:
+        """The history is long (or the server suggests it): the wait goes on in a fresh run. An
+        appeal already waiting past the limit before the patch waits on as it did."""
+        info = workflow.info()
+        long = (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._input.history_limit
+        )
+        return long and workflow.patched(CONTINUE_AS_NEW_WHILE_AWAITING)
+
     async def _decision_within(self, wait: timedelta) -> bool:
+        """A decision is heard (maybe already) within `wait`; a wait already over heard none."""
+        if self._r.unread:
+            return True
+        if wait <= timedelta(0):
+            return False
         try:
-            await workflow.wait_condition(lambda: bool(self._unread), timeout=wait)
+            await workflow.wait_condition(lambda: bool(self._r.unread), timeout=wait)
         except TimeoutError:
             return False
         return True
@@ -345,7 +385,7 @@ class AppealWorkflow:
     @property
     def _in_controversy(self) -> Decimal:
         """What is still unpaid of the amount the denial put at stake."""
-        return max(self._assessment.amount_at_stake - self._recovered, ZERO)
+        return max(self._assessment.amount_at_stake - self._r.recovered, ZERO)
 
     def _end(
         self,
@@ -359,12 +399,12 @@ class AppealWorkflow:
         self._set_state(state, "closed", reason)
         return AppealOutcome(
             overturned=overturned,
-            amount_recovered=self._recovered,
-            levels_tried=list(self._levels_tried),
+            amount_recovered=self._r.recovered,
+            levels_tried=list(self._r.levels_tried),
             written_off=written_off is not None,
             written_off_amount=written_off if written_off is not None else ZERO,
             withdrawn=withdrawn,
-            letters=list(self._letters),
+            letters=list(self._r.letters),
             reason=reason,
         )
 
@@ -387,16 +427,18 @@ class AppealWorkflow:
         """A review due after the filing deadline is due on it, and urgent when that is near."""
         now = workflow.now()
         due = now + timedelta(days=due_days)
-        if self._deadline is None or kind is not TaskKind.APPEAL_REVIEW:
+        if self._r.deadline is None or kind is not TaskKind.APPEAL_REVIEW:
             return due, Priority.NORMAL
-        last_day = datetime(self._deadline.year, self._deadline.month, self._deadline.day, tzinfo=now.tzinfo)
+        last_day = datetime(
+            self._r.deadline.year, self._r.deadline.month, self._r.deadline.day, tzinfo=now.tzinfo
+        )
         priority = Priority.URGENT if last_day - now < URGENT_WITHIN else Priority.NORMAL
         return max(min(due, last_day), now), priority
 
     def _note(self, step: str, outcome: str) -> None:
-        self._timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))
+        self._r.timeline.append(AppealTimelineEntry(at=workflow.now(), step=step, outcome=outcome))
         workflow.upsert_search_attributes([sa.LAST_PROGRESS_AT.value_set(workflow.now())])
 
     def _set_state(self, state: AppealState, step: str, outcome: str) -> None:
-        self._state = state
+        self._r.state = state
         self._note(step, outcome)
