@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims import ids
 from claimflow.claims.encounter import Coverage
+from claimflow.claims.kpi import facts_of
 from claimflow.claims.lifecycle import ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
 from claimflow.workflows.claim import ClaimWorkflow
@@ -82,6 +83,7 @@ async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: 
     # the snapshot carries the encounter as the claim now bills it (the console and the KPIs read it)
     assert final.encounter is not None and final.encounter.coverage.member_id == "BCX123456"
     assert final.encounter.service_date == enc.service_date
+    assert facts_of(final).service_date == enc.service_date  # what `claimflow demo` ages A/R from
     assert final.tasks[0].resolved_by == "biller@clinic"
 
 
