@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from claimflow.claims.kpi import AGING_BUCKETS, SETTLED_STATES, ClaimFacts, KpiReport, compute_kpis, facts_of
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.tasks import TaskKind
+from claimflow.claims.underpayment_report import by_payer
 from claimflow.console.claims_client import NOT_YET_ACCEPTED
 from claimflow.console.web.charts import bar_chart, line_chart
 from claimflow.console.web.data import Loaded, SlaState, sla_state
@@ -72,6 +73,7 @@ def build_dashboard(loaded: Loaded, now: datetime, stuck_days: int = 7) -> Dashb
         _deadlines(loaded, today, stuck_days),
         _open_tasks(loaded, now),
         _resolutions(snapshots),
+        _underpayments(snapshots),
     ]
     return Dashboard(as_of=today, kpis=report, stuck_days=stuck_days, tables=tables)
 
@@ -252,3 +254,32 @@ def _resolutions(snapshots: Iterable[ClaimSnapshot]) -> Table:
     rows: list[tuple[Cell, ...]] = [(person, kind, count) for (person, kind), count in sorted(counts.items())]
     chart = bar_chart("Resolutions per person", sorted(people.items()))
     return Table("resolutions", "Task resolutions per person", ("person", "kind", "resolved"), rows, chart)
+
+
+def _underpayments(snapshots: Iterable[ClaimSnapshot]) -> Table:
+    """Lines allowed below the payer's contract (claims/underpayment_report): open and recovered."""
+    rows = by_payer(case for claim in snapshots for case in claim.underpayments)
+    cells: list[tuple[Cell, ...]] = [
+        (
+            row.payer_id,
+            row.lines,
+            row.open_lines,
+            str(row.open_amount),
+            row.appealed,
+            row.recovered_lines,
+            str(row.recovered_amount),
+            row.accepted_lines,
+            row.corrected_lines,
+        )
+        for row in rows
+    ]
+    chart = bar_chart(
+        "Open underpayments by payer ($)", [(row.payer_id, float(row.open_amount)) for row in rows]
+    )
+    return Table(
+        "underpayments",
+        "Underpayments by payer (allowed below contract)",
+        ("payer", "lines", "open", "open $", "appealed", "recovered", "recovered $", "accepted", "corrected"),
+        cells,
+        chart,
+    )
