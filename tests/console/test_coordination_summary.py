@@ -55,7 +55,7 @@ def snapshot(claim_id: str, decisions: list[PayerDecision], other: bool, **field
         payer_id="SMPMCR",
         patient_control_number=claim_id,
         adjudications=decisions,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
