@@ -33,7 +33,19 @@ from claimflow.console.demo_summary import DemoSummary
 from claimflow.console.demo_summary import Progress as Stage
 from claimflow.console.output import ExitCode, stdout, table
 from claimflow.console.stack import Stack, StackConfig
-from claimflow.console.up_cli import HOME_PAYERS, TRANSPORT_HELP, Transport, run_on_stack
+from claimflow.console.up_cli import (
+    HOME_PAYERS,
+    CodecPort,
+    ConsolePort,
+    MetricsPort,
+    SandboxPort,
+    SftpPort,
+    TemporalPort,
+    Transport,
+    TransportOption,
+    UiPort,
+    run_on_stack,
+)
 from claimflow.integrations.temporal import connect
 from claimflow.workflows import search_attributes as sa
 
@@ -58,13 +70,16 @@ def fast_payers() -> str:
 
 def demo(
     home: Annotated[Path, typer.Option(help="data folder (kept between runs)")] = Path(".claimflow"),
-    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
-    port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
-    sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
+    ui_port: UiPort = StackConfig.ui_port,
+    port: TemporalPort = StackConfig.temporal_port,
+    sandbox_port: SandboxPort = StackConfig.sandbox_port,
+    metrics_port: MetricsPort = StackConfig.worker_metrics_port,
+    codec_port: CodecPort = StackConfig.codec_port,
+    console_port: ConsolePort = StackConfig.console_port,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the claims to settle")] = 600.0,
     limit: Annotated[int | None, typer.Option(hidden=True, help="submit only the first N claims")] = None,
-    transport: Annotated[Transport, typer.Option(help=TRANSPORT_HELP)] = Transport.HTTP,
-    sftp_port: Annotated[int, typer.Option(help="the sandbox's SFTP mailbox port (--transport sftp)")] = 8722,
+    transport: TransportOption = Transport.HTTP,
+    sftp_port: SftpPort = StackConfig.sftp_port,
 ) -> None:
     """Run claimflow on the shipped batch of 120 sample encounters and summarise what happened.
 
@@ -81,6 +96,9 @@ def demo(
         ui_port=ui_port,
         sandbox_port=sandbox_port,
         sandbox_config=payers,
+        worker_metrics_port=metrics_port,
+        codec_port=codec_port,
+        console_port=console_port,
         transport=transport.value,
         sftp_port=sftp_port,
     )

@@ -37,22 +37,31 @@ class Transport(StrEnum):
     SFTP = "sftp"
 
 
+# The stack's options, shared by `up` and `demo`; their defaults are StackConfig's.
+UiPort = Annotated[int, typer.Option(help="Temporal Web UI port")]
+TemporalPort = Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")]
+SandboxPort = Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")]
+MetricsPort = Annotated[int, typer.Option(help="the worker's /metrics, /healthz and /readyz port (0: none)")]
+CodecPort = Annotated[
+    int, typer.Option(help="codec server port: the Web UI decodes payloads through it for managers")
+]
+ConsolePort = Annotated[
+    int, typer.Option(help="web console port: billers and managers work in the browser there")
+]
+TransportOption = Annotated[Transport, typer.Option(help=TRANSPORT_HELP)]
+SftpPort = Annotated[int, typer.Option(help="the sandbox's SFTP mailbox port (--transport sftp)")]
+
+
 def up(
     home: Annotated[
         Path, typer.Option(help="data folder: Temporal's SQLite file, ledger, sandbox state, key, logs")
     ] = Path(".claimflow"),
-    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
-    port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
-    sandbox_port: Annotated[int, typer.Option(help="payer and clearinghouse sandbox port")] = 8700,
-    metrics_port: Annotated[
-        int, typer.Option(help="the worker's /metrics, /healthz and /readyz port (0: none)")
-    ] = 9464,
-    codec_port: Annotated[
-        int, typer.Option(help="codec server port: the Web UI decodes payloads through it for managers")
-    ] = 8888,
-    console_port: Annotated[
-        int, typer.Option(help="web console port: billers and managers work in the browser there")
-    ] = 8000,
+    ui_port: UiPort = StackConfig.ui_port,
+    port: TemporalPort = StackConfig.temporal_port,
+    sandbox_port: SandboxPort = StackConfig.sandbox_port,
+    metrics_port: MetricsPort = StackConfig.worker_metrics_port,
+    codec_port: CodecPort = StackConfig.codec_port,
+    console_port: ConsolePort = StackConfig.console_port,
     payers: Annotated[
         Path | None,
         typer.Option(
@@ -60,8 +69,8 @@ def up(
             "was started with, e.g. the demo's fast payers, else the shipped payers' real-world delays)"
         ),
     ] = None,
-    transport: Annotated[Transport, typer.Option(help=TRANSPORT_HELP)] = Transport.HTTP,
-    sftp_port: Annotated[int, typer.Option(help="the sandbox's SFTP mailbox port (--transport sftp)")] = 8722,
+    transport: TransportOption = Transport.HTTP,
+    sftp_port: SftpPort = StackConfig.sftp_port,
 ) -> None:
     """Run Temporal (dev server), the sandbox, the codec server, the worker and the web console
     (http://localhost:8000) until Ctrl-C.
