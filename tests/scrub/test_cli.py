@@ -89,3 +89,14 @@ def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not JSON" in result.output
     assert runner.invoke(app, ["scrub", str(tmp_path / "absent.json")]).exit_code == 2
     assert runner.invoke(app, ["scrub", str(CORPUS / "clean-01.json"), "--as-of", "soon"]).exit_code == 2
+
+
+def test_a_json_object_that_is_no_encounter_is_a_usage_error(tmp_path: Path) -> None:
+    other = tmp_path / "package.json"
+    other.write_text(json.dumps({"name": "x", "version": 1}))
+    result = runner.invoke(app, ["scrub", str(other), "--json"])
+    assert result.exit_code == 2 and "no encounter field" in result.output
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"encounter_id": "E1"}))
+    read = runner.invoke(app, ["scrub", str(partial), "--json"])
+    assert read.exit_code == 1 and {f["rule"] for f in json.loads(read.output)} >= {"intake-patient"}

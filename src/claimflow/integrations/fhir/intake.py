@@ -30,6 +30,11 @@ def read_document(data: Any, source: str) -> IntakeResult:
         )
     if not isinstance(data, dict):
         raise IntakeError(source, ["neither a FHIR Bundle nor encounter JSON (a JSON object) was given"])
+    if not set(data) & set(Encounter.model_fields):
+        raise IntakeError(
+            source,
+            ["a JSON object with no encounter field was given (neither a FHIR Bundle nor encounter JSON)"],
+        )
     try:
         return IntakeResult(source=source, encounter=Encounter.model_validate(data))
     except ValidationError as exc:
