@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from claimflow.claims.intake_hold import HeldIntake
+from claimflow.console import claims_cli
+from claimflow.integrations.fhir import IntakeError
 from tests.console.conftest import RunCli
 from tests.console.test_commands import json_of, today, until_claim, until_listed, write
 from tests.fhir.make_defect_corpus import OUT as DEFECTS
@@ -109,3 +112,16 @@ async def test_strict_starts_nothing_unless_every_file_becomes_a_claim(cli: RunC
     assert "nothing was started" in result.stderr and "Claim.item[0].diagnosisSequence" in result.stderr
     for claim_id in (good.encounter_id, held_id):
         assert (await cli("claim", "show", claim_id)).exit_code == 1
+
+
+async def test_a_document_too_large_to_hold_is_refused_with_its_reason(tmp_path: Path) -> None:
+    bundle = json.loads((DEFECTS / BAD[0]).read_text())
+    bundle["meta"] = {"tag": [{"display": "x" * claims_cli.MAX_HELD_DOCUMENT_BYTES}]}
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps(bundle))
+    with pytest.raises(IntakeError, match="too large to hold"):
+        claims_cli._read_for_intake(path)
+    small = tmp_path / "small.json"
+    small.write_text((DEFECTS / BAD[0]).read_text())
+    held = claims_cli._read_for_intake(small)
+    assert isinstance(held, HeldIntake) and held.document == small.read_text()

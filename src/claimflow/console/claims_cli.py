@@ -239,6 +239,10 @@ def print_saved_searches(searches: list[SavedSearch]) -> None:
         out.print(f"  {search.name}:\n    {search.query}", highlight=False, markup=False, soft_wrap=True)
 
 
+MAX_HELD_DOCUMENT_BYTES = 1024 * 1024
+"""A held document travels in the claim's workflow input: Temporal refuses payloads over 2 MB."""
+
+
 def _read_for_intake(path: Path) -> Encounter | HeldIntake:
     """The encounter a file holds, or the HeldIntake of a document that cannot become a claim yet.
     IntakeError for a file that is no document at all (not JSON, neither a Bundle nor encounter JSON)."""
@@ -246,6 +250,15 @@ def _read_for_intake(path: Path) -> Encounter | HeldIntake:
     if result.encounter is not None:
         return result.encounter
     text = path.read_text(encoding="utf-8")
+    if len(text.encode("utf-8")) > MAX_HELD_DOCUMENT_BYTES:
+        raise IntakeError(
+            str(path),
+            [
+                f"cannot become a claim ({len(result.errors)} problem(s); `claimflow scrub {path}` lists "
+                f"them) and, at over {MAX_HELD_DOCUMENT_BYTES // 1024} KiB, is too large to hold in its "
+                "claim: correct it and run intake again"
+            ],
+        )
     return HeldIntake(
         encounter_id=document_id(json.loads(text), text), findings=result.findings, document=text
     )
