@@ -10,7 +10,7 @@ import pytest
 from claimflow.claims.x12 import write_837
 from claimflow.integrations.clearinghouse import PermanentClearinghouseError, TransientClearinghouseError
 from claimflow.integrations.sandbox.sftp_server import generate_key, known_hosts_line
-from claimflow.integrations.transport import FileTooLarge, ProfileError
+from claimflow.integrations.transport import FileTooLarge, ProfileError, SftpTransport
 from tests.factories import ClaimFactory
 from tests.sandbox.helpers import envelope
 from tests.transport.conftest import Mailbox
@@ -137,3 +137,15 @@ async def test_a_profile_it_cannot_use_is_refused_with_the_field(mailbox: Mailbo
         mailbox.profile(upload_name="claims.837")
     with pytest.raises(ProfileError, match=r"sftp\.private_key .* does not exist"):
         mailbox.profile(private_key="missing_key")
+
+
+async def test_one_attempt_per_call_and_the_next_call_reconnects(mailbox: Mailbox) -> None:
+    """Inside an activity (one attempt, the default) a dropped connection fails the call as
+    transient; the activity's retry finds a fresh connection."""
+    async with SftpTransport(mailbox.profile()) as transport:
+        assert await transport.list_inbox() == []
+        mailbox.server.drop_connections()
+        with pytest.raises(TransientClearinghouseError, match="inbox listing failed"):
+            await transport.list_inbox()
+        (mailbox.download / "A.999").write_text("a")
+        assert [file.id for file in await transport.list_inbox()] == ["A.999"]

@@ -10,9 +10,12 @@
   files and files changed within `settle_seconds` (still being written). After a file is routed it
   is archived, deleted or kept, as the profile says; the inbox activity records every name taken
   in the ledger, so a kept file is never read twice.
-* A dropped connection, a timeout, a failed write (a full folder) are retried here with backoff and
-  a fresh connection, then raised as `TransientClearinghouseError`; a refused login, a pinned-key
-  mismatch, a missing folder or file as `PermanentClearinghouseError`.
+* A dropped connection, a timeout, a failed write (a full folder) raise `TransientClearinghouseError`
+  after closing the connection, so the next attempt starts on a fresh one. Inside an activity the
+  transport makes one attempt per call (the default): Temporal's retry policy is the one retry layer
+  (activities/failures.py). A caller outside Temporal may ask for `max_attempts` more, retried here
+  with backoff. A refused login, a pinned-key mismatch, a missing folder or file raise
+  `PermanentClearinghouseError`.
 * 270/276 inquiries and appeals need an answer at once: they go to the profile's `[realtime]` HTTP API.
 """
 
@@ -60,7 +63,7 @@ class SftpTransport:
         profile: ClearinghouseProfile,
         *,
         realtime: Transport | None = None,
-        max_attempts: int = 5,
+        max_attempts: int = 1,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         sleep: Sleep = asyncio.sleep,
@@ -293,7 +296,9 @@ class SftpTransport:
                 log.info("sftp retry", operation=operation, attempt=attempt, problem=last_problem)
                 await self._sleep(backoff_delay(attempt, self._backoff, self._max_backoff, self._rng))
         raise TransientClearinghouseError(
-            f"{operation} failed after {self._max_attempts} attempts ({last_problem}); "
+            f"{operation} failed ({last_problem}"
+            + (f", {self._max_attempts} attempts" if self._max_attempts > 1 else "")
+            + "); "
             "the mailbox may be down or full: try again later",
             operation=operation,
         )
