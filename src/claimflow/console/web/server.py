@@ -25,6 +25,7 @@ from claimflow.integrations.health import health_routes
 from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.ledger.worklist import Worklist
+from claimflow.integrations.metrics import RequestMetrics, metrics_route
 from claimflow.integrations.settings import Settings
 from claimflow.integrations.temporal import connect
 
@@ -69,9 +70,10 @@ async def console_app(settings: Settings, *, https_only: bool = False) -> AsyncI
         documents_dir=settings.home / "documents",
         https_only=https_only,
     )
-    app = create_app(
-        data, users, config, extra_routes=health_routes({"temporal": temporal_ready, "ledger": ledger_ready})
-    )
+    checks = health_routes({"temporal": temporal_ready, "ledger": ledger_ready})
+    app = create_app(data, users, config, extra_routes=[*checks, metrics_route()])
+    # requests counted and timed by route template, method and status (never the raw path: it holds ids)
+    app.add_middleware(RequestMetrics, service="console", routes=app.routes)
     try:
         yield app
     finally:
