@@ -240,3 +240,85 @@ class LoginAttemptRow(Base):
     source: Mapped[str] = mapped_column(String(80), doc="where from: the client's address, or 'cli'")
     succeeded: Mapped[bool] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(String(20), doc="ok, wrong_password, disabled, rate_limited")
+
+
+class ReadModelTaskRow(Base):
+    """An open task as the work queue lists it, with what its claim says beside it (the read model,
+    kept by integrations.ledger.projector; `patient` is the display name, PHI like the rest of the
+    ledger database's PHI-bearing rows: the read model lives only where the console may show it)."""
+
+    __tablename__ = "readmodel_tasks"
+    __table_args__ = (
+        Index("ix_readmodel_tasks_due", "due_at", "task_id"),
+        Index("ix_readmodel_tasks_priority_due", "priority", "due_at"),
+        Index("ix_readmodel_tasks_kind_due", "kind", "due_at"),
+        Index("ix_readmodel_tasks_payer_due", "payer_id", "due_at"),
+        Index("ix_readmodel_tasks_assignee", "assignee"),
+        Index("ix_readmodel_tasks_amount", "amount_at_stake"),
+        Index("ix_readmodel_tasks_dos", "date_of_service"),
+        Index("ix_readmodel_tasks_patient", "patient"),
+        Index("ix_readmodel_tasks_workflow", "workflow_id"),
+        Index("ix_readmodel_tasks_claim", "claim_id"),
+    )
+
+    task_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(120), doc="the workflow that resolves it")
+    claim_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    priority: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    patient: Mapped[str | None] = mapped_column(String(200))
+    date_of_service: Mapped[date | None] = mapped_column(Date)
+    payer_id: Mapped[str | None] = mapped_column(String(80))
+    amount_at_stake: Mapped[Decimal | None] = mapped_column(MONEY)
+    claim_state: Mapped[str | None] = mapped_column(String(32))
+
+
+class ReadModelClaimRow(Base):
+    """A claim as lists and A/R aging see it (the read model)."""
+
+    __tablename__ = "readmodel_claims"
+    __table_args__ = (
+        Index("ix_readmodel_claims_ar", "balance", "date_of_service"),
+        Index("ix_readmodel_claims_state", "state"),
+        Index("ix_readmodel_claims_payer", "payer_id"),
+        Index("ix_readmodel_claims_progress", "last_progress_at"),
+        Index("ix_readmodel_claims_deadline", "timely_filing_deadline"),
+    )
+
+    claim_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    payer_id: Mapped[str] = mapped_column(String(80))
+    billed: Mapped[Decimal] = mapped_column(MONEY)
+    balance: Mapped[Decimal] = mapped_column(MONEY, doc="A/R balance (claims.kpi): 0 unless billed, open")
+    amount_at_stake: Mapped[Decimal] = mapped_column(MONEY)
+    patient: Mapped[str | None] = mapped_column(String(200))
+    date_of_service: Mapped[date | None] = mapped_column(Date)
+    last_progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timely_filing_deadline: Mapped[date | None] = mapped_column(Date)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+
+
+class ReadModelSourceRow(Base):
+    """What the projector last saw of a workflow, so a pass queries only workflows that moved."""
+
+    __tablename__ = "readmodel_sources"
+
+    workflow_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    workflow_type: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20))
+    last_progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReadModelCursorRow(Base):
+    """When the projector's last completed pass started."""
+
+    __tablename__ = "readmodel_cursor"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
