@@ -84,6 +84,14 @@ async def test_unknown_key_id_is_a_clear_error() -> None:
         await EncryptionCodec(KeyRing((key("k2"),))).decode([sealed])
 
 
+async def test_a_wrong_key_under_the_right_id_is_a_clear_error_not_garbage() -> None:
+    """A key file replaced by another (the same id, another secret) cannot open what the old one
+    sealed: AES-GCM refuses to authenticate it, and the error says so."""
+    (sealed,) = await EncryptionCodec(KeyRing((key("k1"),))).encode([Payload(data=b"Vandersloot")])
+    with pytest.raises(PayloadTamperedError, match="does not authenticate"):
+        await EncryptionCodec(KeyRing((key("k1"),))).decode([sealed])
+
+
 @pytest.mark.parametrize("where", ["data", "key_id"])
 async def test_tampering_is_detected(where: str) -> None:
     first, second = key("k1"), key("k2")
