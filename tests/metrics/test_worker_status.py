@@ -37,6 +37,15 @@ def sample_values(text: str, family_name: str) -> dict[tuple[tuple[str, str], ..
     }
 
 
+def counter(text: str, family_name: str, **labels: str) -> float:
+    """The sum of a counter's samples carrying `labels` (the runtime adds namespace and task queue)."""
+    return sum(
+        value
+        for key, value in sample_values(text, family_name).items()
+        if labels.items() <= dict(key).items()
+    )
+
+
 async def test_the_worker_is_healthy_ready_and_counts_what_it_does(
     dev_server: WorkflowEnvironment,  # noqa: F811
     sandbox: SandboxProcess,  # noqa: F811
@@ -72,14 +81,19 @@ async def test_the_worker_is_healthy_ready_and_counts_what_it_does(
             accepted = (("outcome", "accepted"),)
             text = (await http.get(f"{status}/metrics")).text
             before = sample_values(text, "claimflow_submissions").get(accepted, 0)
-            clean = next(c for c in load_demo_batch(datetime.now(UTC).date()) if c.trouble == "clean")
+            batch = load_demo_batch(datetime.now(UTC).date())
+            clean = next(c for c in batch if c.trouble == "clean")
+            held = next(c for c in batch if c.trouble == "coding_hold")  # opens a coding task at once
             client = await connect(settings)
-            await ClaimsClient(client, settings.temporal_task_queue).intake_many([clean.encounter])
+            await ClaimsClient(client, settings.temporal_task_queue).intake_many(
+                [clean.encounter, held.encounter]
+            )
             while True:
                 text = (await http.get(f"{status}/metrics")).text
                 names = {family.name for family in text_string_to_metric_families(text)}
                 counted = sample_values(text, "claimflow_submissions").get(accepted, 0) - before
-                if counted >= 1 and names >= SDK_METRICS:
+                coding = counter(text, "claimflow_tasks_opened", kind="coding")
+                if counted >= 1 and names >= SDK_METRICS and coding >= 1:
                     break
                 assert time.monotonic() < deadline + 90, (counted, sorted(SDK_METRICS - names))
                 await asyncio.sleep(0.5)
@@ -88,8 +102,10 @@ async def test_the_worker_is_healthy_ready_and_counts_what_it_does(
         await asyncio.gather(worker, return_exceptions=True)
 
     assert {"claimflow_submissions", "claimflow_activity_failures", "claimflow_remittance_postings"} <= names
-    # the Temporal SDK's own, from the runtime's exporter
+    # the Temporal SDK's own, from the runtime's exporter, and the workflows' through its meter
     assert names >= SDK_METRICS, sorted(names)
+    assert counter(text, "claimflow_claims_started") >= 2
+    assert counter(text, "claimflow_claim_states_entered", state="eligibility") >= 2
     patient = clean.encounter.patient
     for phi in (patient.last_name, patient.first_name, clean.encounter.coverage.member_id):
         assert phi not in text

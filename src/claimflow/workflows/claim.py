@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from claimflow.claims.money import ZERO
     from claimflow.claims.tasks import Action, Task, TaskKind, TaskResolution
+    from claimflow.workflows import metrics
     from claimflow.workflows.claim_steps import adjudication, billing, closing, intake
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff, ContinueAsNew
     from claimflow.workflows.claim_steps.filing import watch_timely_filing
@@ -84,6 +85,7 @@ class ClaimWorkflow:
 
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimSnapshot:
+        metrics.claim_started()
         if self._hold is not None:
             self._hold.note("intake", f"received by {input.received_by}")
             released = await self._hold.release()

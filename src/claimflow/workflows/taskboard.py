@@ -19,6 +19,8 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
+from claimflow.workflows import metrics
+
 with workflow.unsafe.imports_passed_through():
     from claimflow.claims import ids
     from claimflow.claims.tasks import (
@@ -98,6 +100,7 @@ class TaskBoard:
             document=document,
         )
         self.tasks.append(task)
+        metrics.task_opened(kind.value)
         self._record(f"{kind.value} opened: {reason}")
         self.publish()
         return task
@@ -120,6 +123,7 @@ class TaskBoard:
         try:
             await workflow.wait_condition(done, timeout=max(task.due_at - workflow.now(), SHORTEST_WAIT))
         except TimeoutError:
+            metrics.sla_breached(task.kind.value)
             self._change(
                 task.id,
                 f"{task.kind.value} {task.id} overdue: escalated to {escalate_to}",
@@ -166,6 +170,7 @@ class TaskBoard:
     def resolve(self, resolution: TaskResolution) -> Task:
         """Record a person's resolution on its task (the validator accepted it)."""
         task = self._checker(self.tasks, resolution)
+        metrics.task_resolved(task.kind.value, by_person=True)
         return self._change(
             task.id,
             f"{task.kind.value} {task.id} resolved by {resolution.actor}: {resolution.action}",
@@ -176,6 +181,7 @@ class TaskBoard:
 
     def close_unresolved(self, task_id: str, note: str | None) -> Task:
         """Close a task nobody resolved, on claimflow's behalf: what it waited for came otherwise."""
+        metrics.task_resolved(self.get(task_id).kind.value, by_person=False)
         return self._change(task_id, note, resolved_at=workflow.now(), resolved_by="claimflow")
 
     def revise(self, task_id: str, reason: str, details: list[str], note: str) -> Task:

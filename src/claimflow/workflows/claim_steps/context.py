@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.other_payers import OtherPayer
     from claimflow.claims.payers import PayerProfile
     from claimflow.claims.tasks import Correct, TaskKind, TaskResolution
+    from claimflow.workflows import metrics
     from claimflow.workflows import search_attributes as sa
     from claimflow.workflows.common import IO_RETRY, Arg, Result, StepRunner
     from claimflow.workflows.taskboard import TaskBoard
@@ -56,6 +57,7 @@ class ClaimContext:
 
     def set_state(self, state: ClaimState, step: str, outcome: str) -> None:
         self.record.state = state
+        metrics.claim_state_entered(state.value)
         self.note(step, outcome)
         workflow.upsert_search_attributes([sa.CLAIM_STATE.value_set(state.value)])
 
