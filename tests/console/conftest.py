@@ -13,6 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+from claimflow.activities.underpayments import UnderpaymentActivities
+from claimflow.claims.payers import default_directory
 from claimflow.claims.roles import Role
 from claimflow.console.main import app
 from claimflow.integrations.ledger.users import UserStore
@@ -37,14 +39,24 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-async def payer_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[ScriptedPayer]:
+async def payer_worker(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ScriptedPayer]:
     payer = ScriptedPayer()
     appeals = ScriptedAppeals()
+    # the real contract check and letter on the shipped contracts, as tests.workflows.scripted.worker
+    contracts = UnderpaymentActivities(default_directory(), tmp_path_factory.mktemp("underpayments"))
     async with Worker(
         dev_env.client,
         task_queue=TASK_QUEUE,
         workflows=[ClaimWorkflow, AppealWorkflow, ExceptionsWorkflow],
-        activities=[*payer.activities(), appeals.render_appeal_letter, appeals.send_appeal],
+        activities=[
+            *payer.activities(),
+            appeals.render_appeal_letter,
+            appeals.send_appeal,
+            contracts.find_underpayments,
+            contracts.write_underpayment_letter,
+        ],
     ):
         yield payer
 

@@ -254,6 +254,18 @@ class ClaimsClient:
             claims={claim.claim_id: claim for _, claim in listed if claim is not None},
         )
 
+    async def appeal_and_exception_tasks(self) -> list[TaskRow]:
+        """The open tasks kept outside the claims' own workflows: running appeals' and the exceptions
+        workflow's (the web console reads a claim's own tasks from the snapshot it keeps)."""
+        workflow_ids = [
+            execution.id
+            async for execution in self._client.list_workflows(
+                _open_task_query(ids.WorkflowType.APPEAL, list(TaskKind), None)
+            )
+        ]
+        listed = await self._bounded([*workflow_ids, EXCEPTIONS_WORKFLOW_ID], self._owned_still_running)
+        return [row for rows, _ in listed for row in rows if row.task.is_open]
+
     async def task(self, task_id: str) -> TaskRow:
         workflow_id = workflow_id_of_task(task_id)
         rows, _ = await self._owned(workflow_id)

@@ -58,7 +58,7 @@ async def test_each_refusal_is_a_clear_4xx_recorded_that_changes_nothing(
     users: UserStore,
     tmp_path: Path,
 ) -> None:
-    console, close = make_console(dev_env, ledger_url, users, tmp_path, idle_timeout_seconds=2.0)
+    console, close = make_console(dev_env, ledger_url, users, tmp_path, idle_timeout_seconds=5.0)
     try:
         claim_id = await started(console, inactive(501))
         task_id = await task_of(console, claim_id, "coverage_issue")
@@ -117,7 +117,7 @@ async def test_each_refusal_is_a_clear_4xx_recorded_that_changes_nothing(
             assert entry["status"] == 404 and entry["actor"] == "amy"
 
         # an expired session: the form is refused (401) and nothing is done as amy
-        await asyncio.sleep(2.2)
+        await asyncio.sleep(5.5)
         expired, entry = await unchanged_by(
             console, task_id, lambda: amy.post(f"/tasks/{task_id}/resolve", action="self_pay")
         )

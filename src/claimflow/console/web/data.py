@@ -37,6 +37,7 @@ from claimflow.integrations.ledger.worklist import Assignment, Note, Worklist
 
 DUE_SOON = timedelta(hours=24)
 ALL_CLAIMS_QUERY = "WorkflowType = 'ClaimWorkflow'"
+RUNNING_CLAIMS_QUERY = f"{ALL_CLAIMS_QUERY} AND ExecutionStatus = 'Running'"
 
 
 class SlaState(StrEnum):
@@ -183,16 +184,45 @@ class ConsoleData:
         return await asyncio.shield(self._loading)
 
     async def _load(self) -> Loaded:
+        """Visibility lists every claim (no query to a workflow); a claim whose state and last
+        progress are what they were at the last load keeps the snapshot it had, only claims that
+        moved are asked again. The work queue is the open tasks of the running claims' snapshots,
+        with the running appeals' and the exceptions workflow's asked of them."""
         started = time.monotonic()
-        queue, listed = await asyncio.gather(
-            self.claims.work_queue(), self.claims.claims_matching(ALL_CLAIMS_QUERY, self.now())
+        now = self.now()
+        listed, running, others = await asyncio.gather(
+            self.claims.claims_matching(ALL_CLAIMS_QUERY, now),
+            self.claims.claims_matching(RUNNING_CLAIMS_QUERY, now),
+            self.claims.appeal_and_exception_tasks(),
         )
-        known = dict(queue.claims)
-        missing = [claim.claim_id for claim in listed if claim.claim_id not in known]
-        missing += [row.claim_id for row in queue.rows if row.claim_id not in known]
+        previous = self._loaded
+        seen = {claim.claim_id: _progress(claim) for claim in previous.listed} if previous else {}
+        known: dict[str, ClaimSnapshot] = {}
+        missing = []
+        for claim in listed:
+            kept = previous.claims.get(claim.claim_id) if previous else None
+            if kept is not None and seen.get(claim.claim_id) == _progress(claim):
+                known[claim.claim_id] = kept
+            else:
+                missing.append(claim.claim_id)
+        missing += [row.claim_id for row in others if row.claim_id not in known]
         for snapshot in await asyncio.gather(*(self._claim_or_none(claim_id) for claim_id in set(missing))):
             if snapshot is not None:
                 known[snapshot.claim_id] = snapshot
+        rows = [
+            TaskRow(
+                claim_id=claim.claim_id, claim_state=claim.state.value, payer_id=claim.payer_id, task=task
+            )
+            for claim in (known.get(running_claim.claim_id) for running_claim in running)
+            if claim is not None
+            for task in claim.tasks
+            if task.is_open
+        ]
+        rows += others
+        queue = WorkQueue(
+            rows=sorted(rows, key=lambda row: (row.task.due_at, row.task.id)),
+            claims={claim.claim_id: claim for claim in known.values()},
+        )
         loaded = Loaded(at=started, queue=queue, claims=known, listed=listed)
         self._loaded = loaded
         return loaded
@@ -289,6 +319,11 @@ class ConsoleData:
             self._loading.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loading
+
+
+def _progress(claim: StuckClaim) -> tuple[str, datetime | None]:
+    """What visibility says of a claim's progress: its state and when it last moved."""
+    return claim.state, claim.last_progress_at
 
 
 def _wanted(item: QueueItem, wanted: QueueFilter, user: str) -> bool:
