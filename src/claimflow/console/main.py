@@ -13,6 +13,7 @@ from claimflow.console import (
     codesets_cli,
     coordination_cli,
     demo_cli,
+    readmodel_cli,
     sandbox_cli,
     scrub_cli,
     tasks_cli,
@@ -44,6 +45,7 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(users_cli.app, name="users")
 app.command("codec-server")(codec_cli.serve)
 app.command("web")(web_cli.web)
+app.add_typer(readmodel_cli.app, name="readmodel")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,14 +15,19 @@ from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, Servi
 from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
 from claimflow.console.claims_client import ClaimsClient, NotFound
 from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
-from claimflow.console.output import ExitCode, fail, print_json, problems, stdout, table, when
+from claimflow.console.output import ExitCode, fail, print_json, problems, stderr, stdout, table, when
 from claimflow.console.session import with_claims
-from claimflow.console.worklist import SortKey, WorkItem, sort_work, work_items
+from claimflow.console.worklist import SortKey, WorkItem, from_read_model, sort_work, work_items
 from claimflow.integrations.fhir import load_encounter
 from claimflow.integrations.fhir.errors import IntakeError
+from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.users import PermissionDenied, resolution_by
+from claimflow.integrations.settings import Settings, SettingsError
 
 app = typer.Typer(help="Show or resolve one task.", no_args_is_help=True)
+
+STALE_AFTER = timedelta(minutes=5)
+"""A read model older than this gets a warning: the worker's projector catches up every few seconds."""
 
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
@@ -45,7 +50,14 @@ def tasks(
     since the date of service)."""
 
     now = datetime.now(UTC)
-    listed = with_claims(lambda claims: _work_list(claims, kind, payer, now))
+    listed = _from_read_model(kind, payer, now)
+    if listed is None:
+        stderr().print(
+            "the read model is empty, so every workflow is asked instead (slow with many claims): "
+            "run `claimflow readmodel rebuild` once; the worker keeps it current after that",
+            highlight=False,
+        )
+        listed = with_claims(lambda claims: _work_list(claims, kind, payer, now))
     rows = sort_work((row for row in listed if not overdue or row.overdue(now)), sort)
     if as_json:
         print_json(rows)
@@ -87,6 +99,31 @@ def tasks(
             ],
         )
     )
+
+
+def _from_read_model(kind: TaskKind | None, payer: str | None, now: datetime) -> list[WorkItem] | None:
+    """The open tasks from the read model, in one query; None when it was never built. A read
+    model the worker has not brought up to date for a while says so."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        fail(str(error), ExitCode.USAGE)
+    store = ReadModel(settings.ledger_url)
+    try:
+        cursor = store.cursor()
+        if cursor is None:
+            return None
+        views = store.open_tasks(kind=kind.value if kind else None, payer=payer)
+    finally:
+        store.close()
+    if now - cursor > STALE_AFTER:
+        stderr().print(
+            f"the read model was last brought up to date at {when(cursor)} UTC: is a claimflow worker "
+            "running? "
+            "(`claimflow readmodel rebuild` brings it up to date now)",
+            highlight=False,
+        )
+    return from_read_model(views, now.date())
 
 
 async def _work_list(

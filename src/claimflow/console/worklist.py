@@ -15,7 +15,9 @@ from pydantic import Field
 from claimflow.claims.kpi import facts_of
 from claimflow.claims.lifecycle import ClaimSnapshot
 from claimflow.claims.money import ZERO, Money
+from claimflow.claims.tasks import Priority, Task, TaskKind
 from claimflow.console.claims_client import TaskRow
+from claimflow.integrations.ledger.readmodel import TaskView
 
 
 class SortKey(StrEnum):
@@ -66,6 +68,32 @@ def work_items(rows: Iterable[TaskRow], claims: Mapping[str, ClaimSnapshot], tod
             )
         )
     return items
+
+
+def from_read_model(views: Iterable[TaskView], today: date) -> list[WorkItem]:
+    """The read model's rows as work items (the read model keeps a task's list fields, not its
+    details: `claimflow task show` asks the workflow for those)."""
+    return [
+        WorkItem(
+            claim_id=view.claim_id,
+            claim_state=view.claim_state,
+            payer_id=view.payer_id,
+            task=Task(
+                id=view.task_id,
+                kind=TaskKind(view.kind),
+                reason=view.reason,
+                created_at=view.created_at,
+                due_at=view.due_at,
+                priority=Priority(view.priority),
+                assignee=view.assignee,
+            ),
+            patient=view.patient,
+            date_of_service=view.date_of_service,
+            amount_at_stake=view.amount_at_stake,
+            age_days=(today - view.date_of_service).days if view.date_of_service else None,
+        )
+        for view in views
+    ]
 
 
 def sort_work(items: Iterable[WorkItem], by: SortKey = SortKey.PRIORITY) -> list[WorkItem]:

@@ -41,6 +41,8 @@ from claimflow.claims.payers import PayerDirectory, default_directory
 from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.health import health_routes, serving
 from claimflow.integrations.ledger import InterchangeRegistry, Ledger
+from claimflow.integrations.ledger.projector import Projector
+from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.metrics import ExtraMetrics, metrics_route, sdk_runtime
 from claimflow.integrations.settings import Settings
 from claimflow.integrations.temporal import connect
@@ -105,6 +107,8 @@ def build_activities(
     ]
 
 
+READMODEL_EVERY = timedelta(seconds=1)
+"""How often the worker brings the read model up to date (a pass asks only workflows that moved)."""
 MAX_CACHED_WORKFLOWS = 2_000
 """Claims kept in the worker's memory between events; the rest replay from history when one arrives.
 bench/open_claims.py measures what each costs."""
@@ -161,7 +165,31 @@ def status_app(client: Client, worker: Worker, sdk_metrics: ExtraMetrics) -> Sta
     return Starlette(routes=[*health_routes(checks), metrics_route(sdk_metrics)])
 
 
-async def run(settings: Settings, inbox_every: timedelta = timedelta(seconds=5)) -> None:
+@contextlib.asynccontextmanager
+async def keeping_read_model(
+    client: Client, settings: Settings, every: timedelta
+) -> AsyncIterator[Projector]:
+    """The read model's projector as a background task of the worker process, every `every`; its
+    first pass rebuilds a read model never built."""
+    store = await asyncio.to_thread(ReadModel, settings.ledger_url)
+    projector = Projector(client, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(projector.run(every, stop), name="claimflow-readmodel")
+    try:
+        yield projector
+    finally:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        store.close()
+
+
+async def run(
+    settings: Settings,
+    inbox_every: timedelta = timedelta(seconds=5),
+    readmodel_every: timedelta = READMODEL_EVERY,
+) -> None:
     runtime, sdk_metrics = sdk_runtime()
     client = await connect(settings, runtime=runtime)
     await ensure_inbox_schedule(client, settings, inbox_every)
@@ -171,6 +199,7 @@ async def run(settings: Settings, inbox_every: timedelta = timedelta(seconds=5))
             await running.enter_async_context(
                 serving(status_app(client, worker, sdk_metrics), "0.0.0.0", settings.metrics_port)
             )
+        await running.enter_async_context(keeping_read_model(client, settings, readmodel_every))
         log.info(
             "worker started",
             task_queue=settings.temporal_task_queue,
