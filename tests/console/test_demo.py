@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -92,3 +93,32 @@ def test_demo_runs_the_batch_and_twice_is_safe(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"submitted 0 claims from the sample batch; {LIMIT} already existed" in again.stdout
     assert sum(table_rows(again.stdout, SECTIONS["state"]).values()) == LIMIT
+
+
+def summary(output: str) -> str:
+    """The demo's summary: its tables and figures, without the paths of its home."""
+    return output.split("claims by state", 1)[1].split("letters and statements", 1)[0]
+
+
+@pytest.mark.slow
+def test_the_demo_over_sftp_has_the_same_summary_as_over_http(tmp_path: Path) -> None:
+    over_http = run_demo(tmp_path / "http", free_ports(3))
+    assert over_http.returncode == 0, over_http.stdout + over_http.stderr
+    ports = free_ports(4)
+    home = tmp_path / "sftp"
+    over_sftp = run_demo(home, ports[:3], "--transport", "sftp", "--sftp-port", str(ports[3]))
+    assert over_sftp.returncode == 0, over_sftp.stdout + over_sftp.stderr
+    (tmp_path / "http.out").write_text(over_http.stdout)
+    (tmp_path / "sftp.out").write_text(over_sftp.stdout)
+    assert summary(over_sftp.stdout) == summary(over_http.stdout)
+    assert f"SFTP mailbox     127.0.0.1:{ports[3]}" in over_sftp.stdout
+    assert f"CLEARINGHOUSE_PROFILE={home / 'sftp' / 'client-profile.toml'}" in over_sftp.stdout
+    # the claims went through the mailbox: every 837 uploaded was taken, every payer file collected
+    mailbox = home / "sftp" / "mailbox" / "claimflow"
+    collected = os.listdir(mailbox / "archive")
+    assert {name.split(".")[1] for name in collected} >= {"999", "277CA", "835"}
+    assert os.listdir(mailbox / "upload") == []
+    with_835 = re.search(r"denial rate\s+\d+% \(\d+ of (\d+)\)", over_sftp.stdout)
+    assert with_835 is not None
+    uploads = (home / "logs" / "worker.log").read_text().count("interchange uploaded")
+    assert uploads >= int(with_835.group(1)) > 0  # every claim paid or denied was sent as a file

@@ -74,6 +74,14 @@ def test_progress_of(
     assert progress_of(state, priority, running, appeal_task) is expected
 
 
+def test_a_claim_at_the_payer_with_only_a_warning_open_is_in_flight() -> None:
+    warning, rejection = ["timely_filing_risk"], ["payer_rejection"]
+    assert progress_of("acknowledged", 2, True, False, warning) is Progress.IN_FLIGHT
+    assert progress_of("acknowledged", 2, True, False, rejection) is Progress.WAITING_ON_A_PERSON
+    assert progress_of("acknowledged", 2, True, False) is Progress.WAITING_ON_A_PERSON  # tasks unknown
+    assert progress_of("coding", 2, True, False, warning) is Progress.WAITING_ON_A_PERSON
+
+
 def test_summary_arithmetic() -> None:
     snapshots = [
         # clean, paid with a copay: clean and first-pass resolved

@@ -189,6 +189,7 @@ async def _stages(client: Client, ids: set[str]) -> dict[str, Stage]:
             attributes.get(sa.TASK_PRIORITY) or 0,
             execution.status is WorkflowExecutionStatus.RUNNING,
             execution.id in appeal_waiting,
+            attributes.get(sa.OPEN_TASK) or [],
         )
     return stages
 

@@ -7,7 +7,7 @@ tested without a stack.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -31,12 +31,29 @@ class Progress(StrEnum):
     """The workflow ended without closing (failed or terminated): shown, never waited for."""
 
 
-def progress_of(state: str | None, task_priority: int, running: bool, appeal_task_open: bool) -> Progress:
-    """Where a claim stands, from its search attributes (None: visibility has not caught up yet)."""
+AT_THE_PAYER = frozenset(
+    state.value for state in (ClaimState.SUBMITTED, ClaimState.ACKNOWLEDGED, ClaimState.ACCEPTED)
+)
+WARNINGS_ONLY = frozenset({TaskKind.TIMELY_FILING_RISK.value})
+"""Tasks that warn a person while the claim goes on: they hold nothing up."""
+
+
+def progress_of(
+    state: str | None,
+    task_priority: int,
+    running: bool,
+    appeal_task_open: bool,
+    open_tasks: Collection[str] | None = None,
+) -> Progress:
+    """Where a claim stands, from its search attributes (None: visibility has not caught up yet).
+    A claim at the payer whose open tasks are only warnings (`open_tasks`, when known) is in flight:
+    the payer's answer is on its way whatever the person does."""
     if state in SETTLED_STATES:
         return Progress.SETTLED
     if not running:
         return Progress.STOPPED
+    if open_tasks is not None and state in AT_THE_PAYER and set(open_tasks) <= WARNINGS_ONLY:
+        return Progress.IN_FLIGHT
     if task_priority > 0 or (state == ClaimState.APPEALING.value and appeal_task_open):
         return Progress.WAITING_ON_A_PERSON
     if state == ClaimState.PATIENT_BILLING.value:

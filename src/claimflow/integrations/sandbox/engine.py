@@ -390,7 +390,7 @@ class Sandbox:
             return documents.SUBSCRIBER_NOT_FOUND
         if claim.frequency is not FrequencyCode.ORIGINAL and self._original(db, claim) is None:
             return documents.ORIGINAL_NOT_FOUND
-        rng = self._rng("front-end", number)
+        rng = self._rng("front-end", *_identity(db, number))
         if rng.random() < payer.noise.front_end_rejection_rate:
             return rng.choice(documents.NOISE_REJECTIONS)
         return documents.ACCEPTED
@@ -428,7 +428,8 @@ class Sandbox:
             first_time = row["origin"] == "submitted"  # a re-adjudication is not reversed again
             if (
                 first_time
-                and self._rng("reversal", row["payer_claim_number"]).random() < payer.noise.reversal_rate
+                and self._rng("reversal", *_identity(db, row["payer_claim_number"])).random()
+                < payer.noise.reversal_rate
             ):
                 reverse_at = ts + payer.adjudication_delay
             db.execute(
@@ -453,7 +454,7 @@ class Sandbox:
             waived=frozenset(filter(None, row["waived"].split(","))),
         )
         if claim.responsibility is PayerResponsibility.PRIMARY:
-            result = adjudication.adjudicate(claim, context, self._rng("adjudicate", number))
+            result = adjudication.adjudicate(claim, context, self._rng("adjudicate", *_identity(db, number)))
         else:
             result = secondary.adjudicate_coordinated(claim, context)
         self.store.add_deductible(db, payer.id, row["member_id"], year, result.deductible_applied)
@@ -871,3 +872,20 @@ def _sender_of(text: str) -> str:
 
 def _batch_id(text: str) -> str | None:
     return codec.batch_id(text)
+
+
+def _identity(db: sqlite3.Connection, payer_claim_number: str) -> tuple[str, str, int]:
+    """What a noise decision about a claim is keyed by: its payer, its patient control number and
+    how many claims with that number the payer received before it, never its place in the arrival
+    order, so the same claims decide alike however the transport (or the clock) ordered them."""
+    row = db.execute(
+        "SELECT payer_id, patient_control_number, "
+        "(SELECT COUNT(*) FROM claims AS earlier WHERE earlier.payer_id = claims.payer_id "
+        "AND earlier.patient_control_number = claims.patient_control_number "
+        "AND earlier.rowid < claims.rowid) AS nth "
+        "FROM claims WHERE payer_claim_number = ?",
+        (payer_claim_number,),
+    ).fetchone()
+    if row is None:
+        return ("", payer_claim_number, 0)
+    return (row["payer_id"], row["patient_control_number"], int(row["nth"]))
