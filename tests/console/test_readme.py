@@ -22,7 +22,7 @@ def test_every_documented_command_exists() -> None:
     section = README[README.index("## Command line") : README.index("## Configuration")]
     documented = set(re.findall(r"^\| `claimflow ([\w-]+)", section, flags=re.MULTILINE))
     group = typer.main.get_command(app)
-    assert documented == {"up", "intake", "tasks", "task", "claim", "stuck", "users", "codec-server"}
+    assert documented == {"up", "intake", "tasks", "task", "claim", "stuck", "users", "codec-server", "web"}
     assert documented <= set(getattr(group, "commands", {}))
 
 

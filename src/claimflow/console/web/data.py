@@ -145,7 +145,7 @@ class ConsoleData:
         ledger: Ledger,
         worklist: Worklist,
         *,
-        fresh_seconds: float = 5.0,
+        fresh_seconds: float = 15.0,
         max_stale_seconds: float = 120.0,
         max_in_flight: int = 50,
         query_timeout_seconds: float = 5.0,
