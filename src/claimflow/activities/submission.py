@@ -41,14 +41,15 @@ class SubmissionActivities:
         if number is None:
             number = await asyncio.to_thread(self._envelopes.reserve, key)
         envelope = self._envelopes.numbered(number, request.submitted_at)
+        # Before sending: the 999 names the interchange's GS06, not the claim, and it can reach the
+        # inbox before this activity hears back (or its answer is lost and the activity retried): the
+        # inbox must already know which claim the interchange carried, or the 999 goes unmatched and
+        # the claim waits for it forever. A retry records nothing twice (same key, same number).
+        await asyncio.to_thread(
+            self._ledger.record_submission, claim.patient_control_number, envelope.group_control_number, key
+        )
         receipt = await self._clearinghouse.submit_claims(write_837([claim], envelope), idempotency_key=key)
         SUBMISSIONS.labels("duplicate" if receipt.duplicate else "accepted").inc()
-        await asyncio.to_thread(
-            self._ledger.record_submission,
-            claim.patient_control_number,
-            envelope.group_control_number,
-            receipt.submission_id,
-        )
         return SubmitReceipt(
             submission_id=receipt.submission_id,
             interchange_control_number=envelope.interchange_control_number,
