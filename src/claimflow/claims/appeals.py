@@ -264,6 +264,9 @@ class AppealRecord(BaseModel):
     tasks: list[Task] = Field(default_factory=list)
 
 
+AppealInput.model_rebuild()  # its record is defined above only now
+
+
 class AppealOutcome(Model):
     """What the AppealWorkflow returns to the claim."""
 
