@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import RowMapping, Select, case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from claimflow.claims.money import ZERO, Money
@@ -193,14 +193,14 @@ class ReadModel:
         if limit is not None:
             query = query.limit(limit)
         with self._sessions() as session:
-            return [_task_view(row, held) for row, held in session.execute(query)]
+            return [_task_view(row) for row in session.execute(query).mappings()]
 
     def tasks_of(self, claim_id: str) -> list[TaskView]:
         query = _tasks_query(None, None, None, None, False, TaskSort.DUE, False).where(
             ReadModelTaskRow.claim_id == claim_id
         )
         with self._sessions() as session:
-            return [_task_view(row, held) for row, held in session.execute(query)]
+            return [_task_view(row) for row in session.execute(query).mappings()]
 
     def claim(self, claim_id: str) -> ClaimView | None:
         with self._sessions() as session:
@@ -273,6 +273,9 @@ _SORTS: dict[TaskSort, tuple[Any, ...]] = {
 }
 
 
+_TASK_COLUMNS = tuple(ReadModelTaskRow.__table__.c)
+
+
 def _tasks_query(
     kind: str | None,
     payer: str | None,
@@ -281,8 +284,9 @@ def _tasks_query(
     unassigned: bool,
     sort: TaskSort,
     descending: bool,
-) -> Select[ReadModelTaskRow, str]:
-    query = select(ReadModelTaskRow, TaskAssignmentRow.assignee).outerjoin(
+) -> Select[Any]:
+    # columns, not ORM objects: ten thousand rows load in a fraction of the time
+    query = select(*_TASK_COLUMNS, TaskAssignmentRow.assignee.label("holder")).outerjoin(
         TaskAssignmentRow, TaskAssignmentRow.task_id == ReadModelTaskRow.task_id
     )
     if kind is not None:
@@ -339,24 +343,13 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _task_view(row: ReadModelTaskRow, holder: str | None) -> TaskView:
-    return TaskView.model_construct(
-        task_id=row.task_id,
-        workflow_id=row.workflow_id,
-        claim_id=row.claim_id,
-        kind=row.kind,
-        reason=row.reason,
-        priority=row.priority,
-        due_at=_aware(row.due_at),
-        created_at=_aware(row.created_at),
-        assignee=row.assignee,
-        patient=row.patient,
-        date_of_service=row.date_of_service,
-        payer_id=row.payer_id,
-        amount_at_stake=row.amount_at_stake,
-        claim_state=row.claim_state,
-        holder=holder,
-    )
+def _task_view(row: RowMapping) -> TaskView:
+    """A row as read: SQLite hands datetimes back naive (written in UTC); the columns are typed by
+    the schema, so the view is built without validating it again."""
+    values = dict(row)
+    values["due_at"] = _aware(values["due_at"])
+    values["created_at"] = _aware(values["created_at"])
+    return TaskView.model_construct(**values)
 
 
 def _claim_view(row: ReadModelClaimRow) -> ClaimView:
