@@ -15,6 +15,7 @@ from claimflow.claims.encounter import Coverage
 from claimflow.claims.kpi import facts_of
 from claimflow.claims.lifecycle import ClaimState, PatientPaymentRequest
 from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
+from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.workflows.scripted import (
     INACTIVE_MEMBER,
@@ -85,6 +86,37 @@ async def test_inactive_coverage_task_then_new_coverage_paid(time_skipping_env: 
     assert final.encounter.service_date == enc.service_date
     assert facts_of(final).service_date == enc.service_date  # what `claimflow demo` ages A/R from
     assert final.tasks[0].resolved_by == "biller@clinic"
+
+
+async def test_a_self_pay_claim_has_no_timely_filing_deadline(time_skipping_env: WorkflowEnvironment) -> None:
+    """Issue 19 item 7: with no payer to file with, the claim shows no filing deadline, in its state and
+    in the TimelyFilingDeadline search attribute managers sort deadlines at risk by."""
+    payer = ScriptedPayer()
+    today = await server_today(time_skipping_env)
+    enc = encounter(today, 2)
+    enc = enc.model_copy(update={"coverage": enc.coverage.model_copy(update={"member_id": INACTIVE_MEMBER})})
+    async with worker(time_skipping_env.client, payer):
+        handle = await start(time_skipping_env.client, enc)
+        snapshot = await until(handle, open_task("coverage_issue"), "coverage task")
+        assert snapshot.timely_filing_deadline is not None  # the payer's, until the patient pays alone
+        task = task_of(snapshot, "coverage_issue")
+        await handle.execute_update(ClaimWorkflow.resolve_task, resolution(task.id, Action.SELF_PAY))
+        try:
+            billed = await until(handle, in_state(ClaimState.PATIENT_BILLING), "patient billing")
+            history = await handle.fetch_history()
+        finally:
+            await handle.terminate("test done")  # a claim left running would hold up the server's clock
+    assert billed.timely_filing_deadline is None
+    # The time-skipping server cannot describe an unset Datetime attribute: read what the claim upserted.
+    upserts = [
+        event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for event in history.events
+        if event.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    name = sa.TIMELY_FILING_DEADLINE.name
+    deadlines = [fields[name].data for fields in upserts if name in fields]
+    assert deadlines[0] and deadlines[-1] == b"", deadlines  # set from the payer, then unset
+    assert not payer.submissions
 
 
 async def test_coding_hold_released_by_coder(time_skipping_env: WorkflowEnvironment) -> None:

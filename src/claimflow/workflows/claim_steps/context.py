@@ -169,6 +169,8 @@ class ClaimContext:
         if deadline is not None:
             day = datetime(deadline.year, deadline.month, deadline.day, tzinfo=workflow.now().tzinfo)
             updates.append(sa.TIMELY_FILING_DEADLINE.value_set(day))
+        else:  # self-pay: no payer to file with, so no deadline at risk
+            updates.append(sa.TIMELY_FILING_DEADLINE.value_unset())
         workflow.upsert_search_attributes(updates)
 
     async def scrub_issues(self, categories: list[str] | None) -> list[Issue]:

@@ -28,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.claim_steps.context import TASK_DUE_DAYS, ClaimContext
     from claimflow.workflows.taskboard import TaskBoard
 
+SELF_PAY_HAS_NO_DEADLINE = "self-pay-has-no-deadline"
+"""Patch id: claims that turned self-pay before it kept the payer's TimelyFilingDeadline."""
+
 
 class IntakeHold:
     """A claim whose document cannot become a claim yet: it waits on a fix_intake task, which carries
@@ -120,6 +123,8 @@ async def verify_eligibility(c: ClaimContext) -> None:
             record.self_pay = True
             record.patient_responsibility = record.encounter.total_charge
             c.note("eligibility", "patient is self-pay")
+            if workflow.patched(SELF_PAY_HAS_NO_DEADLINE):
+                c.publish_claim()
             return
         if isinstance(resolution, NewCoverage):
             record.encounter = record.encounter.model_copy(update={"coverage": resolution.coverage})
