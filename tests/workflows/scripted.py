@@ -120,7 +120,8 @@ class ScriptedPayer:
             posted=True,
             paid=payment.paid,
             patient_responsibility=payment.adjusted(AdjustmentGroup.PATIENT_RESPONSIBILITY),
-            adjusted=payment.adjusted(AdjustmentGroup.CONTRACTUAL),
+            # as the ledger's posting: every adjustment but the patient's share
+            adjusted=payment.adjusted() - payment.adjusted(AdjustmentGroup.PATIENT_RESPONSIBILITY),
         )
 
     @activity.defn(name=catalog.RECORD_PATIENT_PAYMENT.name)

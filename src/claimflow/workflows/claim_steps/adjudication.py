@@ -9,6 +9,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from claimflow.claims.claim import FrequencyCode
     from claimflow.claims.denials import DenialAction, DenialAssessment, classify
+    from claimflow.claims.encounter import Coverage, Encounter
     from claimflow.claims.events import Remittance835
     from claimflow.claims.lifecycle import ClaimState
     from claimflow.claims.tasks import Correct, NewCoverage, SelfPay, TaskKind, WriteOff
@@ -111,9 +112,18 @@ async def rebill_coverage(c: ClaimContext, assessment: DenialAssessment) -> bool
         record.patient_responsibility = record.encounter.total_charge - record.paid
         return True
     if isinstance(resolution, NewCoverage):
-        record.encounter = record.encounter.model_copy(update={"coverage": resolution.coverage})
+        record.encounter = _with_coverage(record.encounter, record.payer_position, resolution.coverage)
     record.frequency, record.payer_claim_number, record.last_payment = FrequencyCode.ORIGINAL, None, None
     await c.load_payer_profile()
     await intake.verify_eligibility(c)
     await intake.scrub(c)
     return False
+
+
+def _with_coverage(encounter: Encounter, position: int, coverage: Coverage) -> Encounter:
+    """The encounter with the coverage at `position` of its order replaced (the billed one)."""
+    if position == 0:
+        return encounter.model_copy(update={"coverage": coverage})
+    others = list(encounter.other_coverages)
+    others[position - 1] = coverage
+    return encounter.model_copy(update={"other_coverages": others})
