@@ -9,6 +9,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from claimflow.integrations.ledger import projector as projector_module
 from claimflow.integrations.ledger.projector import Projector
 from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.schema import ReadModelTaskRow
+from claimflow.integrations.settings import Settings
+from claimflow.workers.worker import keeping_read_model
 from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.console.conftest import TASK_QUEUE, RunCli
@@ -184,3 +187,22 @@ async def test_tasks_reads_the_read_model_and_it_converges_after_a_crash(
     assert lost in {view.task_id for view in store.open_tasks()}
     status = await cli("readmodel", "status", "--json", env={"DATABASE_URL": read_model_url})
     assert json.loads(status.stdout)["tasks"] == store.counts().tasks
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_workers_projector_keeps_it_current(
+    cli: RunCli, dev_env: WorkflowEnvironment, tmp_path: Path, read_model_url: str, store: ReadModel
+) -> None:
+    settings = Settings(database_url=read_model_url, home=tmp_path)
+    claims = ClaimsClient(dev_env.client, TASK_QUEUE)
+    async with keeping_read_model(dev_env.client, settings, timedelta(seconds=0.2)):
+        enc = uncoded(9211)
+        started = await cli("intake", str(write(tmp_path, enc)))
+        assert started.exit_code == 0, started.output
+        claim_id = f"claim-{enc.encounter_id}"
+
+        async def listed() -> bool:
+            return any(view.claim_id == claim_id for view in store.open_tasks(kind="coding"))
+
+        await _until(listed, "the new claim's coding task reaches the read model")
+        assert _read_model_tasks(store, {claim_id}) == await _workflow_tasks(claims, {claim_id})
