@@ -51,6 +51,15 @@ def claim_workflow_id(encounter_id: str) -> str:
     return f"{CLAIM_PREFIX}{encounter_id}"
 
 
+def is_claim_workflow(workflow_id: str) -> bool:
+    return workflow_id.startswith(CLAIM_PREFIX) and workflow_id != EXCEPTIONS_WORKFLOW_ID
+
+
+def encounter_id_of(claim_workflow_id_: str) -> str:
+    """`claim-E1` -> `E1`: the encounter id, which the ledger keys a claim by."""
+    return claim_workflow_id_.removeprefix(CLAIM_PREFIX)
+
+
 def appeal_workflow_id(encounter_id: str, number: int) -> str:
     """`appeal-<encounter id>-<n>`: the claim's n-th appeal (a child of its workflow)."""
     return f"{APPEAL_PREFIX}{encounter_id}-{number}"

@@ -33,6 +33,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from claimflow.claims import ids
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.claims.roles import Permission
 from claimflow.claims.tasks import InvalidResolution, TaskKind
@@ -52,7 +53,7 @@ from claimflow.console.web.auth import (
     start_session,
 )
 from claimflow.console.web.dashboard import build_dashboard
-from claimflow.console.web.data import ConsoleData, QueueFilter, SearchQuery, encounter_id_of
+from claimflow.console.web.data import ConsoleData, QueueFilter, SearchQuery
 from claimflow.console.web.forms import FIELDS_BY_ACTION, InvalidForm, resolution_from_form
 from claimflow.integrations.ledger.users import (
     AuthenticationError,
@@ -331,7 +332,7 @@ def create_app(
                 item.row.claim_id,
             )
         user.require(Permission.WORK_TASKS, f"{change} a task")
-        pcn = encounter_id_of(item.row.claim_id)
+        pcn = ids.encounter_id_of(item.row.claim_id)
         form = await request.form()
         if change == "claim":
             if item.holder not in (None, user.username):
@@ -587,13 +588,13 @@ def _claim_of(request: Request) -> str | None:
     """The claim a request is about, for its audit entry (only from ids that parse)."""
     if "claim_id" in request.path_params:
         claim_id = str(request.path_params["claim_id"])
-        return claim_id if claim_id.startswith("claim-") else f"claim-{claim_id}"
+        return ids.claim_workflow_ids_for(claim_id)[0]
     if "task_id" in request.path_params:
         try:
             workflow_id = workflow_id_of_task(str(request.path_params["task_id"]))
         except NotFound:
             return None
-        if workflow_id.startswith("claim-"):
+        if ids.is_claim_workflow(workflow_id):
             return workflow_id
     return None
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from temporalio.service import RPCError
 
+from claimflow.claims import ids
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO, Money
 from claimflow.claims.tasks import Task, TaskKind, TaskResolution
@@ -52,11 +53,6 @@ def sla_state(task: Task, now: datetime) -> SlaState:
     if task.due_at - now <= DUE_SOON:
         return SlaState.DUE_SOON
     return SlaState.ON_TRACK
-
-
-def encounter_id_of(claim_id: str) -> str:
-    """The patient control number the ledger keys a claim by (`claim-E1` -> `E1`)."""
-    return claim_id.removeprefix("claim-")
 
 
 @dataclass(frozen=True)
@@ -296,7 +292,7 @@ class ConsoleData:
         return self.worklist.notes(task_id=task_id, claim_id=claim_id)
 
     def audit(self, claim_id: str) -> list[AuditEntry]:
-        return self.ledger.audit(encounter_id_of(claim_id))
+        return self.ledger.audit(ids.encounter_id_of(claim_id))
 
     def holder(self, task_id: str) -> Assignment | None:
         return self.worklist.assignments([task_id]).get(task_id)
@@ -304,7 +300,7 @@ class ConsoleData:
     # ------------------------------------------------------------------ changes
     async def resolve(self, resolution: TaskResolution, claim_id: str) -> Task:
         resolved = await self.claims.resolve(resolution)
-        self.worklist.release(resolution.task_id, encounter_id_of(claim_id), by=resolution.actor)
+        self.worklist.release(resolution.task_id, ids.encounter_id_of(claim_id), by=resolution.actor)
         if self._loaded is not None:
             self._loaded.resolved_here.add(resolution.task_id)
             # the claim moved on: its next task shows at the next load, which starts now
@@ -312,7 +308,7 @@ class ConsoleData:
         return resolved
 
     def record(self, actor: str, action: str, claim_id: str | None, details: dict[str, object]) -> None:
-        self.ledger.log_action(actor, action, encounter_id_of(claim_id) if claim_id else None, details)
+        self.ledger.log_action(actor, action, ids.encounter_id_of(claim_id) if claim_id else None, details)
 
     async def close(self) -> None:
         if self._loading is not None and not self._loading.done():

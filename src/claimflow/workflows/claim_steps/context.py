@@ -98,10 +98,8 @@ class ClaimContext:
             decision = decisions.get(earlier)
             if decision is None:  # billed without it: the claim names the payer, not its decision
                 billed = _skip_to_next(billed)
-            else:
-                forwarded = forwarded_claim(billed, decision)
-                assert forwarded is not None
-                billed = forwarded
+            else:  # a payer before `position` always has a next one, so the chain goes on
+                billed = forwarded_claim(billed, decision) or billed
         return billed.model_copy(
             update={"frequency": claim.frequency, "original_claim_number": claim.original_claim_number}
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
@@ -74,16 +75,24 @@ class IntakeHold:
             assignee="billing",
             document=held.document,
         )
-        if isinstance(resolution, WriteOff):
-            self.state = ClaimState.WRITTEN_OFF
-            self.note("closed", f"written off at intake: {resolution.reason}")
-            return None
-        assert isinstance(resolution, Correct)  # the only other action a fix_intake task takes
-        encounter: Encounter = resolution.encounter.model_copy(update={"encounter_id": held.encounter_id})
-        self.note("intake", f"corrected by {resolution.actor}: released from the intake hold")
-        return ClaimRecord(
-            encounter=encounter, managers=list(self.managers), tasks=self.tasks, timeline=self.timeline
-        )
+        match resolution:
+            case WriteOff(reason=reason):
+                self.state = ClaimState.WRITTEN_OFF
+                self.note("closed", f"written off at intake: {reason}")
+                return None
+            case Correct(encounter=corrected, actor=actor):
+                encounter: Encounter = corrected.model_copy(update={"encounter_id": held.encounter_id})
+                self.note("intake", f"corrected by {actor}: released from the intake hold")
+                return ClaimRecord(
+                    encounter=encounter,
+                    managers=list(self.managers),
+                    tasks=self.tasks,
+                    timeline=self.timeline,
+                )
+            case _:  # the board's validator lets a fix_intake task take only the two above
+                raise ApplicationError(
+                    f"{resolution.action} does not resolve a fix_intake task", type="InvalidResolution"
+                )
 
 
 async def validate_intake(c: ClaimContext) -> None:

@@ -110,9 +110,8 @@ async def watch_underpayments(c: ClaimContext) -> None:
     """Act on each underpayment task a person resolves, while the claim lives."""
     record = c.record
     while True:
-        await workflow.wait_condition(lambda: _resolved_case(c) is not None)
-        case = _resolved_case(c)
-        assert case is not None
+        while (case := _resolved_case(c)) is None:
+            await workflow.wait_condition(lambda: _resolved_case(c) is not None)
         resolution = c.board.get(case.task_id).resolution
         index = record.underpayments.index(case)
         if isinstance(resolution, AppealUnderpayment):
