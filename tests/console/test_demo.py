@@ -41,6 +41,8 @@ def run_demo(home: Path, ports: list[int], *extra: str) -> subprocess.CompletedP
     claimflow = Path(sys.executable).with_name("claimflow")
     command = [str(claimflow), "demo", "--home", str(home), "--limit", str(LIMIT)]
     command += ["--port", str(ports[0]), "--ui-port", str(ports[1]), "--sandbox-port", str(ports[2])]
+    metrics, codec, console = free_ports(3)  # never the fixed defaults another run on the machine holds
+    command += ["--metrics-port", str(metrics), "--codec-port", str(codec), "--console-port", str(console)]
     return subprocess.run(
         [*command, *extra], capture_output=True, text=True, timeout=600, env={"PATH": "/usr/bin:/bin"}
     )
