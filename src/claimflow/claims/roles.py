@@ -18,6 +18,8 @@ class Permission(StrEnum):
     """Record what a patient paid toward a claim."""
     APPROVE_WRITE_OFFS = "approve_write_offs"
     """Approve or reject a write-off once the appeals are exhausted (write_off_approval tasks)."""
+    ASSIGN_TASKS = "assign_tasks"
+    """Give a task to someone else, or take or release a task another person holds."""
     VIEW_DASHBOARD = "view_dashboard"
     MANAGE_USERS = "manage_users"
     """Add and disable users, reset their passwords, issue and revoke their API tokens."""
@@ -51,6 +53,7 @@ class Role(StrEnum):
 _BILLER = frozenset({Permission.WORK_TASKS, Permission.RECORD_PAYMENTS})
 _MANAGER = _BILLER | {
     Permission.APPROVE_WRITE_OFFS,
+    Permission.ASSIGN_TASKS,
     Permission.VIEW_DASHBOARD,
     Permission.MANAGE_USERS,
     Permission.DECODE_PAYLOADS,
