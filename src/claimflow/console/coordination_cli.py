@@ -80,7 +80,11 @@ def eob(
     validated with fhir.resources before it is written."""
     snapshot = with_claims(lambda claims: claims.claim(claim_id))
     if snapshot.encounter is None or not snapshot.adjudications:
-        fail(f"{snapshot.claim_id} has no payer decision yet (state {snapshot.state.value})", ExitCode.USAGE)
+        fail(
+            f"{snapshot.claim_id} has no payer decision yet (state {snapshot.state.value}); run it again "
+            "once the payer's 835 is posted (`claimflow claims show` lists the decisions)",
+            ExitCode.USAGE,
+        )
     assert snapshot.encounter is not None
     claim = Claim(encounter=snapshot.encounter, patient_control_number=snapshot.patient_control_number)
     decisions = [

@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
+from claimflow.console.identity import settings as configured_settings
 from claimflow.console.output import ExitCode, fail, print_json, stdout, when
 from claimflow.integrations.ledger.projector import PassReport, Projector
 from claimflow.integrations.ledger.readmodel import ReadModel
-from claimflow.integrations.settings import Settings, SettingsError
 from claimflow.integrations.temporal import connect
 
 app = typer.Typer(help="The read model behind `claimflow tasks` and the work queue.", no_args_is_help=True)
@@ -24,17 +24,10 @@ app = typer.Typer(help="The read model behind `claimflow tasks` and the work que
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        fail(str(error), ExitCode.USAGE)
-
-
 @app.command("rebuild")
 def rebuild(as_json: JsonOption = False) -> None:
     """Ask every claim, appeal and exceptions workflow and replace the read model with what they say."""
-    settings = _settings()
+    settings = configured_settings()
 
     async def main() -> PassReport:
         try:
@@ -69,7 +62,7 @@ def rebuild(as_json: JsonOption = False) -> None:
 @app.command("status")
 def status(as_json: JsonOption = False) -> None:
     """How many open tasks and claims the read model holds, and when it was last brought up to date."""
-    store = ReadModel(_settings().ledger_url)
+    store = ReadModel(configured_settings().ledger_url)
     try:
         counts, cursor = store.counts(), store.cursor()
     finally:

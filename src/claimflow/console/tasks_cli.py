@@ -15,6 +15,7 @@ from claimflow.claims.encounter import Coverage, DiagnosisCode, Encounter, Servi
 from claimflow.claims.tasks import RESOLUTION, Action, Task, TaskKind, TaskResolution
 from claimflow.console.claims_client import ClaimsClient, NotFound
 from claimflow.console.identity import acting_user, audited, no_actor_option, refuse
+from claimflow.console.identity import settings as configured_settings
 from claimflow.console.output import ExitCode, fail, print_json, problems, stderr, stdout, table, when
 from claimflow.console.session import with_claims
 from claimflow.console.worklist import SortKey, WorkItem, from_read_model, sort_work, work_items
@@ -22,7 +23,6 @@ from claimflow.integrations.fhir import load_encounter
 from claimflow.integrations.fhir.errors import IntakeError
 from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.users import PermissionDenied, resolution_by
-from claimflow.integrations.settings import Settings, SettingsError
 
 app = typer.Typer(help="Show or resolve one task.", no_args_is_help=True)
 
@@ -106,11 +106,7 @@ def tasks(
 def _from_read_model(kind: TaskKind | None, payer: str | None, now: datetime) -> list[WorkItem] | None:
     """The open tasks from the read model, in one query; None when it was never built. A read
     model the worker has not brought up to date for a while says so."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        fail(str(error), ExitCode.USAGE)
-    store = ReadModel(settings.ledger_url)
+    store = ReadModel(configured_settings().ledger_url)
     try:
         cursor = store.cursor()
         if cursor is None:
