@@ -427,18 +427,34 @@ def phi_of(encounter: Encounter) -> set[str]:
     return {value for value in found if len(value) >= 4}
 
 
+SHORT = 6
+"""Values shorter than this are searched only between text delimiters: four or five letters occur by
+chance in the codec's ciphertext (a 4-byte value about once per 4 GiB, per value), and plain text puts
+a quote, space, comma or X12 separator around a name."""
+DELIMITERS = rb"[\s\"',:;*~^|<>=/(){}\[\]]"
+
+
+def _pattern(value: str) -> re.Pattern[bytes]:
+    needle = re.escape(value.encode())
+    if len(value) >= SHORT:
+        return re.compile(needle)
+    return re.compile(rb"(?:^|(?<=" + DELIMITERS + rb"))" + needle + rb"(?=" + DELIMITERS + rb"|$)")
+
+
 def phi_hits(home: Path, batch: list[Encounter], metrics: str) -> list[str]:
-    """Where the input's PHI shows in clear text: Temporal's SQLite files (histories as stored, search
-    attributes, memos, visibility), every log under `home`/logs and the Prometheus metrics."""
+    """Where the input's PHI shows in clear text, as written or in capitals (X12 writes names so):
+    Temporal's SQLite files (histories as stored, search attributes, memos, visibility), every log
+    under `home`/logs and the Prometheus metrics."""
     places: dict[str, bytes] = {
         path.name: path.read_bytes() for path in sorted(home.glob("temporal.db*")) if path.is_file()
     }
     places |= {f"logs/{path.name}": path.read_bytes() for path in sorted((home / "logs").glob("*"))}
     places["metrics"] = metrics.encode()
+    values = {form for encounter in batch for value in phi_of(encounter) for form in (value, value.upper())}
     hits = []
-    for value in sorted({value for encounter in batch for value in phi_of(encounter)}):
-        needle = value.encode()
-        hits += [f"{value!r} in {place}" for place, content in places.items() if needle in content]
+    for value in sorted(values):
+        pattern = _pattern(value)
+        hits += [f"{value!r} in {place}" for place, content in places.items() if pattern.search(content)]
     return hits
 
 
