@@ -6,18 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.service import RPCError, RPCStatusCode
 
 from claimflow.claims import ids
 from claimflow.claims.tasks import Task, TaskKind
-from claimflow.console.claims_client import (
-    UPDATE_ATTEMPTS,
-    ClaimsClient,
-    NotFound,
-    TaskRow,
-    _changed,
-    workflow_id_of_task,
-)
+from claimflow.console.claims_client import ClaimsClient, NotFound, TaskRow, workflow_id_of_task
 
 
 async def test_listing_never_has_more_than_the_bound_in_flight() -> None:
@@ -70,44 +62,3 @@ def test_a_task_is_overdue_only_while_open_and_past_due() -> None:
         update={"task": task.model_copy(update={"resolved_at": now, "resolved_by": "c"})}
     )
     assert not resolved.overdue(now)
-
-
-def _closing() -> RPCError:
-    return RPCError(
-        "Workflow execution closed before WorkflowTaskStarted event", RPCStatusCode.FAILED_PRECONDITION, b""
-    )
-
-
-async def test_an_update_that_met_a_run_continuing_as_new_is_sent_again() -> None:
-    answers: list[RPCError | str] = [_closing(), _closing(), "resolved"]
-    sent = 0
-
-    async def send() -> str:
-        nonlocal sent
-        sent += 1
-        answer = answers.pop(0)
-        if isinstance(answer, RPCError):
-            raise answer
-        return answer
-
-    assert await _changed("claim-E1", send) == "resolved"
-    assert sent == 3
-
-
-async def test_an_update_stops_after_its_attempts_and_other_errors_are_not_retried() -> None:
-    sent = 0
-
-    async def closing() -> str:
-        nonlocal sent
-        sent += 1
-        raise _closing()
-
-    with pytest.raises(RPCError, match="closed before"):
-        await _changed("claim-E1", closing)
-    assert sent == UPDATE_ATTEMPTS
-
-    async def missing() -> str:
-        raise RPCError("workflow not found for ID: claim-E1", RPCStatusCode.NOT_FOUND, b"")
-
-    with pytest.raises(NotFound, match="claim-E1"):
-        await _changed("claim-E1", missing)

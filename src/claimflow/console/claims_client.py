@@ -189,32 +189,10 @@ async def _asked(workflow_id: str, query: Awaitable[Answer]) -> Answer:
         ) from None
 
 
-UPDATE_ATTEMPTS = 5
-"""An Update meets a run closing as it continues as new at most this often before it fails."""
-
-
-def _closed_under_the_update(error: RPCError) -> bool:
-    """The run the Update reached closed (it continued as new) before taking it: nothing changed,
-    and the next run takes the same Update."""
-    return error.status is RPCStatusCode.FAILED_PRECONDITION and "closed before" in error.message
-
-
-async def _changed(workflow_id: str, send: Callable[[], Awaitable[Answer]], *refusals: str) -> Answer:
-    """An Update's answer; the workflow's refusals (these ApplicationError types) raise Refused.
-    An Update that met a run continuing as new is sent again, to the run that follows."""
-    for attempt in range(1, UPDATE_ATTEMPTS):
-        try:
-            return await _answer(workflow_id, send, refusals)
-        except RPCError as error:
-            if not _closed_under_the_update(error):
-                raise
-        await asyncio.sleep(0.2 * attempt)
-    return await _answer(workflow_id, send, refusals)
-
-
-async def _answer(workflow_id: str, send: Callable[[], Awaitable[Answer]], refusals: Sequence[str]) -> Answer:
+async def _changed(workflow_id: str, update: Awaitable[Answer], *refusals: str) -> Answer:
+    """An Update's answer; the workflow's refusals (these ApplicationError types) raise Refused."""
     try:
-        return await send()
+        return await update
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError) and cause.type in refusals:
@@ -337,26 +315,20 @@ class ClaimsClient:
         Refused."""
         workflow_id = workflow_id_of_task(resolution.task_id)
         handle = self._client.get_workflow_handle(workflow_id)
-        return await _changed(
-            workflow_id,
-            lambda: handle.execute_update(ids.Update.RESOLVE_TASK, resolution, result_type=Task),
-            "InvalidResolution",
-        )
+        update = handle.execute_update(ids.Update.RESOLVE_TASK, resolution, result_type=Task)
+        return await _changed(workflow_id, update, "InvalidResolution")
 
     async def pay(self, payment: PatientPaymentRequest) -> ClaimSnapshot:
         """Record a patient payment on the claim (by claim or encounter id) through its Update; the
         claim posts it to the ledger. A payment the claim refuses raises Refused."""
         claim = await self.claim(payment.claim_id)
         handle = self._client.get_workflow_handle(claim.claim_id)
-        request = payment.model_copy(update={"claim_id": claim.claim_id})
-        return await _changed(
-            claim.claim_id,
-            lambda: handle.execute_update(
-                ids.Update.RECORD_PATIENT_PAYMENT, request, result_type=ClaimSnapshot
-            ),
-            "InvalidPayment",
-            "PaymentNotRecorded",
+        update = handle.execute_update(
+            ids.Update.RECORD_PATIENT_PAYMENT,
+            payment.model_copy(update={"claim_id": claim.claim_id}),
+            result_type=ClaimSnapshot,
         )
+        return await _changed(claim.claim_id, update, "InvalidPayment", "PaymentNotRecorded")
 
     async def intake(self, encounter: Encounter | HeldIntake, received_by: str = "intake") -> IntakeOutcome:
         """Start the claim's workflow; a HeldIntake (a document that cannot become a claim yet) starts
