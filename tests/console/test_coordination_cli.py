@@ -4,13 +4,14 @@ against the dev server, the scripted payer and the real contract check (tests/co
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.claims.lifecycle import ClaimState
+from claimflow.claims.lifecycle import ClaimInput, ClaimState
 from claimflow.integrations.fhir.eob import validate
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.console.conftest import RunCli
@@ -69,3 +70,20 @@ async def test_underpayments_by_payer_eob_and_a_contract_correction(
     done = await until_claim(cli, enc.encounter_id, lambda s: s["underpayments"][0]["status"] != "open")
     assert done["underpayments"][0]["status"] == "contract_corrected"
     assert done["underpayments"][0]["corrected_rate"] == "112.00"
+
+
+async def test_a_claim_closed_before_any_worker_ran_it_is_left_out_of_the_report(
+    cli: RunCli, dev_env: WorkflowEnvironment
+) -> None:
+    never_ran = f"claim-never-ran-{uuid.uuid4().hex[:8]}"
+    handle = await dev_env.client.start_workflow(
+        ClaimWorkflow.run,
+        ClaimInput(encounter=hmo_encounter(today(), 72)),
+        id=never_ran,
+        task_queue="nobody-polls",
+    )
+    await handle.terminate("started on the wrong task queue")
+    report = await cli("underpayments", "--json")
+    assert report.exit_code == 0, report.output
+    shown = await cli("claim", "show", never_ran)
+    assert shown.exit_code != 0 and "before any worker ran it" in shown.stderr, shown.output

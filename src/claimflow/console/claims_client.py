@@ -173,6 +173,11 @@ def _open_task_query(workflow_type: str, kinds: Sequence[TaskKind], payer: str |
     return query
 
 
+def _closed_unstarted(error: RPCError) -> bool:
+    """The run closed before its first workflow task: no worker ever ran it, and nothing can answer."""
+    return error.status is RPCStatusCode.FAILED_PRECONDITION and "before WorkflowTaskStarted" in error.message
+
+
 async def _asked(workflow_id: str, query: Awaitable[Answer]) -> Answer:
     """A query's answer; a workflow that does not exist raises ClaimMissing, one that cannot
     answer NotFound."""
@@ -181,6 +186,11 @@ async def _asked(workflow_id: str, query: Awaitable[Answer]) -> Answer:
     except RPCError as error:
         if _missing_workflow(error):
             raise ClaimMissing(f"no workflow {workflow_id!r}: check the id with `claimflow tasks`") from None
+        if _closed_unstarted(error):
+            raise NotFound(
+                f"{workflow_id!r} was closed (terminated or timed out) before any worker ran it, so it has "
+                "no state to show; start the claim again with `claimflow intake` if it is still owed"
+            ) from None
         raise
     except WorkflowQueryFailedError as error:
         raise NotFound(
