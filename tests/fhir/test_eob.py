@@ -3,9 +3,7 @@ one EOB, validated by fhir.resources R4B, its amounts those of the 835 to the ce
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,25 +19,9 @@ from claimflow.integrations.fhir.eob import (
     validate,
 )
 from claimflow.integrations.sandbox.engine import Sandbox
-from claimflow.integrations.sandbox.store import Store
 from tests.factories import ClaimFactory
-from tests.sandbox.conftest import check_every_file
-from tests.sandbox.helpers import MEMBERS, FakeClock, Line, quiet_config
+from tests.sandbox.helpers import MEMBERS, FakeClock, Line
 from tests.sandbox.test_secondary import coordinated, decide
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, clock: FakeClock) -> Iterator[Sandbox]:
-    store = Store(tmp_path / "sandbox.db")
-    sandbox = Sandbox(quiet_config(), store, clock=clock)
-    yield sandbox
-    check_every_file(store)
-    store.close()
 
 
 def amount(entries: list[dict[str, Any]], code: str) -> Decimal:
