@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 PG_BIN = Path(os.environ.get("CLAIMFLOW_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVICE_USER = "postgres"
@@ -82,7 +83,7 @@ def start_postgres() -> PostgresServer:
             "--no-sync",
         ],
     )
-    port = _free_port()
+    port = free_port()
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
@@ -125,10 +126,3 @@ def _run(run_as: str | None, command: list[str]) -> None:
     result = subprocess.run(full, capture_output=True, text=True, cwd="/")
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(full)} failed ({result.returncode}): {result.stderr or result.stdout}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

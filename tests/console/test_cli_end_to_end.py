@@ -34,7 +34,7 @@ from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.sandbox.scenarios import PAYERS
 from claimflow.integrations.settings import Settings
-from tests.console.test_up import free_ports
+from tests.ports import free_ports
 
 BATCH = 30
 """The first 30 claims of the shipped batch: every trouble that leaves a task for a person is in them."""

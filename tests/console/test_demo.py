@@ -15,7 +15,7 @@ import pytest
 from claimflow.console.claims_client import saved_searches
 from claimflow.console.demo_batch import ANCHOR, load_demo_batch
 from claimflow.console.up_cli import HOME_PAYERS, home_payers
-from tests.console.test_up import free_ports
+from tests.ports import free_ports
 
 LIMIT = 30
 # What each kind of trouble in the batch must leave behind: (summary table, row) with a count > 0.

@@ -16,19 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_ports
+
 READY_LINE = "Press Ctrl-C to stop."
 START_TIMEOUT = 120.0
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
 
 
 def alive(pid: int) -> bool:

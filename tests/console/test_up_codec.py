@@ -21,7 +21,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 
-from tests.console.test_up import free_ports, start_up, until_ready
+from tests.console.test_up import start_up, until_ready
+from tests.ports import free_ports
 from tests.workflows.scripted import encounter
 
 NEW_PASSWORD = "a long and private passphrase"

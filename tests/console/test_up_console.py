@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.console.test_up import free_ports, start_up, until_ready
+from tests.console.test_up import start_up, until_ready
 from tests.console.web.conftest import csrf_of
+from tests.ports import free_ports
 
 NEW_PASSWORD = "a long and private passphrase"
 

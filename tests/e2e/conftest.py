@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,12 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.dev_server import start_dev_server
 from tests.pg import postgres_server, postgres_url  # noqa: F401  (fixtures)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 def fast_payers(noise: bool = False) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ import pytest
 from claimflow.claims.x12 import read_277ca, read_835, write_837
 from claimflow.integrations.clearinghouse import ClearinghouseClient, TransientClearinghouseError
 from tests.factories import ClaimFactory
+from tests.ports import free_port
 from tests.sandbox.helpers import MEMBERS, Line, assert_balanced, assert_valid_x12, claim, envelope
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class SandboxProcess:

@@ -33,8 +33,8 @@ from claimflow.integrations.sandbox.store import Store
 from claimflow.integrations.transport import SftpTransport, load_profile
 from claimflow.workflows.exceptions import ExceptionsWorkflow
 from claimflow.workflows.inbox import InboxWorkflow
-from tests.e2e.conftest import free_port
 from tests.factories import ClaimFactory
+from tests.ports import free_port
 from tests.sandbox.helpers import START, FakeClock, Line, claim, quiet_config
 from tests.workflows.conftest import time_skipping_env  # noqa: F401  (fixture)
 
