@@ -27,6 +27,7 @@ from claimflow.claims.lifecycle import ClaimInput, ClaimRecord, ClaimSnapshot, C
 from claimflow.claims.money import money_sum
 from claimflow.claims.remittance import AdjustmentGroup, ClaimStatusCode
 from claimflow.claims.tasks import AppealUnderpayment, TaskKind
+from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.sandbox.scenarios import Trouble, scenario_batch
 from claimflow.integrations.settings import Settings
 from claimflow.workers.worker import claimflow_worker, ensure_inbox_schedule
@@ -92,6 +93,18 @@ async def settled(handle: Handle, *, submissions: int | None = None) -> ClaimSna
         await asyncio.sleep(1)
 
 
+def assert_ledger_agrees(ledger: Ledger, snapshot: ClaimSnapshot) -> None:
+    """The books say what the claim says, to the cent: paid by every payer, the patient owing only
+    what the last payer left, nothing more due from insurance."""
+    balance = ledger.balance(snapshot.patient_control_number)
+    assert (balance.paid, balance.patient_responsibility, balance.patient_due) == (
+        snapshot.paid,
+        snapshot.patient_responsibility,
+        snapshot.patient_responsibility - snapshot.patient_paid,
+    ), (snapshot.claim_id, balance)
+    assert balance.insurance_balance == 0 and balance.outstanding == balance.patient_due, balance
+
+
 def patient_share(snapshot: ClaimSnapshot) -> Decimal:
     last = snapshot.adjudications[-1].payment
     return last.adjusted(AdjustmentGroup.PATIENT_RESPONSIBILITY)
@@ -149,6 +162,12 @@ async def test_coordination_of_benefits_and_underpayments_end_to_end(
             if appealed.underpayments[0].status is UnderpaymentStatus.APPEALED:
                 break
             await asyncio.sleep(1)
+    ledger = Ledger(postgres_url, migrate_schema=False)
+    try:
+        for snapshot in (secondary, crossover, co22, tertiary, underpaid):
+            assert_ledger_agrees(ledger, snapshot)
+    finally:
+        ledger.close()
     received = sandbox.stats()["claims_received"]
     assert isinstance(received, dict)
 

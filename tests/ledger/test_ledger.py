@@ -292,3 +292,85 @@ def test_state_and_audit_trail(ledger: Ledger) -> None:
     assert trail[0].at <= trail[1].at <= trail[2].at
     with pytest.raises(ValueError, match="needs an actor"):
         ledger.log_action(" ", "anything", None, {})
+
+
+def secondary_restating(pcn: str = "PCN0000001", primary_paid: str = "80.00") -> ClaimPayment:
+    """Medicaid as secondary on the claim the primary paid `primary_paid` of: it restates the whole
+    claim (OA-23 what the primary paid, PR what is still the patient's, CO-45 the rest) and pays
+    15.00 of the 20.00 the primary left; the patient still owes 5.00."""
+    earlier = D(primary_paid)
+    return ClaimPayment(
+        patient_control_number=pcn,
+        status=ClaimStatusCode.SECONDARY,
+        charge=D("140.00"),
+        paid=D("15.00"),
+        payer_claim_number="MCD5501",
+        adjustments=[
+            Adjustment(group=OA, reason="23", amount=earlier),
+            Adjustment(group=PR, reason="2", amount=D("5.00")),
+            Adjustment(group=CO, reason="45", amount=D("120.00") - earlier),
+        ],
+    )
+
+
+def secondary_file(trace: str, *claims: ClaimPayment) -> Remittance:
+    return remittance(trace, *claims).model_copy(update={"payer": Party(name="SAMPLE MEDICAID", id="SMPMCD")})
+
+
+def test_a_secondary_835_supersedes_the_primary_patient_share(ledger: Ledger) -> None:
+    """After primary and secondary the patient owes what the secondary left (5.00), not the primary's
+    20.00 plus it; the payments of both count, the write-offs and PR are the secondary's."""
+    ledger.record_charges(two_line_claim(), actor="worker")
+    primary = ledger.post_remittance(paid_with_coinsurance(), remittance("EFT1001"), actor="inbox")
+    assert primary.balance.patient_due == D("20.00")
+    balance = ledger.post_remittance(secondary_restating(), secondary_file("MCD-1"), actor="inbox").balance
+    assert (balance.paid, balance.patient_responsibility, balance.patient_due) == (
+        D("95.00"),
+        D("5.00"),
+        D("5.00"),
+    )
+    assert balance.adjustments == {"CO": D("40.00"), "PR": D("5.00")}
+    assert (balance.insurance_balance, balance.outstanding) == (D("0.00"), D("5.00"))
+    assert balance.paid + money_sum(balance.adjustments.values()) == balance.charges
+    paid = ledger.record_patient_payment("PCN0000001", D("5.00"), date(2026, 4, 30), "RCPT-9", actor="portal")
+    assert (paid.patient_due, paid.outstanding) == (D("0.00"), D("0.00"))
+
+
+def test_a_late_primary_reversal_leaves_the_secondary_to_restate(ledger: Ledger) -> None:
+    """The primary reverses and re-adjudicates (paid 90.00) after the secondary paid: its payments
+    count at once; the secondary's decision stands (on 80.00) until its own new 835 restates the
+    claim, and then the patient owes what that one left."""
+    ledger.record_charges(two_line_claim(), actor="worker")
+    ledger.post_remittance(paid_with_coinsurance(), remittance("EFT1001"), actor="inbox")
+    ledger.post_remittance(secondary_restating(), secondary_file("MCD-1"), actor="inbox")
+    late = remittance("EFT2002", paid_with_coinsurance(status="22", sign=-1), readjudicated())
+    for payment in late.claims:
+        interim = ledger.post_remittance(payment, late, actor="inbox").balance
+    assert interim.paid == D("105.00") and interim.patient_due == D("5.00")
+    assert interim.insurance_balance == D("-10.00")  # the secondary was paid 10.00 too much
+    redo = secondary_file(
+        "MCD-2",
+        secondary_restating(primary_paid="90.00").model_copy(
+            update={
+                "paid": D("5.00"),
+                "adjustments": [
+                    Adjustment(group=OA, reason="23", amount=D("90.00")),
+                    Adjustment(group=PR, reason="1", amount=D("5.00")),
+                    Adjustment(group=CO, reason="45", amount=D("40.00")),
+                ],
+            }
+        ),
+    )
+    secondary_reversal = secondary_restating().model_copy(
+        update={
+            "status": ClaimStatusCode.REVERSAL,
+            "charge": D("-140.00"),
+            "paid": D("-15.00"),
+            "adjustments": [
+                a.model_copy(update={"amount": -a.amount}) for a in secondary_restating().adjustments
+            ],
+        }
+    )
+    ledger.post_remittance(secondary_reversal, redo, actor="inbox")
+    final = ledger.post_remittance(redo.claims[0], redo, actor="inbox").balance
+    assert (final.paid, final.patient_due, final.insurance_balance) == (D("95.00"), D("5.00"), D("0.00"))

@@ -435,14 +435,7 @@ class Ledger:
 
         charges = total(ChargeRow.amount, ChargeRow.claim_id == claim.id)
         paid = total(PaymentRow.paid, PaymentRow.claim_id == claim.id)
-        adjustments = _by_group(
-            session.execute(
-                select(AdjustmentRow.group_code, _money_total(AdjustmentRow.amount))
-                .where(AdjustmentRow.claim_id == claim.id)
-                .group_by(AdjustmentRow.group_code)
-            )
-        )
-        responsibility = total(PatientResponsibilityRow.amount, PatientResponsibilityRow.claim_id == claim.id)
+        adjustments, responsibility = _standing_decision(session, claim)
         patient_paid = total(PatientPaymentRow.amount, PatientPaymentRow.claim_id == claim.id)
         insurance_balance = charges - paid - money_sum(adjustments.values())
         patient_due = responsibility - patient_paid
@@ -542,6 +535,66 @@ def _sum(session: Session, query: Select[Decimal]) -> Decimal:
 
 def _by_group(rows: Iterable[Any]) -> dict[str, Money]:
     return {group: to_money(amount) for group, amount in sorted(rows)}
+
+
+POSITION_OF_STATUS = {
+    ClaimStatusCode.PRIMARY.value: 0,
+    ClaimStatusCode.PRIMARY_FORWARDED.value: 0,
+    ClaimStatusCode.SECONDARY.value: 1,
+    ClaimStatusCode.SECONDARY_FORWARDED.value: 1,
+    ClaimStatusCode.TERTIARY.value: 2,
+    ClaimStatusCode.TERTIARY_FORWARDED.value: 2,
+}
+"""The payer's place in the coverage order its 835 states (CLP02 1/19, 2/20, 3/21)."""
+PRIOR_PAYER_IMPACT = ("OA", "23")
+"""OA-23 on a later payer's 835: what the earlier payers paid (posted as their payments already)."""
+
+
+def _standing_decision(session: Session, claim: ClaimRow) -> tuple[dict[str, Money], Money]:
+    """The adjustments by group and the patient responsibility that stand for the claim.
+
+    With one payer, every posting counts (a reversal takes its original back out). With coordination
+    of benefits each later payer's 835 restates the whole claim: what the earlier payers paid (OA-23),
+    what is still the patient's (PR) and what is written off; so only the adjustments of the last
+    payer in order with a standing decision count, and the earlier payers' PR and write-offs are
+    superseded (their payments always count). A posting's place in the order is its CLP02 (1/19,
+    2/20, 3/21); a denial or reversal takes the place of its payer's processed claims (the primary's
+    when the payer has none yet)."""
+    payments = list(session.scalars(select(PaymentRow).where(PaymentRow.claim_id == claim.id)))
+    responsibility_of = {
+        payment_id: amount
+        for payment_id, amount in session.execute(
+            select(PatientResponsibilityRow.payment_id, PatientResponsibilityRow.amount).where(
+                PatientResponsibilityRow.claim_id == claim.id
+            )
+        )
+    }
+    payer_position: dict[str | None, int] = {}
+    for payment in payments:
+        if payment.status_code in POSITION_OF_STATUS:
+            payer_position.setdefault(payment.payer_id, POSITION_OF_STATUS[payment.status_code])
+    layers: dict[int, tuple[dict[str, Decimal], Decimal, Decimal]] = {}
+    for payment in payments:
+        position = POSITION_OF_STATUS.get(payment.status_code, payer_position.get(payment.payer_id, 0))
+        groups, responsibility, paid = layers.get(position, ({}, ZERO, ZERO))
+        for row in payment.adjustments:
+            if position > 0 and (row.group_code, row.reason_code) == PRIOR_PAYER_IMPACT:
+                continue
+            groups[row.group_code] = groups.get(row.group_code, ZERO) + row.amount
+        layers[position] = (
+            groups,
+            responsibility + responsibility_of.get(payment.id, ZERO),
+            paid + payment.paid,
+        )
+    standing = [
+        position
+        for position, (groups, responsibility, paid) in layers.items()
+        if paid or responsibility or any(groups.values())
+    ]
+    if not layers:
+        return {}, ZERO
+    groups, responsibility, _ = layers[max(standing) if standing else min(layers)]
+    return {group: to_money(amount) for group, amount in sorted(groups.items())}, to_money(responsibility)
 
 
 def _state_after(claim_payment: ClaimPayment) -> LedgerClaimState:
