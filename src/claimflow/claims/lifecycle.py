@@ -144,6 +144,11 @@ class ClaimRecord(BaseModel):
     # coordination of benefits
     payer_position: int = Field(default=0, ge=0, le=2, description="the coverage billed: 0 primary")
     decisions: list[PayerDecision] = Field(default_factory=list, description="the earlier payers' 835s")
+    filing_from: date | None = Field(
+        default=None,
+        description="the day the billed payer's timely filing counts from: for a secondary or tertiary "
+        "the earlier payer's 835 date (None: the date of service)",
+    )
     denied_claim_numbers: dict[int, str] = Field(
         default_factory=dict,
         description="by position: the payer's number of a claim it denied CO-22 (the next one replaces it)",
@@ -182,10 +187,13 @@ class ClaimRecord(BaseModel):
 
     @property
     def timely_filing_deadline(self) -> date | None:
-        """None for a self-pay claim (no payer to file with) or before the payer is known."""
+        """The billed payer's: its limit from the date of service, or for a secondary or tertiary
+        from the earlier payer's 835 date (`filing_from`). None for a self-pay claim (no payer to
+        file with) or before the payer is known."""
         if self.self_pay or self.profile is None:
             return None
-        return timely_filing_deadline(self.encounter.service_date, self.profile.timely_filing_days)
+        start = self.filing_from or self.encounter.service_date
+        return timely_filing_deadline(start, self.profile.timely_filing_days)
 
     def snapshot(self) -> ClaimSnapshot:
         """The `state` query's answer: a projection of the record."""

@@ -8,6 +8,8 @@ stay posted until that reversal takes them back."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -19,6 +21,10 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.claim_steps.context import ClaimContext
 
 OTHER_PAYER_PRIMARY = "22"
+FILING_PER_PAYER = "timely-filing-per-payer"
+"""Patch id: claims started before it watched the primary's timely filing only; since, the payer
+billed now has its own deadline, counted from the earlier payer's 835 date, and its own proof of
+filing (the primary's 277CA acceptance proves nothing to the secondary)."""
 
 
 def following_payer(c: ClaimContext, payment: ClaimPayment) -> int | None:
@@ -54,6 +60,8 @@ async def move_on(c: ClaimContext, payment: ClaimPayment, position: int) -> bool
     previous = record.billed_coverage.payer_id
     record.payer_position = position
     record.frequency, record.payer_claim_number, record.last_payment = FrequencyCode.ORIGINAL, None, None
+    if workflow.patched(FILING_PER_PAYER):
+        filing_with_next_payer(c, decided_on)
     denied = record.denied_claim_numbers.get(position)
     if denied is not None and not crossover:  # it denied CO-22 before: this claim replaces that one
         record.frequency, record.payer_claim_number = FrequencyCode.REPLACEMENT, denied
@@ -88,6 +96,9 @@ async def back_to_missing_decision(c: ClaimContext, payment: ClaimPayment) -> bo
         record.denied_claim_numbers[record.payer_position] = payment.payer_claim_number
     record.payer_position = missing
     record.frequency, record.payer_claim_number, record.last_payment = FrequencyCode.ORIGINAL, None, None
+    if workflow.patched(FILING_PER_PAYER):
+        earlier = next((d.decided_on for d in record.decisions if d.position == missing - 1), None)
+        filing_with_next_payer(c, earlier)
     await c.load_payer_profile()
     c.note(
         "coordination",
@@ -95,3 +106,21 @@ async def back_to_missing_decision(c: ClaimContext, payment: ClaimPayment) -> bo
         f"{record.billed_coverage.payer_id} first",
     )
     return True
+
+
+def filing_with_next_payer(c: ClaimContext, counted_from: date | None) -> None:
+    """The claim is filed anew with the payer now billed: its timely filing counts from the earlier
+    payer's 835 date (`counted_from`; None: the date of service), and what proved filing with the
+    earlier payer (submission, 999, 277CA acceptance) proves nothing to this one."""
+    record = c.record
+    record.filing_from = counted_from
+    record.submitted_at = record.ack_999_at = record.accepted_on = None
+    record.status_277ca, record.interchange_control_number = None, None
+
+
+def crossed_over_to_billed(c: ClaimContext) -> bool:
+    """The payer billed now received the claim from the earlier payer itself (a crossover): that
+    payer filed it, so there is no deadline of ours to watch."""
+    record = c.record
+    earlier = next((d for d in record.decisions if d.position == record.payer_position - 1), None)
+    return earlier is not None and crossed_over(earlier.payment)

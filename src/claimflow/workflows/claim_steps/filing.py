@@ -4,6 +4,7 @@ the proof of timely filing when the claim was sent. It runs beside the lifecycle
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -14,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.deadlines import ESCALATION_DAYS
     from claimflow.claims.tasks import Priority, TaskKind
     from claimflow.workflows.claim_steps.context import SETTLED, ClaimContext
+    from claimflow.workflows.claim_steps.coordination import FILING_PER_PAYER, crossed_over_to_billed
 
 ONE_FILING_WARNING = "one-filing-warning"
 """Patch id: claims started before it kept every timely-filing warning open, and raised all the
@@ -24,8 +26,40 @@ payer paid without a 277CA; since, the watch ends as soon as nothing is at risk.
 
 
 async def watch_timely_filing(c: ClaimContext) -> None:
+    """Watch the deadline of the payer billed now; when the claim moves on to the next payer in
+    order (or back to an earlier one), watch that payer's own deadline from then on, once its
+    profile is loaded. A payer that received the claim by crossover was filed with by the earlier
+    payer: nothing to watch."""
+    if not workflow.patched(FILING_PER_PAYER):
+        await _watch_payer(c)
+        return
+    while True:
+        await _watch_until_payer_changes(c)
+
+
+async def _watch_until_payer_changes(c: ClaimContext) -> None:
+    """Watch the billed payer's deadline until the claim goes to another payer. A payer's profile is
+    loaded whenever the claim goes to it (the next payer, an earlier one, a corrected coverage): a
+    new profile is a new payer to watch."""
+    profile = c.record.profile
+    watch = asyncio.create_task(_watch_payer(c, crossed_over_to_billed(c)))
+    try:
+        await workflow.wait_condition(lambda: watch.done() or c.record.profile is not profile)
+    except asyncio.CancelledError:  # the claim is done: so is the watch of its payer
+        watch.cancel()
+        raise
+    if watch.done():
+        await watch
+        await workflow.wait_condition(lambda: c.record.profile is not profile)
+    else:  # the claim went to another payer: this one's deadline no longer matters
+        watch.cancel()
+
+
+async def _watch_payer(c: ClaimContext, crossed_over: bool = False) -> None:
     """Each warning replaces the open one, and a claim that arrives late gets only the most urgent
     warning due: one task per risk."""
+    if crossed_over:
+        return
     one_warning = workflow.patched(ONE_FILING_WARNING)
     if workflow.patched(NO_WARNING_ONCE_FILED) and not _at_risk(c):
         return
