@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from claimflow.integrations.ledger import Ledger
 from claimflow.integrations.ledger.readmodel import (
     ClaimView,
     Projection,
@@ -138,3 +139,40 @@ def test_ar_aging_buckets_the_balance_by_days_since_the_date_of_service(model: R
         "91-120": (1, Decimal("40.00")),
         "120+": (1, Decimal("50.00")),
     }
+
+
+def test_a_task_row_carries_its_claims_charge_and_payers_are_listed(model: ReadModel) -> None:
+    a, b = _claim(1, days_old=5, balance="10.00"), _claim(2, days_old=5, balance="20.00")
+    model.rebuild([_projection(a, _task(a, 1)), _projection(b, _task(b, 1), _task(b, 2))], NOW)
+    assert {t.task_id: t.billed for t in model.open_tasks()} == dict.fromkeys(
+        ("claim-E1:1", "claim-E2:1", "claim-E2:2"), Decimal("100.00")
+    )
+    assert model.payers() == ["P1", "P2"]
+    model.forget_tasks(["claim-E2:1"])
+    assert [t.task_id for t in model.open_tasks()] == ["claim-E1:1", "claim-E2:2"]
+
+
+def test_resolutions_per_person_count_every_resolution_in_the_audit_trail(
+    model: ReadModel, database_url: str
+) -> None:
+    """The console's and the CLI's `task_resolved` entries, whichever workflow held the task: a
+    manager's write-off approval on an appeal counts like a biller's coding fix; refusals do not."""
+    ledger = Ledger(database_url)
+    try:
+        for actor, task_id, kind in (
+            ("bea", "claim-E1:1", "coding"),
+            ("bea", "claim-E2:1", "coding"),
+            ("bea", "claim-exceptions:3", "unmatched_remittance"),
+            ("max", "appeal-E3-1:2", "write_off_approval"),
+        ):
+            ledger.log_action(actor, "task_resolved", None, {"task_id": task_id, "kind": kind, "action": "x"})
+        ledger.log_action("ben", "task_resolved_refused", None, {"task_id": "appeal-E3-1:2", "exit_code": 4})
+        ledger.log_action("old", "task_resolved", None, {"task_id": "claim-E9:1", "action": "x"})
+    finally:
+        ledger.close()
+    assert [(r.actor, r.kind, r.resolved) for r in model.resolutions()] == [
+        ("bea", "coding", 2),
+        ("bea", "unmatched_remittance", 1),
+        ("max", "write_off_approval", 1),
+        ("old", "unrecorded", 1),
+    ]

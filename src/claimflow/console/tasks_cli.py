@@ -199,18 +199,18 @@ def resolve(
             argument=argument,
             rate=rate,
         )
-        details = {"task_id": task_id, "action": action.value}
+        details: dict[str, object] = {"task_id": task_id, "action": action.value}
         try:
             resolution = resolution_by(user, typed)
         except PermissionDenied as error:
             refuse(store, user, error, details)
-        resolved = audited(
-            store,
-            user,
-            "task_resolved",
-            details,
-            lambda: with_claims(lambda claims: claims.resolve(resolution)),
-        )
+
+        def send() -> Task:
+            sent = with_claims(lambda claims: claims.resolve(resolution))
+            details["kind"] = sent.kind.value  # the dashboard counts resolutions per person and kind
+            return sent
+
+        resolved = audited(store, user, "task_resolved", details, send)
     if as_json:
         print_json(resolved)
         return

@@ -23,6 +23,8 @@ from claimflow.console.claims_client import ClaimsClient
 from claimflow.console.web.app import ConsoleConfig, create_app
 from claimflow.console.web.data import ConsoleData, QueueFilter
 from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.ledger.projector import Projector
+from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.ledger.worklist import Worklist
 from claimflow.workflows.appeal import AppealWorkflow
@@ -43,6 +45,9 @@ class Console:
     app: httpx.AsyncClient
     """an anonymous client; `as_user` gives logged-in ones"""
     make_client: Callable[[], httpx.AsyncClient]
+    read_model: ReadModel | None = None
+    """the ledger's read model the queue reads (None: the console asks every workflow)"""
+    projector: Projector | None = None
 
     async def as_user(self, username: str) -> Person:
         person = Person(self.make_client(), username)
@@ -92,11 +97,28 @@ def users(ledger_url: str) -> Iterator[UserStore]:
 
 
 def make_console(
-    dev_env: WorkflowEnvironment, ledger_url: str, users: UserStore, tmp_path: Path, **config: float
+    dev_env: WorkflowEnvironment,
+    ledger_url: str,
+    users: UserStore,
+    tmp_path: Path,
+    *,
+    with_read_model: bool = False,
+    **config: float,
 ) -> tuple[Console, Callable[[], None]]:
+    """`with_read_model`: the queue reads the ledger's read model, as `claimflow up` serves it (no
+    projector runs in the background: a test projects when it means to)."""
     ledger = Ledger(ledger_url)
     worklist = Worklist(ledger_url)
-    data = ConsoleData(ClaimsClient(dev_env.client, TASK_QUEUE), ledger, worklist, fresh_seconds=0.0)
+    read_model = ReadModel(ledger_url) if with_read_model else None
+    projector = Projector(dev_env.client, read_model) if read_model else None
+    data = ConsoleData(
+        ClaimsClient(dev_env.client, TASK_QUEUE),
+        ledger,
+        worklist,
+        fresh_seconds=0.0,
+        read_model=read_model,
+        projector=projector,
+    )
     app = create_app(
         data, users, ConsoleConfig(secret_key="test-secret", documents_dir=tmp_path / "documents", **config)
     )
@@ -105,10 +127,12 @@ def make_console(
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
     def close() -> None:
+        if read_model is not None:
+            read_model.close()
         worklist.close()
         ledger.close()
 
-    return Console(app, data, ledger, users, client(), client), close
+    return Console(app, data, ledger, users, client(), client, read_model, projector), close
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 The KPIs are claims.kpi's (HFMA definitions), computed over the claims' snapshots: overall, per
 payer, and per week of the first remittance for the denial-rate trend. Counts by state and payer and
-the stuck claims come from the search attributes the read model listed.
+the stuck claims come from the search attributes the read model listed. Resolutions per person
+come from the ledger's audit trail (every resolution a person sent, a manager's write-off approval on
+an appeal too), grouped in one query.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from claimflow.claims.underpayment_report import by_payer
 from claimflow.console.claims_client import NOT_YET_ACCEPTED
 from claimflow.console.web.charts import bar_chart, line_chart
 from claimflow.console.web.data import Loaded, SlaState, sla_state
+from claimflow.integrations.ledger.readmodel import Resolutions
 
 Cell = str | int
 TASK_AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
@@ -52,7 +55,9 @@ class Dashboard:
         return next((table for table in self.tables if table.name == name), None)
 
 
-def build_dashboard(loaded: Loaded, now: datetime, stuck_days: int = 7) -> Dashboard:
+def build_dashboard(
+    loaded: Loaded, now: datetime, stuck_days: int = 7, resolutions: Sequence[Resolutions] = ()
+) -> Dashboard:
     today = now.date()
     snapshots = [claim for claim in loaded.claims.values() if claim.encounter is not None]
     facts = {claim.claim_id: facts_of(claim) for claim in snapshots}
@@ -72,7 +77,7 @@ def build_dashboard(loaded: Loaded, now: datetime, stuck_days: int = 7) -> Dashb
         _stuck(loaded, now, stuck_days),
         _deadlines(loaded, today, stuck_days),
         _open_tasks(loaded, now),
-        _resolutions(snapshots),
+        _resolutions(resolutions),
         _underpayments(snapshots),
     ]
     return Dashboard(as_of=today, kpis=report, stuck_days=stuck_days, tables=tables)
@@ -246,12 +251,11 @@ def _open_tasks(loaded: Loaded, now: datetime) -> Table:
     return Table("open_tasks", "Open tasks by age and SLA", headers, rows, chart)
 
 
-def _resolutions(snapshots: Iterable[ClaimSnapshot]) -> Table:
-    counts = Counter(
-        (task.resolved_by, task.kind.value) for claim in snapshots for task in claim.tasks if task.resolved_by
-    )
-    people = Counter(person for (person, _), count in counts.items() for _ in range(count))
-    rows: list[tuple[Cell, ...]] = [(person, kind, count) for (person, kind), count in sorted(counts.items())]
+def _resolutions(resolutions: Sequence[Resolutions]) -> Table:
+    people: Counter[str] = Counter()
+    for row in resolutions:
+        people[row.actor] += row.resolved
+    rows: list[tuple[Cell, ...]] = [(row.actor, row.kind, row.resolved) for row in resolutions]
     chart = bar_chart("Resolutions per person", sorted(people.items()))
     return Table("resolutions", "Task resolutions per person", ("person", "kind", "resolved"), rows, chart)
 

@@ -1,12 +1,20 @@
-"""What the console's pages read: the claims and their tasks from Temporal (through ClaimsClient),
-held and notes from the ledger, kept as a read model the pages share.
+"""What the console's pages read: the work queue from the read model (ledger tables the worker's
+projector keeps current, integrations/ledger/readmodel.py), claims and their tasks from Temporal
+(through ClaimsClient), held tasks and notes from the ledger.
 
-A page must answer in well under a second, and asking every claim's workflow takes longer than that
-once there are hundreds. So the work queue and the snapshot of every claim are loaded together,
-kept, and served while a newer copy loads in the background once they are `fresh_seconds` old (a
-page waits only when nothing was loaded yet, or the copy is older than `max_stale_seconds`). A claim
-or task page asks its workflow directly, and what a person does here is applied to the copy at once,
-so nobody sees their own change undone by a stale list.
+The work queue is one indexed query of the read model, whatever the number of claims; right after a
+person resolves a task here, the task's workflow (and its claim's) is projected again at once, so
+their queue never lists the task they just resolved. Only while the read model was never built
+(no worker has run its projector, no `claimflow readmodel rebuild`) does the queue fall back to the
+copy below, and says so on the page.
+
+That copy, which the dashboard's KPIs and search still read: a page must answer in well under a
+second, and asking every claim's workflow takes longer than that once there are hundreds. So the
+work queue and the snapshot of every claim are loaded together, kept, and served while a newer
+copy loads in the background once they are `fresh_seconds` old (a page waits only when nothing was
+loaded yet, or the copy is older than `max_stale_seconds`). A claim or task page asks its workflow
+directly, and what a person does here is applied to the copy at once, so nobody sees their own
+change undone by a stale list.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -32,11 +41,18 @@ from claimflow.console.claims_client import (
     StuckClaim,
     TaskRow,
     WorkQueue,
+    workflow_id_of_task,
 )
-from claimflow.integrations.ledger import AuditEntry, Ledger
+from claimflow.console.worklist import from_read_model
+from claimflow.integrations.ledger import AuditEntry, Ledger, X12Archive
+from claimflow.integrations.ledger.projector import Projector
+from claimflow.integrations.ledger.readmodel import RESOLVED, ReadModel, Resolutions, TaskSort, TaskView
 from claimflow.integrations.ledger.worklist import Assignment, Note, Worklist
 
 DUE_SOON = timedelta(hours=24)
+STALE_AFTER = timedelta(minutes=5)
+"""A read model older than this is said to be behind: the worker's projector catches up every few
+seconds (the same limit as `claimflow tasks`)."""
 ALL_CLAIMS_QUERY = "WorkflowType = 'ClaimWorkflow'"
 RUNNING_CLAIMS_QUERY = f"{ALL_CLAIMS_QUERY} AND ExecutionStatus = 'Running'"
 
@@ -63,6 +79,8 @@ class QueueItem:
     claim: ClaimSnapshot | None
     holder: str | None
     sla: SlaState
+    listed: TaskView | None = None
+    """the read model's row, when the queue was read from it (it holds the claim's list facts)"""
 
     @property
     def task(self) -> Task:
@@ -70,6 +88,8 @@ class QueueItem:
 
     @property
     def patient(self) -> str:
+        if self.listed is not None:
+            return self.listed.patient or ""
         encounter = self.claim.encounter if self.claim else None
         if encounter is None:
             return ""
@@ -77,12 +97,28 @@ class QueueItem:
 
     @property
     def service_date(self) -> date | None:
+        if self.listed is not None:
+            return self.listed.date_of_service
         encounter = self.claim.encounter if self.claim else None
         return encounter.service_date if encounter else None
 
     @property
     def amount(self) -> Money:
+        if self.listed is not None:
+            return self.listed.billed if self.listed.billed is not None else ZERO
         return self.claim.billed if self.claim else ZERO
+
+
+@dataclass(frozen=True)
+class QueueListing:
+    """The queue's lines and where they came from."""
+
+    items: list[QueueItem]
+    read_model_at: datetime | None
+    """when the read model was last brought up to date; None: it was never built, and the lines
+    come from asking every workflow"""
+    stale: bool = False
+    """the read model has not been brought up to date for STALE_AFTER: is a worker running?"""
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,8 @@ SORT_KEYS: dict[str, Callable[[QueueItem], tuple[object, ...]]] = {
     "patient": lambda item: (item.patient, item.task.due_at),
     "assignee": lambda item: (item.holder or "", item.task.due_at),
 }
+READ_MODEL_SORTS = {"due": TaskSort.DUE, "priority": TaskSort.PRIORITY, "patient": TaskSort.PATIENT}
+"""Orders the read model's query gives as the queue means them (the others are sorted here)."""
 
 
 @dataclass
@@ -146,10 +184,19 @@ class ConsoleData:
         max_in_flight: int = 50,
         query_timeout_seconds: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        x12: X12Archive | None = None,
+        read_model: ReadModel | None = None,
+        projector: Projector | None = None,
     ) -> None:
+        """`x12`: the claims' sealed X12 the claim page opens (None: the page lists none).
+        `read_model`: where the work queue is read (None: every workflow is asked, as while it was
+        never built); `projector` projects a task's workflow again after a resolution sent here."""
         self.claims = claims
         self.ledger = ledger
         self.worklist = worklist
+        self.x12 = x12
+        self.read_model = read_model
+        self.projector = projector
         self._fresh = fresh_seconds
         self._max_stale = max_stale_seconds
         self._gate = asyncio.Semaphore(max_in_flight)
@@ -237,6 +284,34 @@ class ConsoleData:
 
     # ------------------------------------------------------------------ pages
     async def queue(self, wanted: QueueFilter, user: str) -> list[QueueItem]:
+        return (await self.queue_listing(wanted, user)).items
+
+    async def queue_listing(self, wanted: QueueFilter, user: str) -> QueueListing:
+        """The queue as `wanted` filters and sorts it: one query of the read model (the holder
+        joined), or, while it was never built, the copy loaded from every workflow."""
+        now = self.now()
+        cursor = await asyncio.to_thread(self.read_model.cursor) if self.read_model else None
+        if self.read_model is None or cursor is None:
+            return QueueListing(await self._queue_from_workflows(wanted, user), None)
+        views = await asyncio.to_thread(
+            self.read_model.open_tasks,
+            kind=wanted.kind.value if wanted.kind else None,
+            payer=wanted.payer,
+            due_before=now if wanted.overdue else None,
+            holder=user if wanted.holder == "mine" else None,
+            unassigned=wanted.holder == "unassigned",
+            sort=READ_MODEL_SORTS.get(wanted.sort, TaskSort.DUE),
+            descending=wanted.descending,
+        )
+        items = [
+            QueueItem(row=row, claim=None, holder=view.holder, sla=sla_state(row.task, now), listed=view)
+            for view, row in zip(views, from_read_model(views, now.date()), strict=True)
+        ]
+        if wanted.sort not in READ_MODEL_SORTS:
+            items.sort(key=SORT_KEYS.get(wanted.sort, SORT_KEYS["due"]), reverse=wanted.descending)
+        return QueueListing(items, cursor, stale=now - cursor > STALE_AFTER)
+
+    async def _queue_from_workflows(self, wanted: QueueFilter, user: str) -> list[QueueItem]:
         loaded = await self.loaded()
         now = self.now()
         holders = self.worklist.assignments()
@@ -256,6 +331,8 @@ class ConsoleData:
         return sorted(items, key=SORT_KEYS.get(wanted.sort, SORT_KEYS["due"]), reverse=wanted.descending)
 
     async def payers(self) -> list[str]:
+        if self.read_model is not None and await asyncio.to_thread(self.read_model.cursor) is not None:
+            return await asyncio.to_thread(self.read_model.payers)
         loaded = await self.loaded()
         return sorted(
             {claim.payer_id for claim in loaded.listed}
@@ -288,6 +365,22 @@ class ConsoleData:
             key=lambda claim: claim.claim_id,
         )
 
+    async def resolutions(self) -> list[Resolutions]:
+        """Task resolutions per person and kind from the audit trail: one grouped query of the read
+        model's database, or (a console without a read model) the same count over the trail here."""
+        if self.read_model is not None:
+            return await asyncio.to_thread(self.read_model.resolutions)
+        entries = await asyncio.to_thread(self.ledger.audit)
+        counts = Counter(
+            (entry.actor, str(entry.details.get("kind") or "unrecorded"))
+            for entry in entries
+            if entry.action == RESOLVED
+        )
+        return [
+            Resolutions(actor=actor, kind=kind, resolved=count)
+            for (actor, kind), count in sorted(counts.items())
+        ]
+
     def notes(self, *, task_id: str | None = None, claim_id: str | None = None) -> list[Note]:
         return self.worklist.notes(task_id=task_id, claim_id=claim_id)
 
@@ -301,11 +394,28 @@ class ConsoleData:
     async def resolve(self, resolution: TaskResolution, claim_id: str) -> Task:
         resolved = await self.claims.resolve(resolution)
         self.worklist.release(resolution.task_id, ids.encounter_id_of(claim_id), by=resolution.actor)
+        await self._project_again(resolution.task_id, claim_id)
         if self._loaded is not None:
             self._loaded.resolved_here.add(resolution.task_id)
             # the claim moved on: its next task shows at the next load, which starts now
             self._loaded = replace(self._loaded, at=self._loaded.at - self._fresh)
         return resolved
+
+    async def _project_again(self, task_id: str, claim_id: str) -> None:
+        """The read model brought up to date with the task's workflow and its claim's, now: the
+        queue a person sees after their own resolution lists neither the task they resolved nor a
+        claim state from before it. When the workflow cannot be asked, the task's row is dropped
+        (the projector's next pass restates the workflow as it is)."""
+        if self.read_model is None or self.projector is None:
+            return
+        owner = workflow_id_of_task(task_id)
+        workflows = {owner} | ({claim_id} if ids.is_claim_workflow(claim_id) else set())
+        try:
+            report = await self.projector.refresh(workflows)
+        except (RPCError, TimeoutError, OSError):
+            report = None
+        if report is None or not report.written:
+            await asyncio.to_thread(self.read_model.forget_tasks, [task_id])
 
     def record(self, actor: str, action: str, claim_id: str | None, details: dict[str, object]) -> None:
         self.ledger.log_action(actor, action, ids.encounter_id_of(claim_id) if claim_id else None, details)

@@ -123,6 +123,21 @@ class Projector:
             False, len(listed), self.queries - queried_before, written, time.monotonic() - began
         )
 
+    async def refresh(self, workflow_ids: Iterable[str]) -> PassReport:
+        """These workflows asked again now and written, the cursor left where it is: what the web
+        console does right after a person's Update, so their own list never shows the task they just
+        resolved. A pass running meanwhile may write what it asked before; the pass after it (which
+        sees the workflow's newer LastProgressAt) restates it."""
+        began = time.monotonic()
+        queried_before = self.queries
+        executions = _latest(await self._described(set(workflow_ids)))
+        known = await asyncio.to_thread(self._store.sources, [e.id for e in executions])
+        projections = await self._project(executions, known)
+        written = await asyncio.to_thread(self._store.apply, projections)
+        return PassReport(
+            False, len(executions), self.queries - queried_before, written, time.monotonic() - began
+        )
+
     async def run(self, every: timedelta, stop: asyncio.Event | None = None) -> None:
         """Catch up every `every` until `stop` is set (or the task is cancelled). A failed pass is
         logged (its error's type, never a payload) and the next one tries again."""

@@ -26,6 +26,7 @@ from claimflow.integrations.ledger.engine import create_ledger_engine
 from claimflow.integrations.ledger.migrate import upgrade
 from claimflow.integrations.ledger.models import LedgerModel
 from claimflow.integrations.ledger.schema import (
+    AuditRow,
     ReadModelClaimRow,
     ReadModelCursorRow,
     ReadModelSourceRow,
@@ -74,6 +75,8 @@ class TaskView(LedgerModel):
     claim_state: str | None = None
     holder: str | None = None
     """who holds it in the web console's work queue (task_assignments); only read, never written"""
+    billed: Money | None = None
+    """its claim's total charge (read_model_claims); only read, never written"""
 
 
 class ClaimView(LedgerModel):
@@ -105,6 +108,18 @@ class AgingBucket(LedgerModel):
     bucket: str
     claims: int
     balance: Money
+
+
+class Resolutions(LedgerModel):
+    """How many tasks of one kind one person resolved (the audit trail's `task_resolved`)."""
+
+    actor: str
+    kind: str
+    resolved: int
+
+
+RESOLVED = "task_resolved"
+"""The audit action the console and `claimflow task resolve` record for every resolution they sent."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,12 @@ class ReadModel:
             _set_cursor(session, cursor)
         return written
 
+    def forget_tasks(self, task_ids: Iterable[str]) -> None:
+        """Drop these tasks' rows (resolved here when their workflow could not be asked again at once;
+        the projector's next pass restates the workflow as it is)."""
+        with self._sessions.begin() as session:
+            session.execute(delete(ReadModelTaskRow).where(ReadModelTaskRow.task_id.in_(list(task_ids))))
+
     def clear(self) -> None:
         """Forget everything (the next pass of the projector rebuilds)."""
         with self._sessions.begin() as session:
@@ -220,6 +241,31 @@ class ReadModel:
             query = query.where(ReadModelSourceRow.workflow_id.in_(list(workflow_ids)))
         with self._sessions() as session:
             return {row.workflow_id: _source_view(row) for row in session.scalars(query)}
+
+    def payers(self) -> list[str]:
+        """Every payer a claim or an open task names (index ix_readmodel_claims_payer)."""
+        claims = select(ReadModelClaimRow.payer_id).distinct()
+        tasks = select(ReadModelTaskRow.payer_id).where(ReadModelTaskRow.payer_id.is_not(None)).distinct()
+        with self._sessions() as session:
+            return sorted({str(payer) for query in (claims, tasks) for payer in session.scalars(query)})
+
+    def resolutions(self) -> list[Resolutions]:
+        """Task resolutions per person and kind, from the ledger's audit trail in one grouped query:
+        every resolution a signed-in person sent (a manager's write-off approval on an appeal too),
+        whichever workflow held the task. An entry without a kind (written before kinds were
+        recorded) counts as "unrecorded"."""
+        kind = func.coalesce(AuditRow.details["kind"].as_string(), "unrecorded").label("kind")
+        query = (
+            select(AuditRow.actor, kind, func.count())
+            .where(AuditRow.action == RESOLVED)
+            .group_by(AuditRow.actor, kind)
+            .order_by(AuditRow.actor, kind)
+        )
+        with self._sessions() as session:
+            return [
+                Resolutions(actor=actor, kind=str(found), resolved=int(count))
+                for actor, found, count in session.execute(query)
+            ]
 
     def counts(self) -> Counts:
         with self._sessions() as session:
@@ -286,8 +332,10 @@ def _tasks_query(
     descending: bool,
 ) -> Select[Any]:
     # columns, not ORM objects: ten thousand rows load in a fraction of the time
-    query = select(*_TASK_COLUMNS, TaskAssignmentRow.assignee.label("holder")).outerjoin(
-        TaskAssignmentRow, TaskAssignmentRow.task_id == ReadModelTaskRow.task_id
+    query = (
+        select(*_TASK_COLUMNS, TaskAssignmentRow.assignee.label("holder"), ReadModelClaimRow.billed)
+        .outerjoin(TaskAssignmentRow, TaskAssignmentRow.task_id == ReadModelTaskRow.task_id)
+        .outerjoin(ReadModelClaimRow, ReadModelClaimRow.claim_id == ReadModelTaskRow.claim_id)
     )
     if kind is not None:
         query = query.where(ReadModelTaskRow.kind == kind)
@@ -318,7 +366,9 @@ def _write(session: Session, projection: Projection, *, fresh: bool = False) -> 
             session.add(row)
         else:
             session.merge(row)
-    session.add_all(ReadModelTaskRow(**task.model_dump(exclude={"holder"})) for task in projection.tasks)
+    session.add_all(
+        ReadModelTaskRow(**task.model_dump(exclude={"holder", "billed"})) for task in projection.tasks
+    )
     if claim is not None and not fresh:
         session.flush()
         # every task of the claim (its appeals' too) shows the claim as it is now
