@@ -43,7 +43,14 @@ from claimflow.claims.x12 import read_277, read_277ca, read_835, read_999
 from claimflow.claims.x12.errors import X12Error
 from claimflow.claims.x12.segments import transaction_sets
 from claimflow.claims.x12.ta1 import InterchangeAck, interchange_identity, read_ta1
-from claimflow.integrations.ledger import InboundOutcome, InboundRecord, InterchangeRegistry, Ledger
+from claimflow.integrations.ledger import (
+    InboundOutcome,
+    InboundRecord,
+    InterchangeRegistry,
+    Ledger,
+    X12Archive,
+)
+from claimflow.integrations.ledger.exchanges import RECEIVED
 from claimflow.integrations.transport import FileTooLarge, Transport
 
 log = structlog.get_logger("claimflow.inbox")
@@ -59,14 +66,17 @@ class InboxActivities:
         *,
         registry: InterchangeRegistry,
         kept_dir: Path,
+        archive: X12Archive | None = None,
     ):
-        """`kept_dir`: where a copy of every file that could not be routed is kept."""
+        """`kept_dir`: where a copy of every file that could not be routed is kept; `archive`: where
+        each X12 file routed is kept, sealed, for the claim pages of the claims it reached."""
         self._clearinghouse = clearinghouse
         self._client = client
         self._ledger = ledger
         self._task_queue = task_queue
         self._registry = registry
         self._kept_dir = kept_dir
+        self._archive = archive
 
     @activity.defn(name=catalog.LIST_INBOX.name)
     async def list_inbox(self) -> list[str]:
@@ -130,11 +140,16 @@ class InboxActivities:
         except X12Error as error:
             return await self._park(file_id, error.describe(), text)
         report = RoutingReport(file_id=file_id, kind=kind, ignored=ignored)
+        reached: set[str] = set()
         for item in routed:
-            if await self._deliver(item):
+            if delivered_to := await self._deliver(item):
+                reached.update(delivered_to)
                 report = report.model_copy(update={"routed": report.routed + 1})
             else:
                 report = report.model_copy(update={"unmatched": report.unmatched + 1})
+        if self._archive is not None and reached and kind != "appeal_decision":  # X12 only
+            # before the acknowledgement: a crash in between fetches, routes and keeps it again (once)
+            await asyncio.to_thread(self._archive.keep, RECEIVED, kind, f"{mailbox}/{file_id}", text, reached)
         if report.unmatched:
             await asyncio.to_thread(self._keep, file_id, text)  # the events are in the tasks; the file too
         outcome = InboundOutcome.ENVELOPE if kind == "TA1" else InboundOutcome.ROUTED
@@ -207,19 +222,20 @@ class InboxActivities:
             return "835", events_from_835(read_835(text), file_id, received_at), 0
         raise X12Error(f"transaction set {first.id} ({first.version}) is not a claim result claimflow reads")
 
-    async def _deliver(self, item: RoutedEvent) -> bool:
-        """Signal the claim's workflow; an event no running claim owns goes to the exceptions."""
+    async def _deliver(self, item: RoutedEvent) -> list[str]:
+        """Signal the claim's workflow; an event no running claim owns goes to the exceptions.
+        The patient control numbers of the claims it reached (none: it went to the exceptions)."""
         claims = [item.patient_control_number] if item.patient_control_number else []
         if item.group_control_number and not claims:
             claims = await asyncio.to_thread(self._ledger.claims_for_submission, item.group_control_number)
-        delivered = False
+        delivered: list[str] = []
         for pcn in claims:
             handle: WorkflowHandle[object, object] = self._client.get_workflow_handle(
                 ids.claim_workflow_id(pcn)
             )
             try:
                 await handle.signal(ids.Signal.PAYER_EVENT, item.event)
-                delivered = True
+                delivered.append(pcn)
             except RPCError as error:
                 if error.status is not RPCStatusCode.NOT_FOUND:
                     raise

@@ -12,16 +12,25 @@ from claimflow.claims.claim import ClaimStatusInquiry
 from claimflow.claims.responses import ClaimStatus
 from claimflow.claims.x12 import read_277, write_276, write_837
 from claimflow.integrations.envelopes import EnvelopeFactory
-from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.ledger import Ledger, X12Archive
+from claimflow.integrations.ledger.exchanges import SENT
 from claimflow.integrations.metrics import SUBMISSIONS
 from claimflow.integrations.transport import Transport
 
 
 class SubmissionActivities:
-    def __init__(self, clearinghouse: Transport, ledger: Ledger, envelopes: EnvelopeFactory) -> None:
+    def __init__(
+        self,
+        clearinghouse: Transport,
+        ledger: Ledger,
+        envelopes: EnvelopeFactory,
+        archive: X12Archive | None = None,
+    ) -> None:
+        """`archive`: where each 837 sent is kept, sealed, for the console's claim page (None: not kept)."""
         self._clearinghouse = clearinghouse
         self._ledger = ledger
         self._envelopes = envelopes
+        self._archive = archive
 
     @activity.defn(name=catalog.RESERVE_INTERCHANGE.name)
     async def reserve_interchange(self, key: str) -> int:
@@ -48,7 +57,12 @@ class SubmissionActivities:
         await asyncio.to_thread(
             self._ledger.record_submission, claim.patient_control_number, envelope.group_control_number, key
         )
-        receipt = await self._clearinghouse.submit_claims(write_837([claim], envelope), idempotency_key=key)
+        interchange = write_837([claim], envelope)
+        if self._archive is not None:  # kept once under the key (a retry sends the same bytes)
+            await asyncio.to_thread(
+                self._archive.keep, SENT, "837", key, interchange, [claim.patient_control_number]
+            )
+        receipt = await self._clearinghouse.submit_claims(interchange, idempotency_key=key)
         SUBMISSIONS.labels("duplicate" if receipt.duplicate else "accepted").inc()
         return SubmitReceipt(
             submission_id=receipt.submission_id,

@@ -38,9 +38,10 @@ from claimflow.activities.submission import SubmissionActivities
 from claimflow.activities.underpayments import UnderpaymentActivities
 from claimflow.claims.codesets import default_codesets
 from claimflow.claims.payers import PayerDirectory, default_directory
+from claimflow.integrations.crypto import load_keys
 from claimflow.integrations.envelopes import EnvelopeFactory
 from claimflow.integrations.health import health_routes, serving
-from claimflow.integrations.ledger import InterchangeRegistry, Ledger
+from claimflow.integrations.ledger import InterchangeRegistry, Ledger, X12Archive
 from claimflow.integrations.ledger.projector import Projector
 from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.metrics import ExtraMetrics, metrics_route, sdk_runtime
@@ -65,14 +66,15 @@ def build_activities(
     ledger: Ledger,
     registry: InterchangeRegistry,
     directory: PayerDirectory | None = None,
+    archive: X12Archive | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity, bound to its dependencies."""
+    """Every activity, bound to its dependencies; `archive` keeps the X12 sent and received."""
     directory = directory or default_directory()
     envelopes = EnvelopeFactory(registry=registry)
     payers = PayerActivities(directory)
     eligibility = EligibilityActivities(clearinghouse, envelopes)
     scrubbing = ScrubActivities(default_codesets(), directory)
-    submission = SubmissionActivities(clearinghouse, ledger, envelopes)
+    submission = SubmissionActivities(clearinghouse, ledger, envelopes, archive)
     posting = PostingActivities(ledger)
     documents = settings.home / "documents"
     statements = StatementActivities(documents)
@@ -86,6 +88,7 @@ def build_activities(
         settings.temporal_task_queue,
         registry=registry,
         kept_dir=settings.home / "inbox-kept",
+        archive=archive,
     )
     return [
         payers.payer_profile,
@@ -137,11 +140,14 @@ async def claimflow_worker(client: Client, settings: Settings) -> AsyncIterator[
         resources.callback(ledger.close)
         registry = InterchangeRegistry(settings.ledger_url)  # after Ledger: its schema is migrated
         resources.callback(registry.close)
+        # the X12 sent and received, sealed with the claim keys (the same ones the client's codec holds)
+        archive = X12Archive(settings.ledger_url, await asyncio.to_thread(load_keys, settings))
+        resources.callback(archive.close)
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
             workflows=list(WORKFLOWS),
-            activities=build_activities(client, settings, clearinghouse, ledger, registry),
+            activities=build_activities(client, settings, clearinghouse, ledger, registry, archive=archive),
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             # Metrics outermost, so a failure is counted by the type the retry rule gave it.
             interceptors=[MetricsInterceptor(), OneRetryRule()],

@@ -1,6 +1,7 @@
 """The ledger database: charges, payer payments and adjustments, patient responsibility and payments,
 and an audit trail of who did what. SQLAlchemy 2; schema by the Alembic migrations in `migrations/`."""
 
+from claimflow.integrations.ledger.exchanges import X12Archive
 from claimflow.integrations.ledger.interchanges import InboundOutcome, InboundRecord, InterchangeRegistry
 from claimflow.integrations.ledger.ledger import Ledger, UnknownClaimError, occurrence_of
 from claimflow.integrations.ledger.migrate import migrate
@@ -25,6 +26,7 @@ __all__ = [
     "PostingResult",
     "RemittanceRef",
     "UnknownClaimError",
+    "X12Archive",
     "migrate",
     "occurrence_of",
 ]
