@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -54,7 +54,9 @@ from claimflow.console.web.auth import (
 )
 from claimflow.console.web.dashboard import build_dashboard
 from claimflow.console.web.data import ConsoleData, QueueFilter, SearchQuery
+from claimflow.console.web.exchanges import claim_exchanges, claims_segments
 from claimflow.console.web.forms import FIELDS_BY_ACTION, InvalidForm, resolution_from_form
+from claimflow.integrations.crypto import PayloadTamperedError, UnknownKeyError
 from claimflow.integrations.ledger.users import (
     AuthenticationError,
     PermissionDenied,
@@ -447,9 +449,31 @@ def create_app(
             view=views.claim_view(claim, config.documents_dir),
             notes=data.notes(claim_id=claim.claim_id),
             audit=data.audit(claim.claim_id),
+            exchanges=await asyncio.to_thread(claim_exchanges, data.x12, claim.patient_control_number),
             resolved=request.query_params.get("resolved"),
             now=data.now(),
         )
+
+    async def x12_text(request: Request, user: User) -> Response:
+        """One kept file's text (this claim's part of it), opened for a signed-in person and recorded
+        in the audit trail: an HTML fragment for the claim page's X12 block, else plain text."""
+        claim = await data.claim(request.path_params["claim_id"])
+        pcn, file_id = claim.patient_control_number, request.path_params["file_id"]
+        if data.x12 is None:
+            raise Refusal(404, "this console keeps no X12", claim.claim_id)
+        kept_files = await asyncio.to_thread(data.x12.files_of, pcn)
+        kept = next((k for k in kept_files if k.file_id == file_id), None)
+        if kept is None:
+            raise Refusal(404, f"{claim.claim_id} has no X12 file {file_id}", claim.claim_id)
+        try:
+            text = await asyncio.to_thread(data.x12.text, file_id, pcn)
+        except (UnknownKeyError, PayloadTamperedError) as error:
+            raise Refusal(409, f"X12 file {file_id} cannot be opened: {error}", claim.claim_id) from None
+        segments, left_out = claims_segments(kept.kind, text, pcn)
+        data.record(user.username, "x12_viewed", claim.claim_id, {"file": kept.name, "kind": kept.kind})
+        if not request.headers.get("hx-request"):
+            return PlainTextResponse("\n".join(segments) + "\n")
+        return render(request, "_x12_text.html.j2", segments=segments, left_out=left_out)
 
     async def document(request: Request, user: User) -> Response:
         claim = await data.claim(request.path_params["claim_id"])
@@ -528,6 +552,7 @@ def create_app(
         Route("/tasks/{task_id}/{change}", page(task_change), methods=["POST"]),
         Route("/claims/{claim_id}", page(claim_page)),
         Route("/claims/{claim_id}/documents/{number:int}", page(document)),
+        Route("/claims/{claim_id}/x12/{file_id:int}", page(x12_text)),
         Route("/search", page(search)),
         Route("/search.csv", page(search_csv)),
         Route("/dashboard", page(dashboard, permission=Permission.VIEW_DASHBOARD, doing="see the dashboard")),

@@ -44,7 +44,7 @@ from claimflow.console.claims_client import (
     workflow_id_of_task,
 )
 from claimflow.console.worklist import from_read_model
-from claimflow.integrations.ledger import AuditEntry, Ledger
+from claimflow.integrations.ledger import AuditEntry, Ledger, X12Archive
 from claimflow.integrations.ledger.projector import Projector
 from claimflow.integrations.ledger.readmodel import RESOLVED, ReadModel, Resolutions, TaskSort, TaskView
 from claimflow.integrations.ledger.worklist import Assignment, Note, Worklist
@@ -184,14 +184,17 @@ class ConsoleData:
         max_in_flight: int = 50,
         query_timeout_seconds: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        x12: X12Archive | None = None,
         read_model: ReadModel | None = None,
         projector: Projector | None = None,
     ) -> None:
-        """`read_model`: where the work queue is read (None: every workflow is asked, as while it was
+        """`x12`: the claims' sealed X12 the claim page opens (None: the page lists none).
+        `read_model`: where the work queue is read (None: every workflow is asked, as while it was
         never built); `projector` projects a task's workflow again after a resolution sent here."""
         self.claims = claims
         self.ledger = ledger
         self.worklist = worklist
+        self.x12 = x12
         self.read_model = read_model
         self.projector = projector
         self._fresh = fresh_seconds

@@ -21,8 +21,9 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from claimflow.console.claims_client import ClaimsClient
 from claimflow.console.web.app import ConsoleConfig, create_app
 from claimflow.console.web.data import ConsoleData
+from claimflow.integrations.crypto import load_keys
 from claimflow.integrations.health import health_routes
-from claimflow.integrations.ledger import Ledger
+from claimflow.integrations.ledger import Ledger, X12Archive
 from claimflow.integrations.ledger.projector import Projector
 from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.users import UserStore
@@ -59,10 +60,11 @@ async def console_app(settings: Settings, *, https_only: bool = False) -> AsyncI
     worklist = Worklist(settings.ledger_url, migrate_schema=False)
     users = UserStore(settings.ledger_url, migrate_schema=False)
     claims = ClaimsClient(client, settings.temporal_task_queue)
+    x12 = X12Archive(settings.ledger_url, load_keys(settings))  # the claim keys open the kept X12
     # the work queue reads the read model; a resolution sent here projects its workflow again at once
     read_model = ReadModel(settings.ledger_url, migrate_schema=False)
     projector = Projector(client, read_model)
-    data = ConsoleData(claims, ledger, worklist, read_model=read_model, projector=projector)
+    data = ConsoleData(claims, ledger, worklist, x12=x12, read_model=read_model, projector=projector)
 
     async def temporal_ready() -> None:
         await client.workflow_service.get_system_info(GetSystemInfoRequest())
@@ -85,6 +87,7 @@ async def console_app(settings: Settings, *, https_only: bool = False) -> AsyncI
         await data.close()
         users.close()
         worklist.close()
+        x12.close()
         read_model.close()
         ledger.close()
 
