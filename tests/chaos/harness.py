@@ -58,9 +58,8 @@ FAULTS = {
 """30% of the clearinghouse's calls answered with an error, a throttle or too late."""
 
 
-LEFT_OUT = frozenset({"duplicate", "not_medically_necessary"})
-"""Left out of the mix: duplicates race (above); a CO-50 denial's appeal path fails its workflow task
-with a PydanticUserError on a real worker today (the claim never settles, with or without faults)."""
+LEFT_OUT = frozenset({"duplicate"})
+"""Left out of the mix: duplicates race (above)."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from claimflow.claims.payers import PayerProfile, default_directory
 from claimflow.claims.remittance import Adjustment, AdjustmentGroup, ClaimPayment, ClaimStatusCode
 from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, EligibilityResult, StatusInfo
 from claimflow.claims.tasks import Task
-from claimflow.workflows.appeal import AppealWorkflow
+from claimflow.workers.worker import WORKFLOWS
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.appeals.scripted import ScriptedAppeals
 from tests.factories import ClaimFactory
@@ -164,7 +164,7 @@ def worker(client: Client, payer: ScriptedPayer, appeals: ScriptedAppeals | None
     return Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[ClaimWorkflow, AppealWorkflow],
+        workflows=list(WORKFLOWS),  # registered as the real worker registers them
         activities=[
             *payer.activities(),
             appeals.render_appeal_letter,

@@ -263,6 +263,8 @@ TaskResolution = Annotated[
 RESOLUTION: TypeAdapter[TaskResolution] = TypeAdapter(TaskResolution)
 """Validates a resolution from plain data (the command line, the web console)."""
 
+Task.model_rebuild()  # its resolution is defined above only now: complete before any workflow uses it
+
 
 MANAGER_ACTIONS = frozenset({Action.APPROVE_WRITE_OFF, Action.REJECT})
 """The resolutions of a write_off_approval task: money given up for good needs a manager."""
