@@ -48,9 +48,15 @@ class ActivityRef(Generic[Arg, Result]):
     result_type: type[Result]
     timeout: timedelta = timedelta(minutes=2)
     """start-to-close: long enough for the slowest honest attempt, so a hung one is retried."""
+    heartbeat: timedelta | None = None
+    """heartbeat timeout, for an activity whose honest attempt may take long: it heartbeats while it
+    works, so an attempt on a worker that died is retried after this, not after `timeout`."""
 
 
 RENDERING = timedelta(minutes=10)  # a PDF queues behind others when many claims bill at once
+RENDERING_HEARTBEAT = timedelta(seconds=30)
+"""A letter or statement heartbeats while it waits for the rendering pool and renders
+(activities/rendering.py); one whose worker was killed is retried after this."""
 
 
 PAYER_PROFILE = ActivityRef[Coverage, PayerProfile]("payer_profile", PayerProfile)
@@ -62,17 +68,17 @@ SUBMIT_CLAIM = ActivityRef[SubmitRequest, SubmitReceipt]("submit_claim", SubmitR
 INQUIRE_CLAIM_STATUS = ActivityRef[StatusRequest, ClaimStatus]("inquire_claim_status", ClaimStatus)
 POST_PAYMENT = ActivityRef[PostingRequest, PostingOutcome]("post_payment", PostingOutcome)
 RECORD_PATIENT_PAYMENT = ActivityRef[PatientPaymentPosting, None]("record_patient_payment", type(None))
-WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str, RENDERING)
+WRITE_STATEMENT = ActivityRef[StatementRequest, str]("write_statement", str, RENDERING, RENDERING_HEARTBEAT)
 LIST_INBOX = ActivityRef[None, list[str]]("list_inbox", list)
 ROUTE_FILE = ActivityRef[str, RoutingReport]("route_file", RoutingReport)
 RENDER_APPEAL_LETTER = ActivityRef[AppealLetterRequest, AppealLetter](
-    "render_appeal_letter", AppealLetter, RENDERING
+    "render_appeal_letter", AppealLetter, RENDERING, RENDERING_HEARTBEAT
 )
 SEND_APPEAL = ActivityRef[AppealSendRequest, AppealSent]("send_appeal", AppealSent)
 WRITE_TIMELY_FILING_LETTER = ActivityRef[TimelyFilingLetterRequest, str](
-    "write_timely_filing_letter", str, RENDERING
+    "write_timely_filing_letter", str, RENDERING, RENDERING_HEARTBEAT
 )
 FIND_UNDERPAYMENTS = ActivityRef[UnderpaymentRequest, Underpayments]("find_underpayments", Underpayments)
 WRITE_UNDERPAYMENT_LETTER = ActivityRef[UnderpaymentLetterRequest, str](
-    "write_underpayment_letter", str, RENDERING
+    "write_underpayment_letter", str, RENDERING, RENDERING_HEARTBEAT
 )

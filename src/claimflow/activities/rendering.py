@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from temporalio import activity
+
 from claimflow.letters.render import RenderedLetter
 
 Rendered = TypeVar("Rendered")
@@ -22,9 +24,21 @@ Rendered = TypeVar("Rendered")
 _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="render")
 
 
+HEARTBEAT_EVERY = 5.0
+"""Seconds between heartbeats while a render waits for the pool or runs (catalog.RENDERING_HEARTBEAT
+is the timeout they keep from expiring)."""
+
+
 async def render_off_loop(render: Callable[..., Rendered], *args: object) -> Rendered:
-    """Run `render(*args)` on the rendering pool and wait for it without blocking the loop."""
-    return await asyncio.get_running_loop().run_in_executor(_pool, functools.partial(render, *args))
+    """Run `render(*args)` on the rendering pool and wait for it without blocking the loop, heartbeating
+    while it waits (inside an activity), so Temporal tells a slow render from a dead worker."""
+    rendering = asyncio.get_running_loop().run_in_executor(_pool, functools.partial(render, *args))
+    while True:
+        done, _ = await asyncio.wait({rendering}, timeout=HEARTBEAT_EVERY)
+        if done:
+            return rendering.result()
+        if activity.in_activity():
+            activity.heartbeat()
 
 
 async def save_letter(letter: RenderedLetter, pdf_path: Path) -> Path:

@@ -41,6 +41,7 @@ async def run_step(activity: ActivityRef[Arg, Result], argument: Arg) -> Result:
             argument,
             result_type=activity.result_type,
             start_to_close_timeout=activity.timeout,
+            heartbeat_timeout=activity.heartbeat,
             retry_policy=IO_RETRY,
         )
     except ActivityError as failure:
