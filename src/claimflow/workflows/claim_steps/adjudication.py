@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.denials import DenialAction, DenialAssessment, classify
     from claimflow.claims.encounter import Coverage, Encounter
     from claimflow.claims.events import Remittance835
-    from claimflow.claims.lifecycle import ClaimState
+    from claimflow.claims.lifecycle import ClaimState, ClaimStep
     from claimflow.claims.tasks import Correct, NewCoverage, SelfPay, TaskKind, WriteOff
     from claimflow.workflows.claim_steps import coordination, intake, payer, underpayments
     from claimflow.workflows.claim_steps.appealing import appeal
@@ -43,6 +43,17 @@ async def settle(c: ClaimContext, remittance: Remittance835) -> bool:
     a corrected or rebilled claim must go out."""
     record = c.record
     while True:
+        late = coordination.earlier_payer_of(c, remittance)
+        if late is not None and workflow.patched(coordination.LATE_FROM_EARLIER_PAYER):
+            if not await coordination.post_late(c, remittance, late):
+                return False  # the payer billed now gets the claim again, with the new adjudication
+            if record.step is not ClaimStep.PAYER:
+                return True  # closed: the payer billed now owes nothing more
+            next_remittance = await payer.await_remittance(c)  # still the billed payer's 835 to come
+            if next_remittance is None:
+                return False
+            remittance = next_remittance
+            continue
         payment = await post(c, remittance)
         assessment = classify(payment, previous=record.last_payment)
         record.last_payment = payment

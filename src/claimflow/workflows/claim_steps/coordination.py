@@ -8,19 +8,33 @@ stay posted until that reversal takes them back."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from claimflow.claims.claim import FrequencyCode
     from claimflow.claims.coordination import crossed_over, patient_remainder
+    from claimflow.claims.events import Remittance835
     from claimflow.claims.lifecycle import PayerDecision
     from claimflow.claims.money import ZERO
     from claimflow.claims.remittance import AdjustmentGroup, ClaimPayment, ClaimStatusCode
-    from claimflow.workflows.claim_steps.context import ClaimContext
+    from claimflow.claims.tasks import TaskKind
+    from claimflow.workflows.claim_steps.context import TASK_DUE_DAYS, ClaimContext
+    from claimflow.workflows.claim_steps.posting import post
 
 OTHER_PAYER_PRIMARY = "22"
+LATE_FROM_EARLIER_PAYER = "late-835-from-earlier-payer"
+"""Patch id: claims started before it took a late 835 from an earlier payer (its reversal or
+re-adjudication after the claim moved on) as the billed payer's own."""
+POSITION_OF_STATUS = {
+    ClaimStatusCode.PRIMARY: 0,
+    ClaimStatusCode.PRIMARY_FORWARDED: 0,
+    ClaimStatusCode.SECONDARY: 1,
+    ClaimStatusCode.SECONDARY_FORWARDED: 1,
+    ClaimStatusCode.TERTIARY: 2,
+    ClaimStatusCode.TERTIARY_FORWARDED: 2,
+}
 FILING_PER_PAYER = "timely-filing-per-payer"
 """Patch id: claims started before it watched the primary's timely filing only; since, the payer
 billed now has its own deadline, counted from the earlier payer's 835 date, and its own proof of
@@ -124,3 +138,64 @@ def crossed_over_to_billed(c: ClaimContext) -> bool:
     record = c.record
     earlier = next((d for d in record.decisions if d.position == record.payer_position - 1), None)
     return earlier is not None and crossed_over(earlier.payment)
+
+
+def earlier_payer_of(c: ClaimContext, remittance: Remittance835) -> PayerDecision | None:
+    """The decision of the earlier payer a late 835 comes from, if it does: by the payer id the 835
+    names (the payer billed now wins when both are the same payer), else by its CLP02 (1/19 processed
+    as primary while the claim is at the secondary)."""
+    record = c.record
+    if record.payer_position == 0 or not record.decisions:
+        return None
+    earlier = [d for d in record.decisions if d.position < record.payer_position]
+    sender = remittance.payer_id
+    if sender is not None:
+        if sender == record.billed_coverage.payer_id:
+            return None
+        return next((d for d in earlier if d.payer_id == sender), None)
+    position = POSITION_OF_STATUS.get(remittance.payment.status)
+    return next((d for d in earlier if d.position == position), None)
+
+
+async def post_late(c: ClaimContext, remittance: Remittance835, decision: PayerDecision) -> bool:
+    """Post a late 835 from an earlier payer against that payer's decision. True when the claim
+    stands as it is; False when the next payer must be billed again with the changed adjudication (a
+    replacement claim, frequency 7, when that payer has the claim already)."""
+    record, payment = c.record, remittance.payment
+    await post(c, remittance, earlier_payer=decision.payer_id)
+    if payment.status is ClaimStatusCode.REVERSAL:
+        c.note(
+            "835",
+            f"{decision.payer_id} reversed its payment {decision.payment.paid} after the claim moved on: "
+            "waiting for its re-adjudication",
+        )
+        return True
+    changed = payment.paid != decision.payment.paid or patient_remainder(payment) != patient_remainder(
+        decision.payment
+    )
+    redecided = decision.model_copy(
+        update={"payment": payment, "decided_on": remittance.payment_date or workflow.now().date()}
+    )
+    record.decisions = [redecided if d.position == decision.position else d for d in record.decisions]
+    if not changed:
+        c.note("835", f"{decision.payer_id} re-adjudicated the claim as before (paid {payment.paid})")
+        return True
+    following = decision.position + 1
+    if following != record.payer_position:  # a later payer decided on it since: a person re-bills them
+        c.board.open(
+            TaskKind.DENIAL,
+            f"{decision.payer_id} re-adjudicated (paid {payment.paid}, was {decision.payment.paid}) after "
+            "later payers decided on its first decision",
+            [f"send a replacement claim to each payer after {decision.payer_id} with its new adjudication"],
+            due_at=workflow.now() + timedelta(days=TASK_DUE_DAYS),
+            assignee="billing",
+        )
+        return True
+    if record.payer_claim_number:  # the payer has the claim: this one replaces it
+        record.frequency = FrequencyCode.REPLACEMENT
+    c.note(
+        "coordination",
+        f"{decision.payer_id} re-adjudicated (paid {payment.paid}, was {decision.payment.paid}): billing "
+        f"{record.billed_coverage.payer_id} again with its new adjudication",
+    )
+    return False

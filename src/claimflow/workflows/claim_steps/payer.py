@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.claims.events import Ack999, ClaimAck277CA, Remittance835
     from claimflow.claims.lifecycle import ClaimState
     from claimflow.claims.tasks import Resubmit, TaskKind, WriteOff
+    from claimflow.workflows.claim_steps import coordination
     from claimflow.workflows.claim_steps.context import ClaimContext, ClaimWrittenOff
 
 RESERVED_INTERCHANGE = "reserved-interchange"
@@ -88,7 +89,10 @@ async def await_remittance(c: ClaimContext) -> Remittance835 | None:
     while True:
         event = await c.next_event(Remittance835, wait)
         if event is not None:
-            record.payer_claim_number = event.payment.payer_claim_number or record.payer_claim_number
+            late = coordination.earlier_payer_of(c, event)
+            if late is None or not workflow.patched(coordination.LATE_FROM_EARLIER_PAYER):
+                # (an earlier payer's late 835 carries that payer's claim number, not the billed one's)
+                record.payer_claim_number = event.payment.payer_claim_number or record.payer_claim_number
             return event
         if inquiries < payer.status_inquiries_max:
             inquiries += 1

@@ -14,8 +14,14 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.workflows.claim_steps.context import ClaimContext
 
 
-async def post(c: ClaimContext, remittance: Remittance835) -> ClaimPayment:
-    """Post one claim payment; one the ledger refuses waits on a person posting it by hand."""
+async def post(
+    c: ClaimContext, remittance: Remittance835, *, earlier_payer: str | None = None
+) -> ClaimPayment:
+    """Post one claim payment; one the ledger refuses waits on a person posting it by hand.
+
+    `earlier_payer`: the 835 is a late one from that payer, which decided before the payer billed
+    now (a reversal or re-adjudication): it posts against that payer, and only what it paid counts;
+    what it left the patient and wrote off are restated by the later payer's 835."""
     record, payment = c.record, remittance.payment
     outcome = await c.attempt(
         catalog.POST_PAYMENT,
@@ -23,10 +29,20 @@ async def post(c: ClaimContext, remittance: Remittance835) -> ClaimPayment:
             claim_id=record.claim_id,
             payment=payment,
             trace_number=remittance.trace_number or remittance.file_id,
-            payer_id=remittance.payer_id or record.billed_coverage.payer_id,
+            payer_id=earlier_payer or remittance.payer_id or record.billed_coverage.payer_id,
             payment_date=remittance.payment_date or workflow.now().date(),
         ),
     )
+    if earlier_payer is not None:
+        if outcome is None:
+            await c.ask(
+                TaskKind.DENIAL,
+                f"a late remittance from {earlier_payer} could not be posted: {c.last_failure}",
+                [c.last_failure, "post it by hand, then resolve this task"],
+            )
+        else:
+            record.paid += outcome.paid
+        return payment
     if outcome is None:
         await c.ask(
             TaskKind.DENIAL,
