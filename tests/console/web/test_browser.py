@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.encounter import Encounter
 from claimflow.claims.lifecycle import ClaimState
+from claimflow.claims.payers import default_directory
 from claimflow.claims.roles import Role
 from claimflow.claims.tasks import UnmatchedItem
 from claimflow.console.web.data import QueueFilter
@@ -182,6 +184,19 @@ async def raise_appeal_review(console: Console, env: WorkflowEnvironment) -> tup
     return claim_id, f"appeal-{enc.encounter_id}-1"
 
 
+async def raise_filing_risk(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """A visit from long ago, filed 10 days before its payer's limit: the 14-day warning is due at once
+    while the claim waits for its 999."""
+    base = encounter(today(), 408)
+    limit = default_directory().profile_for(base.coverage.payer_id, base.coverage.filing_indicator)
+    visit = today() - timedelta(days=limit.timely_filing_days - 10)
+    lines = [line.model_copy(update={"service_date": visit}) for line in base.service_lines]
+    dates = {"service_date": visit, "statement_from": visit, "statement_to": visit}
+    late = base.model_copy(update={"service_lines": lines, **dates})
+    claim_id = await submitted(console, late)
+    return claim_id, claim_id
+
+
 UNMATCHED_FILE = f"835-browser-{uuid.uuid4().hex[:8]}"
 
 
@@ -218,8 +233,14 @@ CASES = [
     Case("payer_rejection", "resubmit", raise_rejection),
     Case("denial", "correct", raise_denial),  # the prefilled encounter, sent back as a corrected claim
     Case("appeal_review", "approve", raise_appeal_review),
+    # a warning: acknowledged, the claim goes on waiting for the payer in the state it was in
+    Case("timely_filing_risk", "acknowledge", raise_filing_risk),
     Case("unmatched_remittance", "write_off", raise_unmatched, lambda: {"reason": "a test file, not ours"}),
 ]
+
+
+STAYS = {"appeal_review", "timely_filing_risk"}
+"""Kinds whose resolution leaves the claim in its state: the appeal decides, a warning is owned."""
 
 
 async def exceptions_task(console: Console) -> str:
@@ -287,13 +308,16 @@ async def test_a_biller_works_one_task_of_each_kind_and_the_claim_page_follows(
         # the claim moves on in its workflow; the page shows it at the next look
         for _ in range(100):
             now = await state_of(console, claim_id)
-            if now is not before or case.kind == "appeal_review":
+            if now is not before or case.kind in STAYS:
                 break
             await asyncio.sleep(0.1)
         await page.reload()
         state = page.locator("h1 .state")
         if case.kind == "appeal_review":
             await expect(state).to_have_text("appealing")  # the letter went out; the payer decides
+        elif case.kind == "timely_filing_risk":
+            assert now is before is ClaimState.SUBMITTED, f"{claim_id} is {now} after {case.action}"
+            await expect(state).to_have_text("submitted")  # still waiting for its 999, the risk owned
         else:
             assert now is not before, f"{claim_id} stayed {before} after {case.action}"
             await expect(state).to_have_text(now.value.replace("_", " "))
