@@ -176,3 +176,30 @@ def test_resolutions_per_person_count_every_resolution_in_the_audit_trail(
         ("max", "write_off_approval", 1),
         ("old", "unrecorded", 1),
     ]
+
+
+def test_the_dashboards_counts_and_lists_are_queries(model: ReadModel) -> None:
+    quiet = _claim(1, days_old=5, balance="10.00").model_copy(
+        update={
+            "last_progress_at": NOW - timedelta(days=9),
+            "timely_filing_deadline": TODAY + timedelta(days=3),
+        }
+    )
+    settled = _claim(2, days_old=5, balance="0.00").model_copy(
+        update={"state": "closed", "last_progress_at": NOW - timedelta(days=30), "is_open": False}
+    )
+    busy = _claim(3, days_old=5, balance="10.00").model_copy(
+        update={"state": "coding", "timely_filing_deadline": TODAY + timedelta(days=30)}
+    )
+    late = _task(busy, 1, due_in=-1)
+    model.rebuild([_projection(quiet, _task(quiet, 1)), _projection(settled), _projection(busy, late)], NOW)
+    assert model.claims_by_state() == [("closed", 1), ("coding", 1), ("submitted", 1)]
+    assert model.claims_by_payer() == [("P1", 2), ("P2", 1)]
+    idle_since = NOW - timedelta(days=7)
+    assert [c.claim_id for c in model.quiet_claims(idle_since, ["closed", "written_off"])] == ["claim-E1"]
+    within = model.deadlines_before(TODAY + timedelta(days=7), ["submitted", "coding"])
+    assert [c.claim_id for c in within] == ["claim-E1"]
+    assert sorted(model.task_ages()) == [
+        ("coding", NOW, NOW - timedelta(days=1)),
+        ("coding", NOW, NOW + timedelta(days=1)),
+    ]

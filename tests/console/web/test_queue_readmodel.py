@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from claimflow.integrations.ledger.projector import Projector
 from claimflow.integrations.ledger.readmodel import ReadModel
 from claimflow.integrations.ledger.schema import ReadModelTaskRow
 from claimflow.integrations.ledger.users import UserStore
+from claimflow.workflows import search_attributes as sa
 from tests.console.test_commands import inactive, uncoded
 from tests.console.test_readmodel import Calls
 from tests.console.web.conftest import Console, make_console, started, task_of
@@ -172,3 +174,51 @@ async def test_a_resolution_the_workflow_cannot_answer_for_at_once_still_leaves_
     done = await amy.post(f"/tasks/{task_id}/resolve", action="self_pay")
     assert done.status_code == 303, done.text
     assert task_id not in {row["task"] for row in await queue_csv(amy.http)}
+
+
+async def dashboard_table(http: httpx.AsyncClient, name: str) -> list[dict[str, str]]:
+    response = await http.get(f"/dashboard/{name}.csv")
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def open_task_total(rows: list[dict[str, str]]) -> int:
+    """The open-tasks table's count: every age bucket of every kind (not the past-due column)."""
+    return sum(
+        int(value) for row in rows for key, value in row.items() if key not in ("kind",) and "past" not in key
+    )
+
+
+async def test_the_dashboards_counts_come_from_the_read_model_and_match_the_workflows(
+    console_on_read_model: Console, dev_env: WorkflowEnvironment
+) -> None:
+    console = console_on_read_model
+    assert console.read_model is not None and console.projector is not None
+    store = console.read_model
+    coding = await started(console, uncoded(9305))
+    coding_task = await task_of(console, coding, "coding")
+    mary = await console.as_user("mary")
+
+    for _ in range(10):  # until nothing moved between the rebuild and the listing
+        await console.projector.rebuild()
+        by_state = {
+            row["state"]: int(row["claims"]) for row in await dashboard_table(mary.http, "claims_by_state")
+        }
+        projected = {claim.claim_id for claim in store.claims()}
+        workflows: Counter[str] = Counter()
+        async for execution in dev_env.client.list_workflows("WorkflowType = 'ClaimWorkflow'"):
+            if execution.id in projected:
+                workflows[execution.typed_search_attributes.get(sa.CLAIM_STATE) or "unknown"] += 1
+        if by_state == dict(workflows):
+            break
+    assert by_state == dict(workflows) and by_state.get("coding", 0) >= 1
+    # open tasks: the same count the work queue lists
+    tasks = open_task_total(await dashboard_table(mary.http, "open_tasks"))
+    assert tasks == len(await queue_csv(mary.http)) == store.counts().tasks
+
+    # rows lost: the dashboard shows the read model as it is, and a rebuild restores it
+    with store._sessions.begin() as session:
+        session.execute(delete(ReadModelTaskRow).where(ReadModelTaskRow.task_id == coding_task))
+    assert open_task_total(await dashboard_table(mary.http, "open_tasks")) == tasks - 1
+    await console.projector.rebuild()
+    assert coding_task in {view.task_id for view in store.open_tasks(kind="coding")}

@@ -52,7 +52,7 @@ from claimflow.console.web.auth import (
     read_session,
     start_session,
 )
-from claimflow.console.web.dashboard import build_dashboard
+from claimflow.console.web.dashboard import Dashboard, build_dashboard, lists_from_read_model
 from claimflow.console.web.data import ConsoleData, QueueFilter, SearchQuery
 from claimflow.console.web.exchanges import claim_exchanges, claims_segments
 from claimflow.console.web.forms import FIELDS_BY_ACTION, InvalidForm, resolution_from_form
@@ -522,13 +522,20 @@ def create_app(
         return _csv("claims.csv", views.SEARCH_COLUMNS, [views.search_cells(claim) for claim in found])
 
     # ------------------------------------------------------------------ dashboard
+    async def board_of(days: int) -> Dashboard:
+        """The KPIs over the claims' snapshots; counts, lists and open tasks from the read model's
+        queries once it was built (else from the same snapshots' copy)."""
+        now, lists = data.now(), None
+        if data.read_model is not None and await asyncio.to_thread(data.read_model.cursor) is not None:
+            lists = await asyncio.to_thread(lists_from_read_model, data.read_model, now, days)
+        return build_dashboard(await data.loaded(), now, days, await data.resolutions(), lists)
+
     async def dashboard(request: Request, user: User) -> Response:
-        days = _days(request)
-        board = build_dashboard(await data.loaded(), data.now(), days, await data.resolutions())
+        board = await board_of(_days(request))
         return render(request, "dashboard.html.j2", user=user, board=board, Markup=Markup)
 
     async def dashboard_csv(request: Request, user: User) -> Response:
-        board = build_dashboard(await data.loaded(), data.now(), _days(request), await data.resolutions())
+        board = await board_of(_days(request))
         table = board.table(request.path_params["table"])
         if table is None:
             names = ", ".join(t.name for t in board.tables)

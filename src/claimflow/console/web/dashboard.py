@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from claimflow.claims.kpi import AGING_BUCKETS, SETTLED_STATES, ClaimFacts, KpiReport, compute_kpis, facts_of
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
@@ -20,8 +21,8 @@ from claimflow.claims.tasks import TaskKind
 from claimflow.claims.underpayment_report import by_payer
 from claimflow.console.claims_client import NOT_YET_ACCEPTED
 from claimflow.console.web.charts import bar_chart, line_chart
-from claimflow.console.web.data import Loaded, SlaState, sla_state
-from claimflow.integrations.ledger.readmodel import Resolutions
+from claimflow.console.web.data import Loaded
+from claimflow.integrations.ledger.readmodel import ReadModel, Resolutions
 
 Cell = str | int
 TASK_AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
@@ -44,6 +45,77 @@ class Table:
     chart: str = ""
 
 
+class Listed(Protocol):
+    """A claim as the lists show it: visibility's StuckClaim or the read model's ClaimView."""
+
+    @property
+    def claim_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def payer_id(self) -> str: ...
+    @property
+    def last_progress_at(self) -> datetime | None: ...
+    @property
+    def timely_filing_deadline(self) -> date | None: ...
+
+
+@dataclass(frozen=True)
+class Lists:
+    """What the dashboard's counts and lists read: the read model's grouped and filtered queries
+    (`from_read_model`), or the copy loaded from the workflows (`from_loaded`)."""
+
+    by_state: list[tuple[str, int]]
+    by_payer: list[tuple[str, int]]
+    quiet: Sequence[Listed]
+    """claims not settled, with no progress for the dashboard's days, the longest quiet first"""
+    deadlines: Sequence[Listed]
+    """claims not yet accepted whose timely-filing deadline is within the dashboard's days"""
+    tasks: list[tuple[TaskKind, datetime, datetime]]
+    """every open task's kind, creation and due time"""
+
+
+def lists_from_read_model(model: ReadModel, now: datetime, stuck_days: int) -> Lists:
+    """Five indexed queries of the read model, nothing asked of any workflow."""
+    settled = [state.value for state in SETTLED_STATES]
+    waiting = [state.value for state in NOT_YET_ACCEPTED]
+    return Lists(
+        by_state=model.claims_by_state(),
+        by_payer=model.claims_by_payer(),
+        quiet=model.quiet_claims(now - timedelta(days=stuck_days), settled),
+        deadlines=model.deadlines_before(now.date() + timedelta(days=stuck_days), waiting),
+        tasks=[(TaskKind(kind), created, due) for kind, created, due in model.task_ages()],
+    )
+
+
+def lists_from_loaded(loaded: Loaded, now: datetime, stuck_days: int) -> Lists:
+    """The same lists over the copy loaded from the workflows (a read model never built)."""
+    today, idle_since = now.date(), now - timedelta(days=stuck_days)
+    settled = {state.value for state in SETTLED_STATES}
+    waiting = {state.value for state in NOT_YET_ACCEPTED}
+    return Lists(
+        by_state=list(Counter(claim.state for claim in loaded.listed).items()),
+        by_payer=sorted(Counter(claim.payer_id for claim in loaded.listed).items()),
+        quiet=[
+            claim
+            for claim in sorted(loaded.listed, key=lambda c: c.last_progress_at or now)
+            if claim.last_progress_at and claim.last_progress_at < idle_since and claim.state not in settled
+        ],
+        deadlines=[
+            claim
+            for claim in sorted(loaded.listed, key=lambda c: c.timely_filing_deadline or today)
+            if claim.timely_filing_deadline
+            and claim.state in waiting
+            and (claim.timely_filing_deadline - today).days <= stuck_days
+        ],
+        tasks=[
+            (row.task.kind, row.task.created_at, row.task.due_at)
+            for row in loaded.queue.rows
+            if row.task.id not in loaded.resolved_here
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class Dashboard:
     as_of: date
@@ -56,8 +128,15 @@ class Dashboard:
 
 
 def build_dashboard(
-    loaded: Loaded, now: datetime, stuck_days: int = 7, resolutions: Sequence[Resolutions] = ()
+    loaded: Loaded,
+    now: datetime,
+    stuck_days: int = 7,
+    resolutions: Sequence[Resolutions] = (),
+    lists: Lists | None = None,
 ) -> Dashboard:
+    """The KPIs over the claims' snapshots in `loaded`; the counts and lists from `lists` (the read
+    model's), else from `loaded` too."""
+    lists = lists or lists_from_loaded(loaded, now, stuck_days)
     today = now.date()
     snapshots = [claim for claim in loaded.claims.values() if claim.encounter is not None]
     facts = {claim.claim_id: facts_of(claim) for claim in snapshots}
@@ -68,25 +147,24 @@ def build_dashboard(
         by_payer[payer_of[claim_id]].append(fact)
     payer_reports = {payer: compute_kpis(group, today) for payer, group in sorted(by_payer.items())}
     tables = [
-        _by_state(loaded),
-        _by_payer(loaded),
+        _by_state(lists.by_state),
+        _by_payer(lists.by_payer),
         _kpi_table(report, payer_reports),
         _denials_by_category(report, payer_reports),
         _denial_trend(snapshots, facts, today),
         _aging_by_payer(report, payer_reports),
-        _stuck(loaded, now, stuck_days),
-        _deadlines(loaded, today, stuck_days),
-        _open_tasks(loaded, now),
+        _stuck(lists.quiet, now, stuck_days),
+        _deadlines(lists.deadlines, today, stuck_days),
+        _open_tasks(lists.tasks, now),
         _resolutions(resolutions),
         _underpayments(snapshots),
     ]
     return Dashboard(as_of=today, kpis=report, stuck_days=stuck_days, tables=tables)
 
 
-def _by_state(loaded: Loaded) -> Table:
-    counts = Counter(claim.state for claim in loaded.listed)
+def _by_state(counts: list[tuple[str, int]]) -> Table:
     order = [state.value for state in ClaimState]
-    rows = sorted(counts.items(), key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
+    rows = sorted(counts, key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
     return Table(
         "claims_by_state",
         "Claims by state",
@@ -96,9 +174,8 @@ def _by_state(loaded: Loaded) -> Table:
     )
 
 
-def _by_payer(loaded: Loaded) -> Table:
-    counts = Counter(claim.payer_id for claim in loaded.listed)
-    rows = sorted(counts.items())
+def _by_payer(counts: list[tuple[str, int]]) -> Table:
+    rows = sorted(counts)
     return Table(
         "claims_by_payer",
         "Claims by payer",
@@ -194,8 +271,7 @@ def _aging_by_payer(report: KpiReport, payers: dict[str, KpiReport]) -> Table:
     return Table("ar_aging", "A/R aging by payer (days since the date of service)", headers, rows, chart)
 
 
-def _stuck(loaded: Loaded, now: datetime, days: int) -> Table:
-    idle_since = now - timedelta(days=days)
+def _stuck(quiet: Sequence[Listed], now: datetime, days: int) -> Table:
     rows: list[tuple[Cell, ...]] = [
         (
             claim.claim_id,
@@ -204,17 +280,14 @@ def _stuck(loaded: Loaded, now: datetime, days: int) -> Table:
             claim.last_progress_at.date().isoformat(),
             (now - claim.last_progress_at).days,
         )
-        for claim in sorted(loaded.listed, key=lambda c: c.last_progress_at or now)
+        for claim in quiet
         if claim.last_progress_at
-        and claim.last_progress_at < idle_since
-        and claim.state not in {state.value for state in SETTLED_STATES}
     ]
     headers = ("claim", "state", "payer", "last progress", "idle days")
     return Table("stuck", f"Stuck claims: no progress for {days} days", headers, rows)
 
 
-def _deadlines(loaded: Loaded, today: date, days: int) -> Table:
-    waiting = {state.value for state in NOT_YET_ACCEPTED}
+def _deadlines(near: Sequence[Listed], today: date, days: int) -> Table:
     rows: list[tuple[Cell, ...]] = [
         (
             claim.claim_id,
@@ -223,25 +296,21 @@ def _deadlines(loaded: Loaded, today: date, days: int) -> Table:
             claim.timely_filing_deadline.isoformat(),
             (claim.timely_filing_deadline - today).days,
         )
-        for claim in sorted(loaded.listed, key=lambda c: c.timely_filing_deadline or today)
+        for claim in near
         if claim.timely_filing_deadline
-        and claim.state in waiting
-        and (claim.timely_filing_deadline - today).days <= days
     ]
     headers = ("claim", "state", "payer", "timely filing deadline", "days left")
     return Table("deadlines", f"Timely-filing deadlines within {days} days, not yet accepted", headers, rows)
 
 
-def _open_tasks(loaded: Loaded, now: datetime) -> Table:
+def _open_tasks(tasks: list[tuple[TaskKind, datetime, datetime]], now: datetime) -> Table:
     rows_by_kind: dict[TaskKind, list[int]] = defaultdict(lambda: [0] * (len(TASK_AGE_BUCKETS) + 1))
-    for row in loaded.queue.rows:
-        if row.task.id in loaded.resolved_here:
-            continue
-        age = now - row.task.created_at
+    for kind, created_at, due_at in tasks:
+        age = now - created_at
         index = next(i for i, (_, limit) in enumerate(TASK_AGE_BUCKETS) if age < limit)
-        counts = rows_by_kind[row.task.kind]
+        counts = rows_by_kind[kind]
         counts[index] += 1
-        counts[-1] += sla_state(row.task, now) is SlaState.OVERDUE
+        counts[-1] += due_at < now  # past due: the SLA is breached (data.sla_state's OVERDUE)
     headers = ("kind", *(label for label, _ in TASK_AGE_BUCKETS), "past due (SLA breached)")
     rows: list[tuple[Cell, ...]] = [(kind.value, *counts) for kind, counts in sorted(rows_by_kind.items())]
     chart = bar_chart(

@@ -242,6 +242,54 @@ class ReadModel:
         with self._sessions() as session:
             return {row.workflow_id: _source_view(row) for row in session.scalars(query)}
 
+    def claims_by_state(self) -> list[tuple[str, int]]:
+        """How many claims (open and closed) are in each state: one grouped query."""
+        return self._count_by(ReadModelClaimRow.state)
+
+    def claims_by_payer(self) -> list[tuple[str, int]]:
+        return self._count_by(ReadModelClaimRow.payer_id)
+
+    def _count_by(self, column: Any) -> list[tuple[str, int]]:
+        query = select(column, func.count()).group_by(column).order_by(column)
+        with self._sessions() as session:
+            return [(str(key), int(count)) for key, count in session.execute(query)]
+
+    def quiet_claims(self, idle_since: datetime, settled: Iterable[str]) -> list[ClaimView]:
+        """Claims not in a `settled` state whose last progress is before `idle_since`, the longest
+        quiet first."""
+        query = (
+            select(ReadModelClaimRow)
+            .where(
+                ReadModelClaimRow.last_progress_at < idle_since,
+                ReadModelClaimRow.state.not_in(list(settled)),
+            )
+            .order_by(ReadModelClaimRow.last_progress_at, ReadModelClaimRow.claim_id)
+        )
+        with self._sessions() as session:
+            return [_claim_view(row) for row in session.scalars(query)]
+
+    def deadlines_before(self, until: date, states: Iterable[str]) -> list[ClaimView]:
+        """Claims in one of `states` whose timely-filing deadline is on or before `until`, the
+        nearest first."""
+        query = (
+            select(ReadModelClaimRow)
+            .where(
+                ReadModelClaimRow.timely_filing_deadline <= until,
+                ReadModelClaimRow.state.in_(list(states)),
+            )
+            .order_by(ReadModelClaimRow.timely_filing_deadline, ReadModelClaimRow.claim_id)
+        )
+        with self._sessions() as session:
+            return [_claim_view(row) for row in session.scalars(query)]
+
+    def task_ages(self) -> list[tuple[str, datetime, datetime]]:
+        """Every open task's kind, creation and due time (three columns, for ages and SLA counts)."""
+        query = select(ReadModelTaskRow.kind, ReadModelTaskRow.created_at, ReadModelTaskRow.due_at)
+        with self._sessions() as session:
+            return [
+                (str(kind), _aware(created), _aware(due)) for kind, created, due in session.execute(query)
+            ]
+
     def payers(self) -> list[str]:
         """Every payer a claim or an open task names (index ix_readmodel_claims_payer)."""
         claims = select(ReadModelClaimRow.payer_id).distinct()
