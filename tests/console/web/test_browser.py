@@ -22,11 +22,13 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.encounter import Encounter
+from claimflow.claims.intake_hold import HeldIntake
 from claimflow.claims.lifecycle import ClaimState
 from claimflow.claims.payers import default_directory
 from claimflow.claims.roles import Role
 from claimflow.claims.tasks import UnmatchedItem
 from claimflow.console.web.data import QueueFilter
+from claimflow.integrations.fhir import read_file
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.claim import ClaimWorkflow
@@ -34,6 +36,7 @@ from claimflow.workflows.exceptions import ExceptionsWorkflow
 from tests.console.conftest import TASK_QUEUE
 from tests.console.test_commands import inactive, today, uncoded, zero_charge
 from tests.console.web.conftest import PASSWORD, Console, start_write_off_approval, started, task_of
+from tests.fhir.make_defect_corpus import OUT as DEFECTS
 from tests.workflows.scripted import ack_277ca, ack_999, encounter, remittance
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
@@ -197,6 +200,19 @@ async def raise_filing_risk(console: Console, env: WorkflowEnvironment) -> tuple
     return claim_id, claim_id
 
 
+async def raise_intake_hold(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """A FHIR document that cannot become a claim (the defect corpus's, no subscriber id): held at
+    intake, under an id of its own so the session's other holds do not meet it."""
+    path = DEFECTS / "defect-04-intake-coverage-subscriber-id.json"
+    read = read_file(path)
+    held = HeldIntake(
+        encounter_id=f"held-{uuid.uuid4().hex[:12]}", findings=read.findings, document=path.read_text()
+    )
+    outcome = await console.data.claims.intake(held)  # as the console's intake holds a document
+    assert outcome.started
+    return outcome.claim_id, outcome.claim_id
+
+
 UNMATCHED_FILE = f"835-browser-{uuid.uuid4().hex[:8]}"
 
 
@@ -235,6 +251,12 @@ CASES = [
     Case("appeal_review", "approve", raise_appeal_review),
     # a warning: acknowledged, the claim goes on waiting for the payer in the state it was in
     Case("timely_filing_risk", "acknowledge", raise_filing_risk),
+    Case(
+        "fix_intake",
+        "write_off",
+        raise_intake_hold,
+        lambda: {"reason": "a duplicate of a visit billed already"},
+    ),
     Case("unmatched_remittance", "write_off", raise_unmatched, lambda: {"reason": "a test file, not ours"}),
 ]
 
