@@ -7,6 +7,7 @@ the text sealed (no patient's name in the database file); a signed-out request s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import shutil
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.async_api import async_playwright, expect
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.carc import carc_text
@@ -25,7 +27,7 @@ from claimflow.integrations.ledger.exchanges import RECEIVED, SENT, KeptX12, X12
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.integrations.sandbox.scenarios import Trouble, scenario_batch
 from claimflow.integrations.settings import Settings
-from claimflow.workers.worker import claimflow_worker, ensure_inbox_schedule
+from claimflow.workers.worker import INBOX_SCHEDULE_ID, claimflow_worker, ensure_inbox_schedule
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.console.web.conftest import PASSWORD, Console, make_console
 from tests.e2e.conftest import SandboxProcess, sandbox  # noqa: F401  (fixture)
@@ -142,6 +144,18 @@ async def test_a_paid_claims_page_shows_its_837_and_835_with_the_era_by_line(
     finally:
         archive.close()
         close()
+        await leave_no_work_behind(dev_env, f"claim-{pcn}")
+
+
+async def leave_no_work_behind(dev_env: WorkflowEnvironment, claim_id: str) -> None:
+    """The dev server is the session's: its claim and inbox Schedule, on a task queue nobody polls
+    once this test is over, would leave later tests' listings waiting on them."""
+    with contextlib.suppress(RPCError):
+        await dev_env.client.get_workflow_handle(claim_id).terminate("test over")
+    with contextlib.suppress(RPCError):
+        await dev_env.client.get_schedule_handle(INBOX_SCHEDULE_ID).delete()
+    with contextlib.suppress(RPCError):
+        await dev_env.client.get_workflow_handle("claimflow-inbox-run").terminate("test over")
 
 
 async def in_chromium(console: Console, path: str, pcn: str, file_id: int, screens: Path) -> None:
