@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from claimflow.console.web import auth
 from claimflow.console.web.data import QueueFilter
 from claimflow.integrations.ledger.users import UserStore
 from tests.console.test_commands import inactive, uncoded
@@ -71,12 +74,18 @@ async def test_an_idle_session_expires(
     ledger_url: str,
     users: UserStore,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    console, close = make_console(dev_env, ledger_url, users, tmp_path, idle_timeout_seconds=0.3)
+    clock = SimpleNamespace(now=time.time())  # the sessions' clock, moved by the test, not by waiting
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: clock.now))
+    console, close = make_console(dev_env, ledger_url, users, tmp_path, idle_timeout_seconds=60)
     try:
         amy = await console.as_user("amy")
         assert (await amy.http.get("/search")).status_code == 200
-        await asyncio.sleep(0.5)
+        for _ in range(2):  # each request keeps the session alive: 118 s since login, never 60 idle
+            clock.now += 59
+            assert (await amy.http.get("/search")).status_code == 200
+        clock.now += 61
         expired = await amy.http.get("/search")
         assert expired.status_code == 303 and "why=expired" in expired.headers["location"]
         login = await amy.http.get(expired.headers["location"])
