@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +57,27 @@ def run_on_stack(payers: str, measure: Callable[[Stack], Coroutine[Any, Any, Non
             asyncio.run(measure(stack))
 
 
+DAYS_BACK = 40
+"""Services go back at most this many days, well inside every payer's timely-filing limit."""
+
+
 def clean_encounters(first: int, count: int) -> list[Encounter]:
     """Clean encounters `first` .. `first + count - 1`: the demo batch's clean ones in turn, each pass
-    a day earlier, so that no two are the same services on the same day (a duplicate claim)."""
+    a day earlier, so that no two are the same services on the same day (a duplicate claim). Past
+    DAYS_BACK passes the patients are born a day earlier instead (other patients to the scrubber's
+    duplicate check), so that no claim ages toward its timely-filing limit however many are asked."""
     batch = load_demo_batch(datetime.now(UTC).date())
     clean = [claim.encounter for claim in batch if claim.trouble == "clean"]
-    return [
-        shift_dates(clean[n % len(clean)], -(n // len(clean))).model_copy(
-            update={"encounter_id": f"BENCH-{n:06d}"}
-        )
-        for n in range(first, first + count)
-    ]
+    return [_variant(clean[n % len(clean)], n // len(clean), n) for n in range(first, first + count)]
+
+
+def _variant(encounter: Encounter, round_: int, number: int) -> Encounter:
+    generation, days_back = divmod(round_, DAYS_BACK)
+    shifted = shift_dates(encounter, -days_back)
+    patient = shifted.patient
+    if generation and patient.birth_date is not None:
+        patient = patient.model_copy(update={"birth_date": patient.birth_date - timedelta(days=generation)})
+    return shifted.model_copy(update={"encounter_id": f"BENCH-{number:06d}", "patient": patient})
 
 
 async def claim_states(client: Client, wanted: set[str]) -> Counter[str]:
