@@ -33,28 +33,21 @@ async def post(
             payment_date=remittance.payment_date or workflow.now().date(),
         ),
     )
-    if earlier_payer is not None:
-        if outcome is None:
-            await c.ask(
-                TaskKind.DENIAL,
-                f"a late remittance from {earlier_payer} could not be posted: {c.last_failure}",
-                [c.last_failure, "post it by hand, then resolve this task"],
-            )
-        else:
-            record.paid += outcome.paid
-        return payment
     if outcome is None:
+        which = f"a late remittance from {earlier_payer}" if earlier_payer else "the remittance"
         await c.ask(
             TaskKind.DENIAL,
-            f"the remittance could not be posted: {c.last_failure}",
+            f"{which} could not be posted: {c.last_failure}",
             [c.last_failure, "post it by hand, then resolve this task"],
         )
     else:
         record.paid += outcome.paid
-        # OA-23 on a secondary's 835 is what the earlier payers paid: counted in `paid` already
-        record.adjusted += outcome.adjusted - prior_payers_paid(payment)
-        record.patient_responsibility += outcome.patient_responsibility
-    record.remittance_date = remittance.payment_date or workflow.now().date()
+        if earlier_payer is None:
+            # OA-23 on a secondary's 835 is what the earlier payers paid: counted in `paid` already
+            record.adjusted += outcome.adjusted - prior_payers_paid(payment)
+            record.patient_responsibility += outcome.patient_responsibility
+    if earlier_payer is None:
+        record.remittance_date = remittance.payment_date or workflow.now().date()
     return payment
 
 
