@@ -95,9 +95,10 @@ async def test_a_biller_may_not_approve_a_write_off_and_a_manager_may(
     assert f"with approve_write_off by {MANAGER}" in approved.stdout
     done = await task_json(cli, task_id)
     assert done["resolved_by"] == MANAGER
-    assert ("task_resolved", {"task_id": task_id, "action": "approve_write_off"}) in audit(
-        console_users, MANAGER
-    )
+    assert (
+        "task_resolved",
+        {"task_id": task_id, "action": "approve_write_off", "kind": "write_off_approval"},
+    ) in audit(console_users, MANAGER)
     # Resolved once: the appeal ended with the write-off, and a second decision is refused (exit 1).
     again = await cli("task", "resolve", task_id, "--action", "reject", "--reason", "x", user=MANAGER)
     assert again.exit_code == 1 and "is not open" in again.stderr
