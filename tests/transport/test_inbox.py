@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -187,7 +188,9 @@ async def test_payer_files_reach_their_claims_and_the_rest_become_tasks(stack: S
     noise = [t for t in parked if "noise.x12" in t.reason]
     assert len(noise) == 1 and "a copy is kept at" in noise[0].reason
     assert (stack.home / "parked" / "noise.x12").read_text() == "this is no X12 at all"
-    assert (stack.kept / _safe_mailbox(stack) / "noise.x12").read_text() == "this is no X12 at all"
+    kept = stack.kept / _safe_mailbox(stack) / "noise.x12"
+    assert kept.read_text() == "this is no X12 at all"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # it may hold PHI: claimflow's user only
     outcomes = stack.registry.pickups(
         stack.transport.mailbox, ["again.835", "noise.x12", "reused.835", first_835]
     )

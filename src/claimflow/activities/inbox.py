@@ -51,6 +51,7 @@ from claimflow.integrations.ledger import (
     X12Archive,
 )
 from claimflow.integrations.ledger.exchanges import RECEIVED
+from claimflow.integrations.private_files import write_private
 from claimflow.integrations.transport import FileTooLarge, Transport
 
 log = structlog.get_logger("claimflow.inbox")
@@ -183,11 +184,8 @@ class InboxActivities:
         )
 
     def _keep(self, file_id: str, text: str) -> Path:
-        folder = self._kept_dir / _safe(self._clearinghouse.mailbox)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / _safe(file_id)
-        path.write_text(text, encoding="utf-8")
-        return path
+        path = self._kept_dir / _safe(self._clearinghouse.mailbox) / _safe(file_id)
+        return write_private(path, text.encode("utf-8"))  # it may hold PHI: owner-only
 
     def _events(self, text: str, file_id: str, received_at: datetime) -> tuple[str, list[RoutedEvent], int]:
         """The file's kind, its events, and how many results in it no claim acts on."""

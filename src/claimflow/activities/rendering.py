@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
+from claimflow.integrations.private_files import write_private
 from claimflow.letters.render import RenderedLetter
 
 Rendered = TypeVar("Rendered")
@@ -43,12 +44,12 @@ async def render_off_loop(render: Callable[..., Rendered], *args: object) -> Ren
 
 async def save_letter(letter: RenderedLetter, pdf_path: Path) -> Path:
     """Write the PDF and, beside it, the HTML it came from (the same path ending .html), off the
-    event loop; writing the same letter again gives the same files, so a retry is safe."""
+    event loop, readable by claimflow's user only; writing the same letter again gives the same
+    files, so a retry is safe."""
 
     def write() -> None:
-        pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        pdf_path.with_suffix(".html").write_text(letter.html, encoding="utf-8")
-        pdf_path.write_bytes(letter.pdf)
+        write_private(pdf_path.with_suffix(".html"), letter.html.encode("utf-8"))
+        write_private(pdf_path, letter.pdf)
 
     await asyncio.to_thread(write)
     return pdf_path
