@@ -371,7 +371,7 @@ def _books(
         received={pcn: int(count) for pcn, count in received.items()},
         ledger_charges=totals.charges,
         ledger_paid=totals.paid,
-        ledger_adjustments=dict(totals.adjustments),
+        ledger_adjustments=dict(totals.posted_adjustments),  # as posted: what the 835s say
         ledger_payments=totals.payments,
         remit_charges=money_sum(payment.charge for payment in payments),
         remit_paid=money_sum(payment.paid for payment in payments),

@@ -374,3 +374,53 @@ def test_a_late_primary_reversal_leaves_the_secondary_to_restate(ledger: Ledger)
     ledger.post_remittance(secondary_reversal, redo, actor="inbox")
     final = ledger.post_remittance(redo.claims[0], redo, actor="inbox").balance
     assert (final.paid, final.patient_due, final.insurance_balance) == (D("95.00"), D("5.00"), D("0.00"))
+
+
+def test_totals_of_a_coordinated_claim_are_the_sums_of_the_balances(ledger: Ledger) -> None:
+    """A claim billed to the primary and then the secondary beside a claim of one payer: its charges
+    count once, each payer's payment counts (and per payer), and the adjustments and patient
+    responsibility are the secondary's restatement, so the totals are the sums of the two balances
+    (before, the primary's CO-45 and PR-2 and the secondary's OA-23 were added on top: 25.00 owed)."""
+    coordinated = two_line_claim()
+    ledger.record_charges(coordinated, actor="worker")
+    ledger.post_remittance(paid_with_coinsurance(), remittance("EFT1001"), actor="inbox")
+    # billed to the secondary now: the ledger's claim goes with it, its charges once
+    secondary_claim = coordinated.model_copy(
+        update={
+            "encounter": coordinated.encounter.model_copy(
+                update={
+                    "coverage": coordinated.encounter.coverage.model_copy(
+                        update={"payer_id": "SMPMCD", "payer_name": "SAMPLE MEDICAID"}
+                    )
+                }
+            )
+        }
+    )
+    ledger.record_charges(secondary_claim, actor="worker")
+    secondary = secondary_file("MCD-1", secondary_restating())
+    ledger.post_remittance(secondary.claims[0], secondary, actor="inbox")
+    single = two_line_claim("PCN0000002")
+    ledger.record_charges(single, actor="worker")
+    ledger.post_remittance(paid_with_coinsurance("PCN0000002"), remittance("EFT1002"), actor="inbox")
+    balances = [ledger.balance("PCN0000001"), ledger.balance("PCN0000002")]
+
+    totals = ledger.totals()
+    assert (totals.claims, totals.payments) == (2, 3)
+    assert totals.charges == D("280.00") == money_sum(b.charges for b in balances)
+    assert totals.paid == D("175.00") == money_sum(b.paid for b in balances)
+    assert totals.patient_responsibility == D("25.00")  # 5.00 after both payers, 20.00 the other's
+    assert totals.patient_responsibility == money_sum(b.patient_responsibility for b in balances)
+    assert totals.adjustments == {"CO": D("80.00"), "PR": D("25.00")}
+    assert totals.adjustments_by_reason == {"CO-45": D("80.00"), "PR-2": D("25.00")}
+    assert totals.outstanding == D("25.00") == money_sum(b.outstanding for b in balances)
+    assert totals.paid_by_payer == {"SMPBCX": D("160.00"), "SMPMCD": D("15.00")}
+    assert totals.paid + money_sum(totals.adjustments.values()) == totals.charges
+    # as posted, every 835's CAS: what the books reconcile with the files received
+    assert totals.posted_adjustments == {"CO": D("120.00"), "OA": D("80.00"), "PR": D("45.00")}
+
+    # by the payer billed now: the coordinated claim's balance sits with the secondary
+    medicaid = ledger.totals("SMPMCD")
+    assert (medicaid.claims, medicaid.charges, medicaid.patient_responsibility) == (1, D("140.00"), D("5.00"))
+    assert medicaid.paid_by_payer == {"SMPBCX": D("80.00"), "SMPMCD": D("15.00")}
+    assert medicaid.outstanding == balances[0].outstanding == D("5.00")
+    assert ledger.totals("SMPBCX").claims == 1

@@ -12,6 +12,7 @@ a thread pool executor, or `asyncio.to_thread`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -435,7 +436,9 @@ class Ledger:
 
         charges = total(ChargeRow.amount, ChargeRow.claim_id == claim.id)
         paid = total(PaymentRow.paid, PaymentRow.claim_id == claim.id)
-        adjustments, responsibility = _standing_decision(session, claim)
+        postings = _postings(session, PaymentRow.claim_id == claim.id).get(claim.id, [])
+        by_reason, responsibility = _standing_decision(postings)
+        adjustments = _groups_of(by_reason)
         patient_paid = total(PatientPaymentRow.amount, PatientPaymentRow.claim_id == claim.id)
         insurance_balance = charges - paid - money_sum(adjustments.values())
         patient_due = responsibility - patient_paid
@@ -453,7 +456,15 @@ class Ledger:
         )
 
     def totals(self, payer_id: str | None = None) -> LedgerTotals:
-        """Sums for reports: every claim, or the claims billed to one payer."""
+        """Sums for reports: every claim, or the claims billed to one payer now (where their balance
+        sits: a claim moves on to its secondary payer with the primary's 835).
+
+        They are the sums of the claims' balances: a claim's charges count once however many payers
+        it was billed to; `paid` is every payer's payments (`paid_by_payer` each payer's, by the payer
+        that sent the 835); adjustments and patient responsibility are each claim's standing
+        decision (with coordination of benefits, the last payer's, which restates the earlier ones),
+        so the patient responsibility is what remains after every payer. `posted_adjustments` is
+        every 835's adjustments as posted, what reconciles the books with the 835s received."""
         with self._sessions() as session:
             claim_ids = select(ClaimRow.id)
             if payer_id is not None:
@@ -467,35 +478,45 @@ class Ledger:
             count_payments = (
                 session.scalar(select(func.count(PaymentRow.id)).where(PaymentRow.claim_id.in_(ids))) or 0
             )
-            by_reason: dict[str, Money] = {}
-            for group, reason, amount in session.execute(
-                select(
-                    AdjustmentRow.group_code, AdjustmentRow.reason_code, _money_total(AdjustmentRow.amount)
-                )
-                .where(AdjustmentRow.claim_id.in_(ids))
-                .group_by(AdjustmentRow.group_code, AdjustmentRow.reason_code)
-                .order_by(AdjustmentRow.group_code, AdjustmentRow.reason_code)
-            ):
-                by_reason[f"{group}-{reason}"] = to_money(amount)
-            adjustments = _by_group(
+            by_reason: dict[tuple[str, str], Decimal] = {}
+            responsibility = ZERO
+            for postings in _postings(session, PaymentRow.claim_id.in_(ids)).values():
+                standing, owed = _standing_decision(postings)
+                for key, amount in standing.items():
+                    by_reason[key] = by_reason.get(key, ZERO) + amount
+                responsibility += owed
+            adjustments = _groups_of(by_reason)
+            posted = _by_group(
                 session.execute(
                     select(AdjustmentRow.group_code, _money_total(AdjustmentRow.amount))
                     .where(AdjustmentRow.claim_id.in_(ids))
                     .group_by(AdjustmentRow.group_code)
                 )
             )
+            paid_by_payer = {
+                payer or UNKNOWN_PAYER: to_money(amount)
+                for payer, amount in session.execute(
+                    select(PaymentRow.payer_id, _money_total(PaymentRow.paid))
+                    .where(PaymentRow.claim_id.in_(ids))
+                    .group_by(PaymentRow.payer_id)
+                )
+            }
             charges = total(ChargeRow.amount, ChargeRow.claim_id)
             paid = total(PaymentRow.paid, PaymentRow.claim_id)
-            responsibility = total(PatientResponsibilityRow.amount, PatientResponsibilityRow.claim_id)
             patient_paid = total(PatientPaymentRow.amount, PatientPaymentRow.claim_id)
             return LedgerTotals(
                 claims=count_claims,
                 payments=count_payments,
                 charges=charges,
                 paid=paid,
+                paid_by_payer=dict(sorted(paid_by_payer.items())),
                 adjustments=adjustments,
-                adjustments_by_reason=by_reason,
-                patient_responsibility=responsibility,
+                adjustments_by_reason={
+                    f"{group}-{reason}": to_money(amount)
+                    for (group, reason), amount in sorted(by_reason.items())
+                },
+                posted_adjustments=posted,
+                patient_responsibility=to_money(responsibility),
                 patient_paid=patient_paid,
                 outstanding=charges - paid - money_sum(adjustments.values()) + responsibility - patient_paid,
             )
@@ -550,8 +571,60 @@ PRIOR_PAYER_IMPACT = ("OA", "23")
 """OA-23 on a later payer's 835: what the earlier payers paid (posted as their payments already)."""
 
 
-def _standing_decision(session: Session, claim: ClaimRow) -> tuple[dict[str, Money], Money]:
-    """The adjustments by group and the patient responsibility that stand for the claim.
+UNKNOWN_PAYER = "unknown"
+"""paid_by_payer's key for a payment posted without the payer's id."""
+
+
+@dataclass
+class _Posting:
+    """One posted claim occurrence of an 835, as the standing decision reads it."""
+
+    status_code: str
+    payer_id: str | None
+    paid: Decimal
+    adjustments: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    """by (group, CARC)"""
+    responsibility: Decimal = ZERO
+
+
+def _postings(session: Session, where: ColumnElement[bool]) -> dict[int, list[_Posting]]:
+    """The postings of the claims `where` selects (a condition on PaymentRow.claim_id), by claim id,
+    in the order they were posted: three queries however many claims."""
+    by_payment: dict[int, _Posting] = {}
+    by_claim: dict[int, list[_Posting]] = {}
+    for payment_id, claim_id, status, payer, paid in session.execute(
+        select(
+            PaymentRow.id, PaymentRow.claim_id, PaymentRow.status_code, PaymentRow.payer_id, PaymentRow.paid
+        )
+        .where(where)
+        .order_by(PaymentRow.id)
+    ):
+        posting = _Posting(status_code=status, payer_id=payer, paid=paid)
+        by_payment[payment_id] = posting
+        by_claim.setdefault(claim_id, []).append(posting)
+    for payment_id, group, reason, amount in session.execute(
+        select(
+            AdjustmentRow.payment_id,
+            AdjustmentRow.group_code,
+            AdjustmentRow.reason_code,
+            _money_total(AdjustmentRow.amount),
+        )
+        .join(PaymentRow, PaymentRow.id == AdjustmentRow.payment_id)
+        .where(where)
+        .group_by(AdjustmentRow.payment_id, AdjustmentRow.group_code, AdjustmentRow.reason_code)
+    ):
+        by_payment[payment_id].adjustments[(group, reason)] = amount
+    for payment_id, amount in session.execute(
+        select(PatientResponsibilityRow.payment_id, PatientResponsibilityRow.amount)
+        .join(PaymentRow, PaymentRow.id == PatientResponsibilityRow.payment_id)
+        .where(where)
+    ):
+        by_payment[payment_id].responsibility = amount
+    return by_claim
+
+
+def _standing_decision(postings: list[_Posting]) -> tuple[dict[tuple[str, str], Decimal], Money]:
+    """The adjustments by (group, CARC) and the patient responsibility that stand for one claim.
 
     With one payer, every posting counts (a reversal takes its original back out). With coordination
     of benefits each later payer's 835 restates the whole claim: what the earlier payers paid (OA-23),
@@ -560,41 +633,36 @@ def _standing_decision(session: Session, claim: ClaimRow) -> tuple[dict[str, Mon
     superseded (their payments always count). A posting's place in the order is its CLP02 (1/19,
     2/20, 3/21); a denial or reversal takes the place of its payer's processed claims (the primary's
     when the payer has none yet)."""
-    payments = list(session.scalars(select(PaymentRow).where(PaymentRow.claim_id == claim.id)))
-    responsibility_of = {
-        payment_id: amount
-        for payment_id, amount in session.execute(
-            select(PatientResponsibilityRow.payment_id, PatientResponsibilityRow.amount).where(
-                PatientResponsibilityRow.claim_id == claim.id
-            )
-        )
-    }
     payer_position: dict[str | None, int] = {}
-    for payment in payments:
-        if payment.status_code in POSITION_OF_STATUS:
-            payer_position.setdefault(payment.payer_id, POSITION_OF_STATUS[payment.status_code])
-    layers: dict[int, tuple[dict[str, Decimal], Decimal, Decimal]] = {}
-    for payment in payments:
-        position = POSITION_OF_STATUS.get(payment.status_code, payer_position.get(payment.payer_id, 0))
-        groups, responsibility, paid = layers.get(position, ({}, ZERO, ZERO))
-        for row in payment.adjustments:
-            if position > 0 and (row.group_code, row.reason_code) == PRIOR_PAYER_IMPACT:
+    for posting in postings:
+        if posting.status_code in POSITION_OF_STATUS:
+            payer_position.setdefault(posting.payer_id, POSITION_OF_STATUS[posting.status_code])
+    layers: dict[int, tuple[dict[tuple[str, str], Decimal], Decimal, Decimal]] = {}
+    for posting in postings:
+        position = POSITION_OF_STATUS.get(posting.status_code, payer_position.get(posting.payer_id, 0))
+        adjustments, responsibility, paid = layers.get(position, ({}, ZERO, ZERO))
+        for key, amount in posting.adjustments.items():
+            if position > 0 and key == PRIOR_PAYER_IMPACT:
                 continue
-            groups[row.group_code] = groups.get(row.group_code, ZERO) + row.amount
-        layers[position] = (
-            groups,
-            responsibility + responsibility_of.get(payment.id, ZERO),
-            paid + payment.paid,
-        )
-    standing = [
-        position
-        for position, (groups, responsibility, paid) in layers.items()
-        if paid or responsibility or any(groups.values())
-    ]
+            adjustments[key] = adjustments.get(key, ZERO) + amount
+        layers[position] = (adjustments, responsibility + posting.responsibility, paid + posting.paid)
     if not layers:
         return {}, ZERO
-    groups, responsibility, _ = layers[max(standing) if standing else min(layers)]
-    return {group: to_money(amount) for group, amount in sorted(groups.items())}, to_money(responsibility)
+    standing = [
+        position
+        for position, (adjustments, responsibility, paid) in layers.items()
+        if paid or responsibility or any(adjustments.values())
+    ]
+    adjustments, responsibility, _ = layers[max(standing) if standing else min(layers)]
+    return dict(sorted(adjustments.items())), to_money(responsibility)
+
+
+def _groups_of(by_reason: dict[tuple[str, str], Decimal]) -> dict[str, Money]:
+    """Adjustments by (group, CARC) summed by group."""
+    groups: dict[str, Decimal] = {}
+    for (group, _), amount in by_reason.items():
+        groups[group] = groups.get(group, ZERO) + amount
+    return {group: to_money(amount) for group, amount in sorted(groups.items())}
 
 
 def _state_after(claim_payment: ClaimPayment) -> LedgerClaimState:

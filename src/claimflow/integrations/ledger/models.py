@@ -78,14 +78,25 @@ class PostingResult(LedgerModel):
 
 
 class LedgerTotals(LedgerModel):
-    """Sums over every claim (or one payer's) for reports; adjustments by group and by group-CARC."""
+    """Sums over every claim (or those billed to one payer now) for reports: the sums of the claims'
+    balances. Charges count once per claim; `paid` is every payer's payments; adjustments (by group
+    and by group-CARC) and patient responsibility are each claim's standing decision, so under
+    coordination of benefits the last payer's restatement, not every payer's 835 added up."""
 
     claims: int
     payments: int
     charges: Money
     paid: Money
+    paid_by_payer: dict[str, Money] = Field(
+        default_factory=dict, description="what each payer paid, by the payer id of its 835s"
+    )
     adjustments: dict[str, Money] = Field(default_factory=dict)
     adjustments_by_reason: dict[str, Money] = Field(default_factory=dict, description="e.g. 'CO-45'")
+    posted_adjustments: dict[str, Money] = Field(
+        default_factory=dict,
+        description="every 835's adjustments by group as posted (an earlier payer's restated ones too): "
+        "what reconciles the books with the 835s received",
+    )
     patient_responsibility: Money = ZERO
     patient_paid: Money = ZERO
     outstanding: Money = ZERO
