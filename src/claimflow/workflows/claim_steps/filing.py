@@ -13,10 +13,13 @@ with workflow.unsafe.imports_passed_through():
     from claimflow.activities import catalog
     from claimflow.activities.requests import TimelyFilingLetterRequest
     from claimflow.claims.deadlines import ESCALATION_DAYS
-    from claimflow.claims.tasks import Priority, TaskKind
+    from claimflow.claims.tasks import Priority, Task, TaskKind
     from claimflow.workflows.claim_steps.context import SETTLED, ClaimContext
     from claimflow.workflows.claim_steps.coordination import FILING_PER_PAYER, crossed_over_to_billed
 
+CLOSE_ENDED_WARNINGS = "close-ended-filing-warnings"
+"""Patch id: claims started before it left a timely-filing warning open once the payer had accepted
+or decided the claim, or the claim had gone on to another payer."""
 ONE_FILING_WARNING = "one-filing-warning"
 """Patch id: claims started before it kept every timely-filing warning open, and raised all the
 warnings already due at once."""
@@ -40,19 +43,44 @@ async def watch_timely_filing(c: ClaimContext) -> None:
 async def _watch_until_payer_changes(c: ClaimContext) -> None:
     """Watch the billed payer's deadline until the claim goes to another payer. A payer's profile is
     loaded whenever the claim goes to it (the next payer, an earlier one, a corrected coverage): a
-    new profile is a new payer to watch."""
+    new profile is a new payer to watch. A warning open when the risk ends (the payer accepted or
+    decided the claim, the claim settled, or it went to another payer) is closed, saying why."""
     profile = c.record.profile
+    closes = workflow.patched(CLOSE_ENDED_WARNINGS)
     watch = asyncio.create_task(_watch_payer(c, crossed_over_to_billed(c)))
+
+    def payer_changed() -> bool:
+        return c.record.profile is not profile
+
+    def risk_ended() -> bool:
+        return closes and bool(_open_warnings(c)) and not _at_risk(c)
+
+    awaited = False
+
+    def woken() -> bool:
+        return payer_changed() or risk_ended() or (watch.done() and not awaited)
+
     try:
-        await workflow.wait_condition(lambda: watch.done() or c.record.profile is not profile)
+        while True:
+            await workflow.wait_condition(woken)
+            if payer_changed():
+                break
+            if risk_ended():
+                _close_warnings(c, _why_not_at_risk(c))
+            if watch.done() and not awaited:
+                awaited = True
+                await watch
     except asyncio.CancelledError:  # the claim is done: so is the watch of its payer
         watch.cancel()
         raise
-    if watch.done():
-        await watch
-        await workflow.wait_condition(lambda: c.record.profile is not profile)
-    else:  # the claim went to another payer: this one's deadline no longer matters
+    if not watch.done():  # the claim went to another payer: this one's deadline no longer matters
         watch.cancel()
+    if closes and _open_warnings(c):
+        earlier = profile.payer_id if profile is not None else "the earlier payer"
+        _close_warnings(
+            c,
+            f"the claim went to {c.record.billed_coverage.payer_id}: {earlier}'s deadline no longer applies",
+        )
 
 
 async def _watch_payer(c: ClaimContext, crossed_over: bool = False) -> None:
@@ -114,3 +142,25 @@ def _at_risk(c: ClaimContext) -> bool:
         and not record.self_pay
         and record.state not in SETTLED
     )
+
+
+def _open_warnings(c: ClaimContext) -> list[Task]:
+    return [t for t in c.board.open_tasks if t.kind is TaskKind.TIMELY_FILING_RISK]
+
+
+def _why_not_at_risk(c: ClaimContext) -> str:
+    record = c.record
+    payer = record.billed_coverage.payer_id
+    if record.accepted_on is not None:
+        return f"{payer} accepted the claim (277CA): its deadline is met"
+    if record.last_payment is not None:
+        return f"{payer} decided the claim (835): its deadline is met"
+    if record.self_pay:
+        return "the patient pays alone: no payer to file with"
+    return f"the claim is {record.state.value}"
+
+
+def _close_warnings(c: ClaimContext, why: str) -> None:
+    """Close the open timely-filing warnings on claimflow's behalf: what they warned of is over."""
+    for task in _open_warnings(c):
+        c.board.close_unresolved(task.id, f"{task.kind.value} {task.id} closed: {why}")
