@@ -29,10 +29,14 @@ from claimflow.workflows import search_attributes as sa
 POLL_SECONDS = 0.5
 
 
-def bench_payers(adjudication_delay: str = "1s") -> str:
-    """The demo's payers answering 270s, 999s and 277CAs within a second, 835s after
-    `adjudication_delay`, with no noise (no front-end rejections, no partial payments)."""
-    text = re.sub(r'(acknowledgement_delay|adjudication_delay) = "[^"]*"', r'\1 = "1s"', fast_payers())
+def bench_payers(adjudication_delay: str = "1s", acknowledgement_delay: str = "1s") -> str:
+    """The demo's payers answering 270s and 999s at once, 277CAs after `acknowledgement_delay`, 835s
+    after `adjudication_delay`, with no noise (no front-end rejections, no partial payments)."""
+    text = re.sub(
+        r'acknowledgement_delay = "[^"]*"',
+        f'acknowledgement_delay = "{acknowledgement_delay}"',
+        fast_payers(),
+    )
     text = re.sub(r'adjudication_delay = "[^"]*"', f'adjudication_delay = "{adjudication_delay}"', text)
     return re.sub(r"(\w+_rate) = [0-9.]+", r"\1 = 0.0", text)
 
