@@ -234,23 +234,67 @@ def _age_bucket(days: int) -> int:
     return 0  # a date of service after as_of (a future-dated visit) is as young as it gets
 
 
-def compute_kpis(
-    facts: Iterable[ClaimFacts], as_of: date, period_days: int = DEFAULT_PERIOD_DAYS
-) -> KpiReport:
-    """The KPIs of these claims on `as_of`; days in A/R averages charges over `period_days`."""
-    if period_days < 1:
-        raise ValueError(f"period_days must be at least 1, not {period_days}")
+class KpiTotals(Model):
+    """What `compute_kpis` counts and sums over claims before it takes any rate: `totals_of` here,
+    or the same sums taken by a database over stored facts (integrations/ledger/readmodel.py, proven
+    equal by tests/ledger/test_readmodel_kpis.py). Totals of disjoint groups add up (`+`), and
+    `report_of` turns totals into the report, so every reader shares the formulas."""
+
+    claims: int = 0
+    clean: int = 0
+    billed: int = Field(default=0, description="claims submitted at least once")
+    first_pass_resolved: int = Field(default=0, description="of the billed claims")
+    remitted: int = 0
+    initially_denied: int = Field(default=0, description="of the remitted claims")
+    denials_by_category: dict[DenialCategory, int] = Field(
+        default_factory=dict, description="remitted claims with a denial of each category"
+    )
+    charges: Money = Field(default=ZERO, description="of the billed claims, as the next three")
+    payer_paid: Money = ZERO
+    patient_paid: Money = ZERO
+    contractual_adjustments: Money = ZERO
+    period_charges: Money = Field(
+        default=ZERO, description="charges of the billed claims with a date of service in the period"
+    )
+    ar_balance: Money = ZERO
+    aging_claims: tuple[int, ...] = (0,) * len(AGING_BUCKETS)
+    aging_balance: tuple[Money, ...] = (ZERO,) * len(AGING_BUCKETS)
+
+    def __add__(self, other: KpiTotals) -> KpiTotals:
+        categories = Counter(self.denials_by_category)
+        categories.update(other.denials_by_category)
+        return KpiTotals(
+            claims=self.claims + other.claims,
+            clean=self.clean + other.clean,
+            billed=self.billed + other.billed,
+            first_pass_resolved=self.first_pass_resolved + other.first_pass_resolved,
+            remitted=self.remitted + other.remitted,
+            initially_denied=self.initially_denied + other.initially_denied,
+            denials_by_category=dict(categories),
+            charges=self.charges + other.charges,
+            payer_paid=self.payer_paid + other.payer_paid,
+            patient_paid=self.patient_paid + other.patient_paid,
+            contractual_adjustments=self.contractual_adjustments + other.contractual_adjustments,
+            period_charges=self.period_charges + other.period_charges,
+            ar_balance=self.ar_balance + other.ar_balance,
+            aging_claims=tuple(a + b for a, b in zip(self.aging_claims, other.aging_claims, strict=True)),
+            aging_balance=tuple(a + b for a, b in zip(self.aging_balance, other.aging_balance, strict=True)),
+        )
+
+
+def in_period(service_date: date, as_of: date, period_days: int) -> bool:
+    """A date of service within the `period_days` days up to `as_of` (days in A/R's charges)."""
+    return 0 <= (as_of - service_date).days < period_days
+
+
+def totals_of(facts: Iterable[ClaimFacts], as_of: date, period_days: int = DEFAULT_PERIOD_DAYS) -> KpiTotals:
+    """The counts and sums `compute_kpis` takes its rates of."""
     claims = list(facts)
     billed = [claim for claim in claims if claim.submitted]
     remitted = [claim for claim in claims if claim.remitted]
     categories: Counter[DenialCategory] = Counter(
         category for claim in remitted for category in claim.denial_categories
     )
-    ar_balance = money_sum(claim.ar_balance for claim in claims)
-    period_charges = money_sum(
-        claim.charges for claim in billed if 0 <= (as_of - claim.service_date).days < period_days
-    )
-    daily_charges = period_charges / period_days
     aging_claims = [0] * len(AGING_BUCKETS)
     aging_balance = [ZERO] * len(AGING_BUCKETS)
     for claim in claims:
@@ -258,37 +302,71 @@ def compute_kpis(
             index = _age_bucket((as_of - claim.service_date).days)
             aging_claims[index] += 1
             aging_balance[index] += claim.ar_balance
-    charges = money_sum(claim.charges for claim in billed)
-    payer_paid = money_sum(claim.payer_paid for claim in billed)
-    patient_paid = money_sum(claim.patient_paid for claim in billed)
-    contractual = money_sum(claim.contractual_adjustment for claim in billed)
+    return KpiTotals(
+        claims=len(claims),
+        clean=sum(claim.clean for claim in claims),
+        billed=len(billed),
+        first_pass_resolved=sum(claim.first_pass_resolved for claim in billed),
+        remitted=len(remitted),
+        initially_denied=sum(claim.initially_denied for claim in remitted),
+        denials_by_category=dict(categories),
+        charges=money_sum(claim.charges for claim in billed),
+        payer_paid=money_sum(claim.payer_paid for claim in billed),
+        patient_paid=money_sum(claim.patient_paid for claim in billed),
+        contractual_adjustments=money_sum(claim.contractual_adjustment for claim in billed),
+        period_charges=money_sum(
+            claim.charges for claim in billed if in_period(claim.service_date, as_of, period_days)
+        ),
+        ar_balance=money_sum(claim.ar_balance for claim in claims),
+        aging_claims=tuple(aging_claims),
+        aging_balance=tuple(aging_balance),
+    )
+
+
+def report_of(totals: KpiTotals, as_of: date, period_days: int = DEFAULT_PERIOD_DAYS) -> KpiReport:
+    """The KPIs of these totals on `as_of` (the totals taken with the same `period_days`)."""
+    if period_days < 1:
+        raise ValueError(f"period_days must be at least 1, not {period_days}")
+    daily_charges = totals.period_charges / period_days
+    remitted = totals.remitted
     return KpiReport(
         as_of=as_of,
-        claims=len(claims),
-        clean_claim_rate=CountRate(part=sum(claim.clean for claim in claims), whole=len(claims)),
-        first_pass_resolution_rate=CountRate(
-            part=sum(claim.first_pass_resolved for claim in billed), whole=len(billed)
-        ),
-        denial_rate=CountRate(part=sum(claim.initially_denied for claim in remitted), whole=len(remitted)),
+        claims=totals.claims,
+        clean_claim_rate=CountRate(part=totals.clean, whole=totals.claims),
+        first_pass_resolution_rate=CountRate(part=totals.first_pass_resolved, whole=totals.billed),
+        denial_rate=CountRate(part=totals.initially_denied, whole=remitted),
         denials_by_category={
-            category: CountRate(part=count, whole=len(remitted))
-            for category, count in sorted(categories.items())
+            category: CountRate(part=count, whole=remitted)
+            for category, count in sorted(totals.denials_by_category.items())
+            if count
         },
-        days_in_ar=(ar_balance / daily_charges).quantize(Decimal("0.1")) if daily_charges else None,
+        days_in_ar=(totals.ar_balance / daily_charges).quantize(Decimal("0.1")) if daily_charges else None,
         period_days=period_days,
-        net_collection_rate=AmountRate(part=payer_paid + patient_paid, whole=charges - contractual),
-        charges=charges,
-        payer_paid=payer_paid,
-        patient_paid=patient_paid,
-        contractual_adjustments=contractual,
-        ar_balance=ar_balance,
+        net_collection_rate=AmountRate(
+            part=totals.payer_paid + totals.patient_paid,
+            whole=totals.charges - totals.contractual_adjustments,
+        ),
+        charges=totals.charges,
+        payer_paid=totals.payer_paid,
+        patient_paid=totals.patient_paid,
+        contractual_adjustments=totals.contractual_adjustments,
+        ar_balance=totals.ar_balance,
         ar_aging=[
             AgingBucket(label=label, min_days=low, max_days=high, claims=count, balance=balance)
             for (label, low, high), count, balance in zip(
-                AGING_BUCKETS, aging_claims, aging_balance, strict=True
+                AGING_BUCKETS, totals.aging_claims, totals.aging_balance, strict=True
             )
         ],
     )
+
+
+def compute_kpis(
+    facts: Iterable[ClaimFacts], as_of: date, period_days: int = DEFAULT_PERIOD_DAYS
+) -> KpiReport:
+    """The KPIs of these claims on `as_of`; days in A/R averages charges over `period_days`."""
+    if period_days < 1:
+        raise ValueError(f"period_days must be at least 1, not {period_days}")
+    return report_of(totals_of(facts, as_of, period_days), as_of, period_days)
 
 
 def kpis_of_snapshots(

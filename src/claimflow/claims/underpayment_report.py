@@ -26,26 +26,49 @@ class PayerUnderpayments(Model):
     corrected_lines: int = 0
 
 
+class UnderpaymentGroup(Model):
+    """Underpaid lines of one payer in one status, counted and summed (by a database, say)."""
+
+    payer_id: str
+    status: UnderpaymentStatus
+    lines: int
+    shortfall: Money = Field(description="the shortfalls found on these lines")
+    recovered: Money = Field(description="what the payer paid back on them")
+
+
 def by_payer(cases: Iterable[UnderpaymentCase]) -> list[PayerUnderpayments]:
+    return by_payer_of_groups(
+        UnderpaymentGroup(
+            payer_id=case.finding.payer_id,
+            status=case.status,
+            lines=1,
+            shortfall=case.finding.shortfall,
+            recovered=case.recovered,
+        )
+        for case in cases
+    )
+
+
+def by_payer_of_groups(groups: Iterable[UnderpaymentGroup]) -> list[PayerUnderpayments]:
+    """The rows of `by_payer` from lines already grouped by payer and status."""
     rows: dict[str, PayerUnderpayments] = {}
-    for case in cases:
-        payer = case.finding.payer_id
+    for group in groups:
+        payer, count, status = group.payer_id, group.lines, group.status
         row = rows.get(payer) or PayerUnderpayments(payer_id=payer, lines=0, open_lines=0)
-        update: dict[str, object] = {"lines": row.lines + 1}
-        status = case.status
+        update: dict[str, object] = {"lines": row.lines + count}
         if status in {UnderpaymentStatus.OPEN, UnderpaymentStatus.APPEALED}:
-            update |= {"open_lines": row.open_lines + 1, "open_amount": row.open_amount + case.open_shortfall}
+            update |= {"open_lines": row.open_lines + count, "open_amount": row.open_amount + group.shortfall}
             if status is UnderpaymentStatus.APPEALED:
-                update["appealed"] = row.appealed + 1
+                update["appealed"] = row.appealed + count
         elif status is UnderpaymentStatus.RECOVERED:
-            update |= {"recovered_lines": row.recovered_lines + 1}
+            update |= {"recovered_lines": row.recovered_lines + count}
         elif status is UnderpaymentStatus.ACCEPTED:
             update |= {
-                "accepted_lines": row.accepted_lines + 1,
-                "accepted_amount": row.accepted_amount + case.finding.shortfall,
+                "accepted_lines": row.accepted_lines + count,
+                "accepted_amount": row.accepted_amount + group.shortfall,
             }
         else:
-            update["corrected_lines"] = row.corrected_lines + 1
-        update["recovered_amount"] = row.recovered_amount + case.recovered
+            update["corrected_lines"] = row.corrected_lines + count
+        update["recovered_amount"] = row.recovered_amount + group.recovered
         rows[payer] = row.model_copy(update=update)
     return sorted(rows.values(), key=lambda r: r.payer_id)

@@ -52,8 +52,15 @@ from claimflow.console.web.auth import (
     read_session,
     start_session,
 )
-from claimflow.console.web.dashboard import Dashboard, build_dashboard, lists_from_read_model
-from claimflow.console.web.data import ConsoleData, QueueFilter, SearchQuery
+from claimflow.console.web.dashboard import (
+    Dashboard,
+    Figures,
+    Lists,
+    build_dashboard,
+    figures_from_read_model,
+    lists_from_read_model,
+)
+from claimflow.console.web.data import SEARCH_LIMIT, ConsoleData, QueueFilter, SearchQuery
 from claimflow.console.web.exchanges import claim_exchanges, claims_segments
 from claimflow.console.web.forms import FIELDS_BY_ACTION, InvalidForm, resolution_from_form
 from claimflow.integrations.crypto import PayloadTamperedError, UnknownKeyError
@@ -505,7 +512,7 @@ def create_app(
 
     async def search(request: Request, user: User) -> Response:
         query = search_query(request)
-        found = [] if query.empty else await data.search(query)
+        found = None if query.empty else await data.search(query, limit=SEARCH_LIMIT)
         return render(
             request,
             "search.html.j2",
@@ -519,16 +526,23 @@ def create_app(
 
     async def search_csv(request: Request, user: User) -> Response:
         found = await data.search(search_query(request))
-        return _csv("claims.csv", views.SEARCH_COLUMNS, [views.search_cells(claim) for claim in found])
+        return _csv("claims.csv", views.SEARCH_COLUMNS, [views.search_cells(c) for c in found.claims])
 
     # ------------------------------------------------------------------ dashboard
     async def board_of(days: int) -> Dashboard:
-        """The KPIs over the claims' snapshots; counts, lists and open tasks from the read model's
-        queries once it was built (else from the same snapshots' copy)."""
-        now, lists = data.now(), None
-        if data.read_model is not None and await asyncio.to_thread(data.read_model.cursor) is not None:
-            lists = await asyncio.to_thread(lists_from_read_model, data.read_model, now, days)
-        return build_dashboard(await data.loaded(), now, days, await data.resolutions(), lists)
+        """Once the read model was built, every figure is its queries (nothing asked of Temporal);
+        before, the KPIs, counts and lists are taken over every claim's snapshot."""
+        now = data.now()
+        model = data.read_model
+        cursor = await asyncio.to_thread(model.cursor) if model is not None else None
+        if model is None or cursor is None:
+            return build_dashboard(await data.loaded(), now, days, await data.resolutions())
+
+        def queried() -> tuple[Lists, Figures]:
+            return lists_from_read_model(model, now, days), figures_from_read_model(model, now.date())
+
+        lists, figures = await asyncio.to_thread(queried)
+        return build_dashboard(None, now, days, await data.resolutions(), lists, figures, cursor)
 
     async def dashboard(request: Request, user: User) -> Response:
         board = await board_of(_days(request))

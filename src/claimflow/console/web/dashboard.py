@@ -1,24 +1,37 @@
 """The manager dashboard's figures: every table a manager reads, each also a chart and a CSV.
 
-The KPIs are claims.kpi's (HFMA definitions), computed over the claims' snapshots: overall, per
-payer, and per week of the first remittance for the denial-rate trend. Counts by state and payer and
-the stuck claims come from the search attributes the read model listed. Resolutions per person
-come from the ledger's audit trail (every resolution a person sent, a manager's write-off approval on
-an appeal too), grouped in one query.
+The KPIs are claims.kpi's (HFMA definitions): overall, per payer, and per week of the first
+remittance for the denial-rate trend, each claims.kpi.report_of the totals of its claims. Once the
+read model is built, those totals, the underpayments, the counts by state and payer, the stuck
+claims, the deadlines and the open tasks are its grouped and indexed queries (`figures_from_read_model`,
+`lists_from_read_model`): nothing is asked of any workflow, whatever the number of claims. Before it
+was ever built they are taken over the claims' snapshots loaded from the workflows
+(`figures_from_loaded`, `lists_from_loaded`), and the page says so. Resolutions per person come from
+the ledger's audit trail (every resolution a person sent, a manager's write-off approval on an
+appeal too), grouped in one query.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from claimflow.claims.kpi import AGING_BUCKETS, SETTLED_STATES, ClaimFacts, KpiReport, compute_kpis, facts_of
+from claimflow.claims.kpi import (
+    AGING_BUCKETS,
+    SETTLED_STATES,
+    ClaimFacts,
+    KpiReport,
+    KpiTotals,
+    facts_of,
+    report_of,
+    totals_of,
+)
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.tasks import TaskKind
-from claimflow.claims.underpayment_report import by_payer
+from claimflow.claims.underpayment_report import PayerUnderpayments, by_payer, by_payer_of_groups
 from claimflow.console.claims_client import NOT_YET_ACCEPTED
 from claimflow.console.web.charts import bar_chart, line_chart
 from claimflow.console.web.data import Loaded
@@ -117,49 +130,108 @@ def lists_from_loaded(loaded: Loaded, now: datetime, stuck_days: int) -> Lists:
 
 
 @dataclass(frozen=True)
+class Figures:
+    """What the KPI tables read: claims.kpi's totals of every claim with known facts, of each
+    payer's, and of the claims whose first 835 came in each week (keyed by its Monday, the last
+    TREND_WEEKS weeks), and the underpayments by payer."""
+
+    everyone: KpiTotals
+    payers: dict[str, KpiTotals]
+    weeks: dict[date, KpiTotals]
+    underpayments: list[PayerUnderpayments]
+
+
+def _trend_weeks(today: date) -> list[date]:
+    this_week = today - timedelta(days=today.weekday())
+    return [this_week - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
+
+
+def figures_from_read_model(model: ReadModel, today: date) -> Figures:
+    """Four grouped queries of the read model (the KPI sums by payer, the denial categories by
+    payer, the first remittances by day, the underpayments by payer and status)."""
+    payers = model.kpi_totals(today)
+    weeks: dict[date, KpiTotals] = {}
+    for day, remitted, denied in model.first_remittances(_trend_weeks(today)[0]):
+        week = day - timedelta(days=day.weekday())
+        weeks[week] = weeks.get(week, KpiTotals()) + KpiTotals(remitted=remitted, initially_denied=denied)
+    return Figures(
+        everyone=sum(payers.values(), KpiTotals()),
+        payers=payers,
+        weeks=weeks,
+        underpayments=by_payer_of_groups(model.underpayment_groups()),
+    )
+
+
+def figures_from_loaded(loaded: Loaded, today: date) -> Figures:
+    """The same figures over the claims' snapshots loaded from the workflows (a read model never
+    built): claims.kpi.facts_of of each, totalled as the read model totals its rows."""
+    snapshots = [claim for claim in loaded.claims.values() if claim.encounter is not None]
+    facts = {claim.claim_id: facts_of(claim) for claim in snapshots}
+    by_payer_facts: dict[str, list[ClaimFacts]] = defaultdict(list)
+    by_week: dict[date, list[ClaimFacts]] = defaultdict(list)
+    first_week = _trend_weeks(today)[0]
+    for claim in snapshots:
+        by_payer_facts[claim.payer_id].append(facts[claim.claim_id])
+        first = _first_remittance(claim)
+        if first is not None and first >= first_week:
+            by_week[first - timedelta(days=first.weekday())].append(facts[claim.claim_id])
+    return Figures(
+        everyone=totals_of(facts.values(), today),
+        payers={payer: totals_of(group, today) for payer, group in sorted(by_payer_facts.items())},
+        weeks={week: totals_of(group, today) for week, group in by_week.items()},
+        underpayments=by_payer(case for claim in snapshots for case in claim.underpayments),
+    )
+
+
+@dataclass(frozen=True)
 class Dashboard:
     as_of: date
     kpis: KpiReport
     stuck_days: int
     tables: list[Table]
+    read_model_at: datetime | None = None
+    """when the read model its figures were queried from was last brought up to date; None: they
+    were taken over the snapshot of every claim's workflow (a read model never built)"""
 
     def table(self, name: str) -> Table | None:
         return next((table for table in self.tables if table.name == name), None)
 
 
 def build_dashboard(
-    loaded: Loaded,
+    loaded: Loaded | None,
     now: datetime,
     stuck_days: int = 7,
     resolutions: Sequence[Resolutions] = (),
     lists: Lists | None = None,
+    figures: Figures | None = None,
+    read_model_at: datetime | None = None,
 ) -> Dashboard:
-    """The KPIs over the claims' snapshots in `loaded`; the counts and lists from `lists` (the read
-    model's), else from `loaded` too."""
-    lists = lists or lists_from_loaded(loaded, now, stuck_days)
+    """The dashboard of `figures` and `lists` (the read model's, brought up to date at
+    `read_model_at`); what is not given is taken over the claims' snapshots in `loaded`."""
     today = now.date()
-    snapshots = [claim for claim in loaded.claims.values() if claim.encounter is not None]
-    facts = {claim.claim_id: facts_of(claim) for claim in snapshots}
-    payer_of = {claim.claim_id: claim.payer_id for claim in snapshots}
-    report = compute_kpis(facts.values(), today)
-    by_payer: dict[str, list[ClaimFacts]] = defaultdict(list)
-    for claim_id, fact in facts.items():
-        by_payer[payer_of[claim_id]].append(fact)
-    payer_reports = {payer: compute_kpis(group, today) for payer, group in sorted(by_payer.items())}
+    if lists is None or figures is None:
+        if loaded is None:
+            raise ValueError("the dashboard needs the read model's figures and lists, or the loaded claims")
+        lists = lists or lists_from_loaded(loaded, now, stuck_days)
+        figures = figures or figures_from_loaded(loaded, today)
+    report = report_of(figures.everyone, today)
+    payer_reports = {payer: report_of(totals, today) for payer, totals in figures.payers.items()}
     tables = [
         _by_state(lists.by_state),
         _by_payer(lists.by_payer),
         _kpi_table(report, payer_reports),
         _denials_by_category(report, payer_reports),
-        _denial_trend(snapshots, facts, today),
+        _denial_trend(figures.weeks, today),
         _aging_by_payer(report, payer_reports),
         _stuck(lists.quiet, now, stuck_days),
         _deadlines(lists.deadlines, today, stuck_days),
         _open_tasks(lists.tasks, now),
         _resolutions(resolutions),
-        _underpayments(snapshots),
+        _underpayments(figures.underpayments),
     ]
-    return Dashboard(as_of=today, kpis=report, stuck_days=stuck_days, tables=tables)
+    return Dashboard(
+        as_of=today, kpis=report, stuck_days=stuck_days, tables=tables, read_model_at=read_model_at
+    )
 
 
 def _by_state(counts: list[tuple[str, int]]) -> Table:
@@ -236,19 +308,12 @@ def _first_remittance(snapshot: ClaimSnapshot) -> date | None:
     return next((entry.at.date() for entry in snapshot.timeline if entry.step == "835"), None)
 
 
-def _denial_trend(snapshots: Sequence[ClaimSnapshot], facts: dict[str, ClaimFacts], today: date) -> Table:
+def _denial_trend(by_week: dict[date, KpiTotals], today: date) -> Table:
     """The initial denial rate of the claims whose first 835 came in each of the last weeks."""
-    this_week = today - timedelta(days=today.weekday())
-    weeks = [this_week - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
-    by_week: dict[date, list[ClaimFacts]] = defaultdict(list)
-    for snapshot in snapshots:
-        first = _first_remittance(snapshot)
-        if first is not None:
-            by_week[first - timedelta(days=first.weekday())].append(facts[snapshot.claim_id])
     rows: list[tuple[Cell, ...]] = []
     points = []
-    for week in weeks:
-        rate = compute_kpis(by_week.get(week, []), today).denial_rate
+    for week in _trend_weeks(today):
+        rate = report_of(by_week.get(week, KpiTotals()), today).denial_rate
         rows.append((week.isoformat(), rate.part, rate.whole, _percent(rate.part, rate.whole)))
         if rate.whole:
             points.append((week.strftime("%b %d"), round(100 * rate.part / rate.whole, 1)))
@@ -329,9 +394,8 @@ def _resolutions(resolutions: Sequence[Resolutions]) -> Table:
     return Table("resolutions", "Task resolutions per person", ("person", "kind", "resolved"), rows, chart)
 
 
-def _underpayments(snapshots: Iterable[ClaimSnapshot]) -> Table:
+def _underpayments(rows: Sequence[PayerUnderpayments]) -> Table:
     """Lines allowed below the payer's contract (claims/underpayment_report): open and recovered."""
-    rows = by_payer(case for claim in snapshots for case in claim.underpayments)
     cells: list[tuple[Cell, ...]] = [
         (
             row.payer_id,

@@ -8,7 +8,12 @@ their queue never lists the task they just resolved. Only while the read model w
 (no worker has run its projector, no `claimflow readmodel rebuild`) does the queue fall back to the
 copy below, and says so on the page.
 
-That copy, which the dashboard's KPIs and search still read: a page must answer in well under a
+The console's search is one query of the read model too (payer, state and dates by their indexes,
+ids and patient names in one case-folded column), and so is every figure of the dashboard
+(dashboard.py). Only without a read model, or while it was never built, do they read the copy below
+instead, and the page says so.
+
+That copy: a page must answer in well under a
 second, and asking every claim's workflow takes longer than that once there are hundreds. So the
 work queue and the snapshot of every claim are loaded together, kept, and served while a newer
 copy loads in the background once they are `fresh_seconds` old (a page waits only when nothing was
@@ -23,7 +28,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -46,7 +51,16 @@ from claimflow.console.claims_client import (
 from claimflow.console.worklist import from_read_model
 from claimflow.integrations.ledger import AuditEntry, Ledger, X12Archive
 from claimflow.integrations.ledger.projector import Projector
-from claimflow.integrations.ledger.readmodel import RESOLVED, ReadModel, Resolutions, TaskSort, TaskView
+from claimflow.integrations.ledger.readmodel import (
+    RESOLVED,
+    ClaimView,
+    ReadModel,
+    Resolutions,
+    TaskSort,
+    TaskView,
+    folded,
+    search_values,
+)
 from claimflow.integrations.ledger.worklist import Assignment, Note, Worklist
 
 DUE_SOON = timedelta(hours=24)
@@ -156,6 +170,50 @@ class Loaded:
     listed: list[StuckClaim]
     resolved_here: set[str] = field(default_factory=set)
     """tasks resolved through this console since the load (hidden from the queue at once)"""
+
+
+SEARCH_LIMIT = 500
+"""The search page lists this many claims at most (by claim id) and says how many matched; its CSV
+holds them all."""
+
+
+@dataclass(frozen=True)
+class FoundClaim:
+    """A line of the search's results."""
+
+    claim_id: str
+    patient: str
+    date_of_service: date | None
+    payer_id: str
+    state: str
+    billed: Money
+    paid: Money
+    open_tasks: int
+
+    @classmethod
+    def of_view(cls, view: ClaimView) -> FoundClaim:
+        return cls(
+            view.claim_id, view.patient or "", view.date_of_service, view.payer_id, view.state,
+            view.billed, view.payer_paid, view.open_tasks,
+        )  # fmt: skip
+
+    @classmethod
+    def of_snapshot(cls, claim: ClaimSnapshot) -> FoundClaim:
+        encounter = claim.encounter
+        patient = f"{encounter.patient.last_name}, {encounter.patient.first_name}" if encounter else ""
+        return cls(
+            claim.claim_id, patient, encounter.service_date if encounter else None, claim.payer_id,
+            claim.state.value, claim.billed, claim.paid, len(claim.open_tasks),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    claims: list[FoundClaim]
+    total: int
+    """how many matched (more than listed when the search was limited)"""
+    read_model_at: datetime | None
+    """when the read model searched was last brought up to date; None: every workflow was asked"""
 
 
 @dataclass(frozen=True)
@@ -358,12 +416,29 @@ class ConsoleData:
             self._loaded.claims[snapshot.claim_id] = snapshot
         return snapshot
 
-    async def search(self, query: SearchQuery) -> list[ClaimSnapshot]:
+    async def search(self, query: SearchQuery, limit: int | None = None) -> SearchResult:
+        """The claims matching `query`, by claim id (the first `limit`): one query of the read model
+        once it was built, else a match over every claim's snapshot loaded from the workflows."""
+        model = self.read_model
+        cursor = await asyncio.to_thread(model.cursor) if model is not None else None
+        if model is not None and cursor is not None:
+            found = await asyncio.to_thread(
+                model.search,
+                text=query.text,
+                payer=query.payer,
+                state=query.state.value if query.state else None,
+                service_from=query.service_from,
+                service_to=query.service_to,
+                limit=limit,
+            )
+            return SearchResult([FoundClaim.of_view(view) for view in found.claims], found.total, cursor)
         loaded = await self.loaded()
-        return sorted(
+        matched = sorted(
             (claim for claim in loaded.claims.values() if _matches(claim, query)),
             key=lambda claim: claim.claim_id,
         )
+        listed = matched if limit is None else matched[:limit]
+        return SearchResult([FoundClaim.of_snapshot(claim) for claim in listed], len(matched), None)
 
     async def resolutions(self) -> list[Resolutions]:
         """Task resolutions per person and kind from the audit trail: one grouped query of the read
@@ -459,20 +534,5 @@ def _matches(claim: ClaimSnapshot, query: SearchQuery) -> bool:
             return False
     if not query.text:
         return True
-    needle = query.text.casefold()
-    haystack: Iterable[str] = (
-        claim.claim_id,
-        claim.patient_control_number,
-        claim.payer_claim_number or "",
-        *(
-            (
-                encounter.patient.last_name,
-                encounter.patient.first_name,
-                f"{encounter.patient.first_name} {encounter.patient.last_name}",
-                f"{encounter.patient.last_name}, {encounter.patient.first_name}",
-            )
-            if encounter
-            else ()
-        ),
-    )
-    return any(needle in value.casefold() for value in haystack)
+    needle = folded(query.text)
+    return any(needle in folded(value) for value in search_values(claim))

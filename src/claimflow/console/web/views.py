@@ -14,7 +14,7 @@ from pathlib import Path
 from claimflow.claims.carc import UnknownCodeError, carc_text, group_text, rarc_text
 from claimflow.claims.lifecycle import ClaimSnapshot
 from claimflow.claims.tasks import Action, TaskKind, permission_for
-from claimflow.console.web.data import QueueItem
+from claimflow.console.web.data import FoundClaim, QueueItem
 from claimflow.integrations.ledger.users import User
 
 IN_WORDS: dict[TaskKind, str] = {
@@ -211,17 +211,16 @@ def queue_cells(item: QueueItem) -> tuple[str, ...]:
     )
 
 
-def search_cells(claim: ClaimSnapshot) -> tuple[str, ...]:
-    encounter = claim.encounter
+def search_cells(claim: FoundClaim) -> tuple[str, ...]:
     return (
         claim.claim_id,
-        f"{encounter.patient.last_name}, {encounter.patient.first_name}" if encounter else "",
-        encounter.service_date.isoformat() if encounter else "",
+        claim.patient,
+        claim.date_of_service.isoformat() if claim.date_of_service else "",
         claim.payer_id,
-        claim.state.value,
+        claim.state,
         str(claim.billed),
         str(claim.paid),
-        str(len(claim.open_tasks)),
+        str(claim.open_tasks),
     )
 
 

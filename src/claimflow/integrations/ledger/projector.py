@@ -35,7 +35,16 @@ from claimflow.claims.kpi import facts_of
 from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO
 from claimflow.claims.tasks import Task
-from claimflow.integrations.ledger.readmodel import ClaimView, Projection, ReadModel, SourceView, TaskView
+from claimflow.integrations.ledger.readmodel import (
+    ClaimView,
+    Projection,
+    ReadModel,
+    SourceView,
+    TaskView,
+    UnderpaymentView,
+    search_text_of,
+    search_values,
+)
 
 # The search attributes the workflows publish (workflows/search_attributes.py, which this layer may
 # not import; tests/ledger/test_projector.py checks the names and types agree).
@@ -237,13 +246,20 @@ class Projector:
             return Projection(
                 source=_source(execution, execution.id), claim=_claim_from_attributes(execution)
             )
-        claim = _claim_view(snapshot, execution, running)
+        claim = claim_view(
+            snapshot,
+            running=running,
+            last_progress_at=execution.typed_search_attributes.get(LAST_PROGRESS_AT),
+        )
         tasks = [
             _task_view(task, execution.id, snapshot.claim_id, claim, snapshot.state.value)
             for task in snapshot.open_tasks
         ]
         return Projection(
-            source=_source(execution, execution.id), tasks=tasks if running else [], claim=claim
+            source=_source(execution, execution.id),
+            tasks=tasks if running else [],
+            claim=claim,
+            underpayments=[UnderpaymentView.of(snapshot.claim_id, case) for case in snapshot.underpayments],
         )
 
     async def _ask(self, workflow_id: str, query: str, answer: type[Answer]) -> Answer:
@@ -293,17 +309,35 @@ def _source(execution: WorkflowExecution, claim_id: str | None) -> SourceView:
     )
 
 
-def _claim_view(snapshot: ClaimSnapshot, execution: WorkflowExecution, running: bool) -> ClaimView:
+def claim_view(
+    snapshot: ClaimSnapshot, *, running: bool, last_progress_at: datetime | None = None
+) -> ClaimView:
     """The claim as lists show it; the amount at stake and the A/R balance as claims.kpi computes
-    them (the whole charge, and no date of service, for a snapshot without its encounter)."""
+    them (the whole charge, and no date of service, for a snapshot without its encounter), and its
+    KPI facts (claims.kpi.facts_of) with the day of its first 835, for the dashboard."""
     encounter = snapshot.encounter
+    known: dict[str, object] = {}
     if encounter is None:
         at_stake, balance, service_date = snapshot.billed, ZERO, None
     else:
         facts = facts_of(snapshot)
         owed = facts.charges - facts.payer_paid - facts.patient_paid - facts.contractual_adjustment
         at_stake, balance, service_date = max(owed, ZERO), facts.ar_balance, facts.service_date
+        known = facts.model_dump(
+            include={
+                "submitted", "clean", "first_pass_resolved", "remitted", "initially_denied",
+                "denial_categories", "payer_paid", "patient_paid", "contractual_adjustment", "ar_balance",
+            }
+        )  # fmt: skip
+        known["facts_known"] = True
+    first_835 = next((entry.at.date() for entry in snapshot.timeline if entry.step == "835"), None)
     return ClaimView(
+        **known,
+        first_remittance_on=first_835,
+        patient_control_number=snapshot.patient_control_number,
+        payer_claim_number=snapshot.payer_claim_number,
+        open_tasks=len(snapshot.open_tasks),
+        search_text=search_text_of(search_values(snapshot)),
         claim_id=snapshot.claim_id,
         state=snapshot.state.value,
         payer_id=snapshot.payer_id,
@@ -312,7 +346,7 @@ def _claim_view(snapshot: ClaimSnapshot, execution: WorkflowExecution, running: 
         amount_at_stake=at_stake,
         patient=f"{encounter.patient.last_name}, {encounter.patient.first_name}" if encounter else None,
         date_of_service=service_date,
-        last_progress_at=execution.typed_search_attributes.get(LAST_PROGRESS_AT),
+        last_progress_at=last_progress_at,
         timely_filing_deadline=snapshot.timely_filing_deadline,
         is_open=running,
     )

@@ -7,6 +7,13 @@ A/R aging over a hundred thousand claims, is then one indexed query, not a query
 A task row carries its claim's patient display name, date of service, payer, amount at stake and
 state, so a list never joins or asks anything else; writing a claim restates them on every task of
 that claim (its appeal's too).
+
+A claim row also carries its KPI facts (claims.kpi.ClaimFacts) and the day of its first 835, and
+each underpaid line is a row of its own, so the dashboard's KPIs are a few grouped queries whose
+counts and sums are claims.kpi's own (`kpi_totals` gives claims.kpi.KpiTotals, which `report_of`
+turns into the report every reader shows); and the console's search filters claims here by state,
+payer and date of service through their indexes and matches ids and patient names in one
+case-folded column.
 """
 
 from __future__ import annotations
@@ -18,10 +25,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, case, delete, func, select, update
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from claimflow.claims.money import ZERO, Money
+from claimflow.claims import kpi
+from claimflow.claims.denials import DenialCategory
+from claimflow.claims.kpi import ClaimFacts, KpiTotals
+from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState, UnderpaymentCase, UnderpaymentStatus
+from claimflow.claims.money import CENT, ZERO, Money
+from claimflow.claims.underpayment_report import UnderpaymentGroup
 from claimflow.integrations.ledger.engine import create_ledger_engine
 from claimflow.integrations.ledger.migrate import upgrade
 from claimflow.integrations.ledger.models import LedgerModel
@@ -31,10 +43,18 @@ from claimflow.integrations.ledger.schema import (
     ReadModelCursorRow,
     ReadModelSourceRow,
     ReadModelTaskRow,
+    ReadModelUnderpaymentRow,
     TaskAssignmentRow,
 )
 
 CURSOR = "projector"
+TABLES = (
+    ReadModelTaskRow,
+    ReadModelUnderpaymentRow,
+    ReadModelClaimRow,
+    ReadModelSourceRow,
+    ReadModelCursorRow,
+)
 AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("0-30", 30),
     ("31-60", 60),
@@ -91,6 +111,106 @@ class ClaimView(LedgerModel):
     last_progress_at: datetime | None = None
     timely_filing_deadline: date | None = None
     is_open: bool = True
+    facts_known: bool = False
+    """the KPI facts below are the claim's (False: its state carried no encounter; no KPI counts it)"""
+    submitted: bool = False
+    clean: bool = False
+    first_pass_resolved: bool = False
+    remitted: bool = False
+    initially_denied: bool = False
+    denial_categories: frozenset[DenialCategory] = frozenset()
+    payer_paid: Money = ZERO
+    patient_paid: Money = ZERO
+    contractual_adjustment: Money = ZERO
+    ar_balance: Money = ZERO
+    """ClaimFacts.ar_balance; `balance` is the same while the workflow runs, 0 once it ended"""
+    first_remittance_on: date | None = None
+    patient_control_number: str | None = None
+    payer_claim_number: str | None = None
+    open_tasks: int = 0
+    """its own workflow's open tasks (an appeal's are its appeal's)"""
+    search_text: str = ""
+
+    def facts(self) -> ClaimFacts | None:
+        """The claim's KPI facts as claims.kpi.facts_of gave them, None when they are not known."""
+        if not self.facts_known or self.date_of_service is None:
+            return None
+        return ClaimFacts(
+            claim_id=self.claim_id,
+            state=ClaimState(self.state),
+            service_date=self.date_of_service,
+            charges=self.billed,
+            submitted=self.submitted,
+            clean=self.clean,
+            first_pass_resolved=self.first_pass_resolved,
+            remitted=self.remitted,
+            initially_denied=self.initially_denied,
+            denial_categories=self.denial_categories,
+            payer_paid=self.payer_paid,
+            patient_paid=self.patient_paid,
+            contractual_adjustment=self.contractual_adjustment,
+            ar_balance=self.ar_balance,
+        )
+
+
+class UnderpaymentView(LedgerModel):
+    """One underpaid line of a claim (claims.lifecycle.UnderpaymentCase) as the dashboard counts it."""
+
+    claim_id: str
+    task_id: str
+    payer_id: str
+    status: UnderpaymentStatus
+    shortfall: Money
+    recovered: Money
+
+    @classmethod
+    def of(cls, claim_id: str, case: UnderpaymentCase) -> UnderpaymentView:
+        return cls(
+            claim_id=claim_id,
+            task_id=case.task_id,
+            payer_id=case.finding.payer_id,
+            status=case.status,
+            shortfall=case.finding.shortfall,
+            recovered=case.recovered,
+        )
+
+
+SEPARATOR = "\x1f"
+"""Between the values of a claim's search text: no typed search spans two of them."""
+
+
+def search_values(snapshot: ClaimSnapshot) -> tuple[str, ...]:
+    """What the console's search matches a claim by: its claim id, patient control number and payer
+    claim number, and its patient's name as typed either way round."""
+    encounter = snapshot.encounter
+    names = (
+        (
+            encounter.patient.last_name,
+            encounter.patient.first_name,
+            f"{encounter.patient.first_name} {encounter.patient.last_name}",
+            f"{encounter.patient.last_name}, {encounter.patient.first_name}",
+        )
+        if encounter
+        else ()
+    )
+    return (snapshot.claim_id, snapshot.patient_control_number, snapshot.payer_claim_number or "", *names)
+
+
+def folded(text: str) -> str:
+    """A search text, or a typed search, as the search compares them: case-folded."""
+    return text.casefold()
+
+
+def search_text_of(values: Iterable[str]) -> str:
+    return SEPARATOR.join(folded(value.replace(SEPARATOR, " ")) for value in values)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The claims a search matched (the first `limit`, by claim id) and how many matched."""
+
+    claims: list[ClaimView]
+    total: int
 
 
 class SourceView(LedgerModel):
@@ -130,6 +250,8 @@ class Projection:
     source: SourceView
     tasks: Sequence[TaskView] = ()
     claim: ClaimView | None = None
+    underpayments: Sequence[UnderpaymentView] = ()
+    """the claim's underpaid lines (all of them: the old rows go), with `claim` only"""
 
 
 @dataclass
@@ -169,7 +291,7 @@ class ReadModel:
         """Replace everything with these projections, in one transaction: a reader sees the old read
         model or the new one, never half of each."""
         with self._sessions.begin() as session:
-            for table in (ReadModelTaskRow, ReadModelClaimRow, ReadModelSourceRow, ReadModelCursorRow):
+            for table in TABLES:
                 session.execute(delete(table))
             written = 0
             for projection in projections:
@@ -187,7 +309,7 @@ class ReadModel:
     def clear(self) -> None:
         """Forget everything (the next pass of the projector rebuilds)."""
         with self._sessions.begin() as session:
-            for table in (ReadModelTaskRow, ReadModelClaimRow, ReadModelSourceRow, ReadModelCursorRow):
+            for table in TABLES:
                 session.execute(delete(table))
 
     # ------------------------------------------------------------------ reading
@@ -356,8 +478,173 @@ class ReadModel:
             for name, _ in AGING_BUCKETS
         ]
 
+    def kpi_totals(self, as_of: date, period_days: int = kpi.DEFAULT_PERIOD_DAYS) -> dict[str, KpiTotals]:
+        """claims.kpi's totals (`totals_of`) of each payer's claims with known facts, summed here: one
+        grouped query for the counts and sums (money summed in cents, exact on SQLite's floats too)
+        and one for the denial categories. claims.kpi.report_of turns them into the report; the
+        payers' totals add up to everyone's."""
+        claim = ReadModelClaimRow
+        known = claim.facts_known.is_(True)
+        billed = claim.submitted.is_(True)
+        service = claim.date_of_service
+        in_period = and_(
+            billed, service <= as_of, service > as_of - timedelta(days=period_days)
+        )  # claims.kpi.in_period: 0 <= days < period_days
+        owed = claim.ar_balance > 0
+        aging = [
+            and_(owed, *_age_conditions(service, as_of, index, low, high))
+            for index, (_, low, high) in enumerate(kpi.AGING_BUCKETS)
+        ]
+        columns = [
+            func.count(),
+            _count_if(claim.clean.is_(True)),
+            _count_if(billed),
+            _count_if(and_(billed, claim.first_pass_resolved.is_(True))),
+            _count_if(claim.remitted.is_(True)),
+            _count_if(and_(claim.remitted.is_(True), claim.initially_denied.is_(True))),
+            _cents(claim.billed, billed),
+            _cents(claim.payer_paid, billed),
+            _cents(claim.patient_paid, billed),
+            _cents(claim.contractual_adjustment, billed),
+            _cents(claim.billed, in_period),
+            _cents(claim.ar_balance),
+            *(_count_if(condition) for condition in aging),
+            *(_cents(claim.ar_balance, condition) for condition in aging),
+        ]
+        sums = select(claim.payer_id, *columns).where(known).group_by(claim.payer_id)
+        categories = (
+            select(claim.payer_id, claim.denial_categories, func.count())
+            .where(known, claim.remitted.is_(True), claim.denial_categories != "")
+            .group_by(claim.payer_id, claim.denial_categories)
+        )
+        buckets = len(kpi.AGING_BUCKETS)
+        with self._sessions() as session:
+            found: dict[str, dict[DenialCategory, int]] = {}
+            for payer, listed, count in session.execute(categories):
+                for category in _categories(listed):
+                    by_category = found.setdefault(str(payer), {})
+                    by_category[category] = by_category.get(category, 0) + int(count)
+            totals = {}
+            for payer, *values in session.execute(sums):
+                counts, amounts = [int(v or 0) for v in values[:6]], [_money(v) for v in values[6:12]]
+                aging_claims, aging_cents = values[12 : 12 + buckets], values[12 + buckets :]
+                totals[str(payer)] = KpiTotals(
+                    claims=counts[0],
+                    clean=counts[1],
+                    billed=counts[2],
+                    first_pass_resolved=counts[3],
+                    remitted=counts[4],
+                    initially_denied=counts[5],
+                    denials_by_category=found.get(str(payer), {}),
+                    charges=amounts[0],
+                    payer_paid=amounts[1],
+                    patient_paid=amounts[2],
+                    contractual_adjustments=amounts[3],
+                    period_charges=amounts[4],
+                    ar_balance=amounts[5],
+                    aging_claims=tuple(int(v or 0) for v in aging_claims),
+                    aging_balance=tuple(_money(v) for v in aging_cents),
+                )
+        return dict(sorted(totals.items()))
+
+    def first_remittances(self, since: date) -> list[tuple[date, int, int]]:
+        """Per day since `since`: how many claims (with known facts) had their first 835 that day,
+        and how many of those it denied (the dashboard's weekly denial-rate trend)."""
+        claim = ReadModelClaimRow
+        query = (
+            select(claim.first_remittance_on, func.count(), _count_if(claim.initially_denied.is_(True)))
+            .where(claim.facts_known.is_(True), claim.first_remittance_on >= since)
+            .group_by(claim.first_remittance_on)
+            .order_by(claim.first_remittance_on)
+        )
+        with self._sessions() as session:
+            return [(day, int(count), int(denied or 0)) for day, count, denied in session.execute(query)]
+
+    def underpayment_groups(self) -> list[UnderpaymentGroup]:
+        """The underpaid lines counted and summed by payer and status (one grouped query), for
+        claims.underpayment_report.by_payer_of_groups."""
+        line = ReadModelUnderpaymentRow
+        query = (
+            select(line.payer_id, line.status, func.count(), _cents(line.shortfall), _cents(line.recovered))
+            .group_by(line.payer_id, line.status)
+            .order_by(line.payer_id, line.status)
+        )
+        with self._sessions() as session:
+            return [
+                UnderpaymentGroup(
+                    payer_id=str(payer),
+                    status=UnderpaymentStatus(status),
+                    lines=int(count),
+                    shortfall=_money(shortfall),
+                    recovered=_money(recovered),
+                )
+                for payer, status, count, shortfall, recovered in session.execute(query)
+            ]
+
+    def search(
+        self,
+        *,
+        text: str = "",
+        payer: str | None = None,
+        state: str | None = None,
+        service_from: date | None = None,
+        service_to: date | None = None,
+        limit: int | None = None,
+    ) -> Found:
+        """Claims whose ids or patient name contain `text` (any case), of this payer and state, with
+        a date of service in the range: payer, state and dates through their indexes, the text in
+        the one case-folded column; the first `limit` by claim id, and how many matched."""
+        claim = ReadModelClaimRow
+        conditions: list[ColumnElement[bool]] = []
+        if payer:
+            conditions.append(claim.payer_id == payer)
+        if state:
+            conditions.append(claim.state == state)
+        if service_from:
+            conditions.append(claim.date_of_service >= service_from)
+        if service_to:
+            conditions.append(claim.date_of_service <= service_to)
+        if text:
+            conditions.append(claim.search_text.contains(folded(text), autoescape=True))
+        query = select(*_CLAIM_COLUMNS).where(*conditions).order_by(claim.claim_id)
+        counted = select(func.count()).select_from(claim).where(*conditions)
+        with self._sessions() as session:
+            rows = session.execute(query.limit(limit) if limit is not None else query).mappings().all()
+            total = len(rows) if limit is None or len(rows) < limit else session.scalar(counted) or 0
+            return Found([_claim_view_of(row) for row in rows], total)
+
 
 # ---------------------------------------------------------------------- internals
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _cents(column: Any, condition: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+    """The sum of an amount column in whole cents: SQLite keeps NUMERIC as floats, whose sum in
+    dollars can be off by a fraction of a cent; rounded to cents one by one, the sum is exact."""
+    cents = func.round(column * 100)
+    return func.coalesce(func.sum(cents if condition is None else case((condition, cents), else_=0)), 0)
+
+
+def _money(cents: Any) -> Decimal:
+    return (Decimal(int(cents or 0)) * CENT).quantize(CENT)
+
+
+def _age_conditions(service: Any, as_of: date, index: int, low: int, high: int | None) -> list[Any]:
+    """claims.kpi's A/R aging bucket by days since the date of service; the first bucket also
+    holds a date of service after `as_of`."""
+    conditions = []
+    if high is not None:
+        conditions.append(service >= as_of - timedelta(days=high))
+    if index > 0:
+        conditions.append(service <= as_of - timedelta(days=low))
+    return conditions
+
+
+def _categories(listed: str) -> list[DenialCategory]:
+    return [DenialCategory(name) for name in listed.split(",") if name]
+
+
 _SORTS: dict[TaskSort, tuple[Any, ...]] = {
     TaskSort.DUE: (),
     TaskSort.PRIORITY: (ReadModelTaskRow.priority.desc(),),
@@ -408,7 +695,14 @@ def _write(session: Session, projection: Projection, *, fresh: bool = False) -> 
     rows: list[object] = [ReadModelSourceRow(**source.model_dump())]
     claim = projection.claim
     if claim is not None:
-        rows.append(ReadModelClaimRow(**claim.model_dump()))
+        values = claim.model_dump()
+        values["denial_categories"] = ",".join(sorted(claim.denial_categories))
+        rows.append(ReadModelClaimRow(**values))
+        if not fresh:
+            session.execute(
+                delete(ReadModelUnderpaymentRow).where(ReadModelUnderpaymentRow.claim_id == claim.claim_id)
+            )
+        rows += [ReadModelUnderpaymentRow(**line.model_dump()) for line in projection.underpayments]
     for row in rows:
         if fresh:
             session.add(row)
@@ -450,20 +744,26 @@ def _task_view(row: RowMapping) -> TaskView:
     return TaskView.model_construct(**values)
 
 
+_CLAIM_COLUMNS = tuple(ReadModelClaimRow.__table__.c)
+
+
 def _claim_view(row: ReadModelClaimRow) -> ClaimView:
-    return ClaimView(
-        claim_id=row.claim_id,
-        state=row.state,
-        payer_id=row.payer_id,
-        billed=row.billed,
-        balance=row.balance,
-        amount_at_stake=row.amount_at_stake,
-        patient=row.patient,
-        date_of_service=row.date_of_service,
-        last_progress_at=_aware(row.last_progress_at) if row.last_progress_at else None,
-        timely_filing_deadline=row.timely_filing_deadline,
-        is_open=row.is_open,
-    )
+    return _claim_view_of({column.name: getattr(row, column.key) for column in _CLAIM_COLUMNS})
+
+
+def _claim_view_of(row: Any) -> ClaimView:
+    """A claim row's columns as read: SQLite hands datetimes back naive (written in UTC) and floats
+    for amounts; the columns are typed by the schema, so the view is built without validating it."""
+    values = dict(row)
+    progress = values["last_progress_at"]
+    values["last_progress_at"] = _aware(progress) if progress else None
+    values["denial_categories"] = frozenset(_categories(values["denial_categories"] or ""))
+    for name in ("billed", "balance", "amount_at_stake", *_AMOUNTS):
+        values[name] = Decimal(values[name]).quantize(CENT)
+    return ClaimView.model_construct(**values)
+
+
+_AMOUNTS = ("payer_paid", "patient_paid", "contractual_adjustment", "ar_balance")
 
 
 def _source_view(row: ReadModelSourceRow) -> SourceView:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -278,7 +279,9 @@ class ReadModelTaskRow(Base):
 
 
 class ReadModelClaimRow(Base):
-    """A claim as lists and A/R aging see it (the read model)."""
+    """A claim as lists, A/R aging, the dashboard's KPIs and the console's search see it (the read
+    model). The KPI columns are the claim's claims.kpi.ClaimFacts (`facts_known` False for a claim
+    whose state carries no encounter, which no KPI counts)."""
 
     __tablename__ = "readmodel_claims"
     __table_args__ = (
@@ -287,6 +290,10 @@ class ReadModelClaimRow(Base):
         Index("ix_readmodel_claims_payer", "payer_id"),
         Index("ix_readmodel_claims_progress", "last_progress_at"),
         Index("ix_readmodel_claims_deadline", "timely_filing_deadline"),
+        Index("ix_readmodel_claims_dos", "date_of_service"),
+        Index("ix_readmodel_claims_first_remittance", "first_remittance_on"),
+        Index("ix_readmodel_claims_pcn", "patient_control_number"),
+        Index("ix_readmodel_claims_denials", "denial_categories"),
     )
 
     claim_id: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -300,6 +307,42 @@ class ReadModelClaimRow(Base):
     last_progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     timely_filing_deadline: Mapped[date | None] = mapped_column(Date)
     is_open: Mapped[bool] = mapped_column(Boolean)
+    facts_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    clean: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_pass_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    remitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    initially_denied: Mapped[bool] = mapped_column(Boolean, default=False)
+    denial_categories: Mapped[str] = mapped_column(
+        String(200), default="", doc="the categories of its 835s' denials, sorted, comma-separated"
+    )
+    payer_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    patient_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    contractual_adjustment: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    ar_balance: Mapped[Decimal] = mapped_column(
+        MONEY, default=Decimal("0.00"), doc="ClaimFacts.ar_balance (`balance` is 0 once the workflow ended)"
+    )
+    first_remittance_on: Mapped[date | None] = mapped_column(Date, doc="the day its first 835 arrived")
+    patient_control_number: Mapped[str | None] = mapped_column(String(38))
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    open_tasks: Mapped[int] = mapped_column(Integer, default=0, doc="its own workflow's open tasks")
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", doc="ids and patient names, case-folded, what the console's search matches"
+    )
+
+
+class ReadModelUnderpaymentRow(Base):
+    """One underpaid line of a claim and what became of it (claims.lifecycle.UnderpaymentCase)."""
+
+    __tablename__ = "readmodel_underpayments"
+    __table_args__ = (Index("ix_readmodel_underpayments_payer", "payer_id", "status"),)
+
+    claim_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    payer_id: Mapped[str] = mapped_column(String(80), doc="the payer that underpaid it")
+    status: Mapped[str] = mapped_column(String(20))
+    shortfall: Mapped[Decimal] = mapped_column(MONEY)
+    recovered: Mapped[Decimal] = mapped_column(MONEY)
 
 
 class ReadModelSourceRow(Base):
