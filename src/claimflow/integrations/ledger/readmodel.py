@@ -380,7 +380,7 @@ class ReadModel:
         """Claims not in a `settled` state whose last progress is before `idle_since`, the longest
         quiet first."""
         query = (
-            select(ReadModelClaimRow)
+            select(*_CLAIM_COLUMNS)
             .where(
                 ReadModelClaimRow.last_progress_at < idle_since,
                 ReadModelClaimRow.state.not_in(list(settled)),
@@ -388,13 +388,13 @@ class ReadModel:
             .order_by(ReadModelClaimRow.last_progress_at, ReadModelClaimRow.claim_id)
         )
         with self._sessions() as session:
-            return [_claim_view(row) for row in session.scalars(query)]
+            return [_claim_view_of(row) for row in session.execute(query).mappings()]
 
     def deadlines_before(self, until: date, states: Iterable[str]) -> list[ClaimView]:
         """Claims in one of `states` whose timely-filing deadline is on or before `until`, the
         nearest first."""
         query = (
-            select(ReadModelClaimRow)
+            select(*_CLAIM_COLUMNS)
             .where(
                 ReadModelClaimRow.timely_filing_deadline <= until,
                 ReadModelClaimRow.state.in_(list(states)),
@@ -402,7 +402,7 @@ class ReadModel:
             .order_by(ReadModelClaimRow.timely_filing_deadline, ReadModelClaimRow.claim_id)
         )
         with self._sessions() as session:
-            return [_claim_view(row) for row in session.scalars(query)]
+            return [_claim_view_of(row) for row in session.execute(query).mappings()]
 
     def task_ages(self) -> list[tuple[str, datetime, datetime]]:
         """Every open task's kind, creation and due time (three columns, for ages and SLA counts)."""
