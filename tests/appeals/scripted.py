@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -144,10 +145,17 @@ async def until(
     what: str,
     seconds: float = 20,
 ) -> AppealSnapshot:
-    """Poll the state query (queries do not skip time) until `check` holds."""
+    """Poll the state query (queries do not skip time) until `check` holds. A query that times out
+    (one sent while the appeal continues as new, on a loaded machine) is asked again."""
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
-        snapshot = await handle.query(AppealWorkflow.state)
+        try:
+            snapshot = await handle.query(AppealWorkflow.state)
+        except RPCError as error:
+            timed_out = error.status is RPCStatusCode.DEADLINE_EXCEEDED or "Timeout expired" in error.message
+            if not timed_out or asyncio.get_running_loop().time() > deadline:
+                raise
+            continue
         if check(snapshot):
             return snapshot
         if asyncio.get_running_loop().time() > deadline:
