@@ -75,6 +75,10 @@ class Dunning(Model):
         return "first" if self.sent == 0 else "reminder"
 
 
+UNKNOWN_PAYER = "unknown"
+"""How a claim or payment whose payer id is empty is listed and counted (one name everywhere)."""
+
+
 class PayerDecision(Model):
     """One payer's decision of the claim (its 835 claim payment), by its place in the coverage order:
     what the next payer's claim restates (loops 2320/2430) and what an ExplanationOfBenefit shows."""

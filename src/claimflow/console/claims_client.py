@@ -31,7 +31,13 @@ from claimflow.claims import ids
 from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.ids import EXCEPTIONS_WORKFLOW_ID as EXCEPTIONS_WORKFLOW_ID
 from claimflow.claims.intake_hold import HeldIntake
-from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState, PatientPaymentRequest
+from claimflow.claims.lifecycle import (
+    UNKNOWN_PAYER,
+    ClaimInput,
+    ClaimSnapshot,
+    ClaimState,
+    PatientPaymentRequest,
+)
 from claimflow.claims.tasks import Priority, Task, TaskKind, TaskResolution
 from claimflow.workflows import search_attributes as sa
 from claimflow.workflows.appeal import AppealWorkflow
@@ -432,7 +438,7 @@ class ClaimsClient:
                 StuckClaim(
                     claim_id=execution.id,
                     state=attributes.get(sa.CLAIM_STATE) or "unknown",
-                    payer_id=attributes.get(sa.PAYER_ID) or "unknown",
+                    payer_id=attributes.get(sa.PAYER_ID) or UNKNOWN_PAYER,
                     last_progress_at=progress,
                     timely_filing_deadline=deadline,
                     idle_days=(now - progress).days if progress else None,

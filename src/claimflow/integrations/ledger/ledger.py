@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from claimflow.claims.claim import Claim
+from claimflow.claims.lifecycle import UNKNOWN_PAYER
 from claimflow.claims.money import ZERO, Money, money_sum, to_money
 from claimflow.claims.remittance import AdjustmentGroup, ClaimPayment, ClaimStatusCode, Remittance
 from claimflow.integrations.ledger.engine import create_ledger_engine
@@ -569,10 +570,6 @@ POSITION_OF_STATUS = {
 """The payer's place in the coverage order its 835 states (CLP02 1/19, 2/20, 3/21)."""
 PRIOR_PAYER_IMPACT = ("OA", "23")
 """OA-23 on a later payer's 835: what the earlier payers paid (posted as their payments already)."""
-
-
-UNKNOWN_PAYER = "unknown"
-"""paid_by_payer's key for a payment posted without the payer's id."""
 
 
 @dataclass

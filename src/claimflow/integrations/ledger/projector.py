@@ -32,7 +32,7 @@ from temporalio.service import RPCError
 from claimflow.claims import ids
 from claimflow.claims.appeals import AppealSnapshot
 from claimflow.claims.kpi import facts_of
-from claimflow.claims.lifecycle import ClaimSnapshot, ClaimState
+from claimflow.claims.lifecycle import UNKNOWN_PAYER, ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO
 from claimflow.claims.tasks import Task
 from claimflow.integrations.ledger.readmodel import (
@@ -340,7 +340,7 @@ def claim_view(
         search_text=search_text_of(search_values(snapshot)),
         claim_id=snapshot.claim_id,
         state=snapshot.state.value,
-        payer_id=snapshot.payer_id,
+        payer_id=snapshot.payer_id or UNKNOWN_PAYER,
         billed=snapshot.billed,
         balance=balance if running else ZERO,
         amount_at_stake=at_stake,
@@ -359,7 +359,7 @@ def _claim_from_attributes(execution: WorkflowExecution) -> ClaimView:
     return ClaimView(
         claim_id=execution.id,
         state=attributes.get(CLAIM_STATE) or ClaimState.CLOSED.value,
-        payer_id=attributes.get(PAYER_ID) or "unknown",
+        payer_id=attributes.get(PAYER_ID) or UNKNOWN_PAYER,
         billed=billed,
         balance=ZERO,
         amount_at_stake=ZERO,
