@@ -9,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from claimflow.claims.payers import default_directory
 from claimflow.claims.tasks import Priority
 from tests.appeals.scripted import ScriptedAppeals, denied_claim, open_task, start, until, worker
+from tests.workflows.scripted import terminate_when_idle
 
 
 async def test_review_due_before_the_window_closes_then_escalated(
@@ -33,5 +34,5 @@ async def test_review_due_before_the_window_closes_then_escalated(
         escalated = await until(
             handle, lambda s: s.open_tasks and s.open_tasks[0].assignee == "billing-manager", "escalated"
         )
-        await handle.terminate("test over")
+        await terminate_when_idle(time_skipping_env.client, handle)
     assert escalated.open_tasks[0].id == task.id

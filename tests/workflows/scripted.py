@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -227,31 +229,36 @@ async def finish(handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], seconds: 
 
 
 async def stop(client: Client, handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot]) -> None:
-    """End a test's claim and its appeals, from inside the test's worker. A workflow left running
-    without a worker would hold the time-skipping server's clock for every later test; so does an
-    activity still running when its workflow is terminated (seen under load), so those finish first."""
+    """End a test's claim and its appeals, from inside the test's worker."""
     appeals = [
         client.get_workflow_handle(appeal_workflow_id(handle.id.removeprefix(CLAIM_PREFIX), number))
         for number in range(1, 4)
     ]
-    for workflow in (handle, *appeals):
-        await _activities_finished(workflow)
-    await handle.terminate("test over")
-    for appeal in appeals:
-        with contextlib.suppress(RPCError):
-            await appeal.terminate()
+    for workflow in (*appeals, handle):  # the claim last: it hears of its appeals' ends
+        await terminate_when_idle(client, workflow)
 
 
-async def _activities_finished(handle: WorkflowHandle[Any, Any], seconds: float = 10) -> None:
+async def terminate_when_idle(client: Client, handle: WorkflowHandle[Any, Any], seconds: float = 10) -> None:
+    """Terminate a workflow once no activity of it is running, from inside the test's worker.
+
+    A workflow left running without a worker would hold the time-skipping server's clock for every
+    later test; so does an activity still running when its workflow is terminated (seen under load:
+    every later test of the process then timed out), so those finish first. The description is read
+    raw: the time-skipping server cannot describe an unset Datetime search attribute."""
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+    )
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
         try:
-            description = await handle.describe()
+            description = await client.workflow_service.describe_workflow_execution(request)
         except RPCError:
             return  # no such workflow
-        if not description.raw_description.pending_activities:
-            return
+        if not description.pending_activities:
+            break
         await asyncio.sleep(0.02)
+    with contextlib.suppress(RPCError):  # already closed
+        await handle.terminate("test over")
 
 
 def in_state(state: ClaimState) -> Callable[[ClaimSnapshot], bool]:
