@@ -157,6 +157,11 @@ class ClaimRecord(BaseModel):
         default_factory=dict,
         description="by position: the payer's number of a claim it denied CO-22 (the next one replaces it)",
     )
+    replacement_due: bool = Field(
+        default=False,
+        description="an earlier payer re-adjudicated while the billed payer held the claim under a number "
+        "claimflow does not know: the replacement (frequency 7, REF*F8) goes once the payer's 835 names it",
+    )
     underpayments: list[UnderpaymentCase] = Field(default_factory=list)
     # money
     paid: Money = ZERO

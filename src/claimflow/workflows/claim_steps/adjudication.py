@@ -59,6 +59,8 @@ async def settle(c: ClaimContext, remittance: Remittance835) -> bool:
         record.last_payment = payment
         c.note("835", assessment.summary)
         await underpayments.review(c, payment)
+        if coordination.replace_when_numbered(c, payment):
+            return False  # it decided on an earlier payer's old adjudication: the replacement goes out
         if assessment.action is DenialAction.BILL_OTHER_PAYER and await coordination.back_to_missing_decision(
             c, payment
         ):
@@ -108,9 +110,30 @@ async def correct_or_write_off(c: ClaimContext, assessment: DenialAssessment) ->
         raise ClaimWrittenOff(resolution.reason)
     if isinstance(resolution, Correct):
         c.apply_correction(resolution)
-    c.record.frequency = FrequencyCode.REPLACEMENT
+    await replace_denied_claim(c)
     await intake.scrub(c)
     return False
+
+
+async def replace_denied_claim(c: ClaimContext) -> None:
+    """The corrected claim replaces the denied one (frequency 7), under the payer's number for it
+    (REF*F8: the 835's CLP07 or the 277CA's REF*1K). When the payer named none (a secondary whose
+    277CA never came and whose 835 left CLP07 out), a 276 asks for it; if the payer names none
+    still, the claim goes as a new original, the only claim that can go without the number."""
+    record = c.record
+    if record.payer_claim_number or not workflow.patched(coordination.REBILL_BY_CLAIM_NUMBER):
+        record.frequency = FrequencyCode.REPLACEMENT
+        return
+    record.frequency = FrequencyCode.ORIGINAL
+    record.payer_claim_number = await coordination.claim_number_of_billed(c)
+    if record.payer_claim_number:
+        record.frequency = FrequencyCode.REPLACEMENT
+        return
+    c.note(
+        "denial",
+        f"{record.billed_coverage.payer_id} named no number for the denied claim (no 277CA, no CLP07, none "
+        "in its 277): the corrected claim goes as a new original, since a replacement must name it (REF*F8)",
+    )
 
 
 async def rebill_coverage(c: ClaimContext, assessment: DenialAssessment) -> bool:

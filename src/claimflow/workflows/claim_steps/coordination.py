@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from claimflow.activities import catalog
+    from claimflow.activities.requests import StatusRequest
     from claimflow.claims.claim import FrequencyCode
     from claimflow.claims.coordination import crossed_over, patient_remainder
     from claimflow.claims.events import Remittance835
@@ -35,6 +37,10 @@ POSITION_OF_STATUS = {
     ClaimStatusCode.TERTIARY: 2,
     ClaimStatusCode.TERTIARY_FORWARDED: 2,
 }
+REBILL_BY_CLAIM_NUMBER = "rebill-next-payer-by-its-claim-number"
+"""Patch id: claims started before it sent the next payer a second original claim (a duplicate,
+CO-18) when an earlier payer re-adjudicated while that payer held the claim under a number
+claimflow did not know."""
 FILING_PER_PAYER = "timely-filing-per-payer"
 """Patch id: claims started before it watched the primary's timely filing only; since, the payer
 billed now has its own deadline, counted from the earlier payer's 835 date, and its own proof of
@@ -191,11 +197,68 @@ async def post_late(c: ClaimContext, remittance: Remittance835, decision: PayerD
             assignee="billing",
         )
         return True
+    billed = record.billed_coverage.payer_id
+    if workflow.patched(REBILL_BY_CLAIM_NUMBER) and not record.payer_claim_number:
+        if crossed_over(payment):  # the payer forwards its new adjudication itself, as it did the first
+            c.note(
+                "coordination",
+                f"{decision.payer_id} re-adjudicated (paid {payment.paid}, was {decision.payment.paid}) and "
+                f"crosses it over to {billed} itself: waiting for {billed}'s 835",
+            )
+            return True
+        if record.submitted_at is not None or crossed_over(decision.payment):
+            # The payer holds the claim: a second original would be denied as a duplicate (CO-18),
+            # and a replacement must name the claim it replaces (REF*F8).
+            record.payer_claim_number = await claim_number_of_billed(c)
+            if not record.payer_claim_number:
+                record.replacement_due = True
+                c.note(
+                    "coordination",
+                    f"{decision.payer_id} re-adjudicated (paid {payment.paid}, was {decision.payment.paid}); "
+                    f"{billed} has the claim but named no claim number (no 277CA, none in its 277): the "
+                    f"replacement goes once {billed}'s 835 names it (a second original would be denied "
+                    "CO-18, duplicate)",
+                )
+                return True
     if record.payer_claim_number:  # the payer has the claim: this one replaces it
         record.frequency = FrequencyCode.REPLACEMENT
     c.note(
         "coordination",
         f"{decision.payer_id} re-adjudicated (paid {payment.paid}, was {decision.payment.paid}): billing "
-        f"{record.billed_coverage.payer_id} again with its new adjudication",
+        f"{billed} again with its new adjudication",
     )
     return False
+
+
+async def claim_number_of_billed(c: ClaimContext) -> str | None:
+    """The billed payer's number for the claim it holds, asked by a 276 status inquiry (the 277's
+    REF*1K); None when it names none."""
+    record = c.record
+    status = await c.attempt(
+        catalog.INQUIRE_CLAIM_STATUS,
+        StatusRequest(claim=c.claim(), trace_number=c.trace(f"276-{record.submissions}-F8")),
+    )
+    number = (
+        next((d.payer_claim_number for d in status.claims if d.payer_claim_number), None) if status else None
+    )
+    c.note("276", f"claim number of {record.billed_coverage.payer_id}: {number or 'none named'}")
+    return number
+
+
+def replace_when_numbered(c: ClaimContext, payment: ClaimPayment) -> bool:
+    """The billed payer's 835 named the claim it holds while a replacement was due (an earlier payer
+    re-adjudicated, `post_late`): send the replacement now, under that number. False when none is
+    due, or this 835 is a reversal (its re-adjudication follows)."""
+    record = c.record
+    if not record.replacement_due or payment.status is ClaimStatusCode.REVERSAL:
+        return False
+    if not record.payer_claim_number:
+        return False
+    record.replacement_due = False
+    record.frequency = FrequencyCode.REPLACEMENT
+    c.note(
+        "coordination",
+        f"{record.billed_coverage.payer_id} decided claim {record.payer_claim_number} on the earlier "
+        "adjudication: sending its replacement with the new one",
+    )
+    return True

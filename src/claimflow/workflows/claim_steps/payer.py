@@ -24,6 +24,7 @@ async def submit(c: ClaimContext) -> str | None:
     """Send the 837. Returns why it could not be sent, if so."""
     record = c.record
     record.submissions += 1
+    record.replacement_due = False  # this claim carries every earlier payer's latest adjudication
     # What the payer said of an earlier submission no longer applies; a late 835 still might.
     record.pending_events[:] = [e for e in record.pending_events if isinstance(e, Remittance835)]
     # The interchange's control number is chosen before the upload, so a retried upload re-sends
