@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -37,14 +37,24 @@ from claimflow.activities.requests import (
     TimelyFilingLetterRequest,
 )
 from claimflow.activities.underpayments import UnderpaymentActivities
-from claimflow.claims.encounter import Coverage, Encounter
+from claimflow.claims.codesets import default_codesets
+from claimflow.claims.encounter import Coverage, Encounter, ServiceLine
 from claimflow.claims.events import Ack999, ClaimAck277CA, PayerEvent, Remittance835
 from claimflow.claims.ids import CLAIM_PREFIX, appeal_workflow_id, claim_workflow_id
 from claimflow.claims.lifecycle import ClaimInput, ClaimSnapshot, ClaimState
 from claimflow.claims.money import ZERO
 from claimflow.claims.payers import PayerProfile, default_directory
-from claimflow.claims.remittance import Adjustment, AdjustmentGroup, ClaimPayment, ClaimStatusCode
+from claimflow.claims.remittance import (
+    Adjustment,
+    AdjustmentGroup,
+    ClaimPayment,
+    ClaimStatusCode,
+    ServicePayment,
+)
 from claimflow.claims.responses import ClaimStatus, ClaimStatusDetail, EligibilityResult, StatusInfo
+from claimflow.claims.scrub import Severity
+from claimflow.claims.scrub.context import Context
+from claimflow.claims.scrub.rules import parties
 from claimflow.claims.tasks import Task
 from claimflow.workers.worker import WORKFLOWS
 from claimflow.workflows.claim import ClaimWorkflow
@@ -80,11 +90,31 @@ class ScriptedPayer:
 
     @activity.defn(name=catalog.SCRUB_CLAIM.name)
     async def scrub_claim(self, request: ScrubRequest) -> ScrubOutcome:
-        """One rule stands in for the scrubber here: a line charged 0.00 is a charge error."""
+        """Two rules stand in for the scrubber here: a line charged 0.00 is a charge error, and the
+        scrubber's own demographics rule as far as it finds a patient's or subscriber's birth date
+        or address missing (what holds a claim at intake on a fix_demographics task)."""
+        encounter = request.claim.encounter
         errors = [
             Issue(rule="CHG01", category="charge", severity="error", message=f"line {n} charge is 0.00")
-            for n, line in enumerate(request.claim.encounter.service_lines, start=1)
+            for n, line in enumerate(encounter.service_lines, start=1)
             if line.charge == ZERO
+        ]
+        profile = default_directory().profile_for(
+            encounter.coverage.payer_id, encounter.coverage.filing_indicator
+        )
+        context = Context(encounter, profile, default_codesets(), request.as_of, (), request.claim.frequency)
+        errors += [
+            Issue(
+                rule=finding.rule,
+                category=finding.category.value,
+                severity=finding.severity.value,
+                message=finding.message,
+                fix_hint=finding.fix,
+            )
+            for finding in parties.demographics(context)
+            # what is missing only: the time-skipping server's clock runs decades ahead, where the
+            # factory's patients would be implausibly old on their date of service
+            if finding.severity is Severity.ERROR and finding.rule.endswith("-missing")
         ]
         wanted = request.categories
         return ScrubOutcome(
@@ -313,11 +343,27 @@ def remittance(
     reversal_of: Decimal | None = None,
     payer_claim: str = "PCN-1",
     event_id: str | None = None,
+    allowed: Sequence[Decimal] | None = None,
 ) -> PayerEvent:
     """An 835 claim payment for the encounter: paid (CO-45, and PR-2 when the patient owes),
-    denied with a CARC, or the reversal of an earlier payment of `reversal_of`."""
+    denied with a CARC, or the reversal of an earlier payment of `reversal_of`. With `allowed` (what
+    the payer allowed for each of the encounter's service lines, in order) a paid 835 carries a
+    service line (SVC) per line instead: its allowed amount (AMT*B6), CO-45 the rest of its charge,
+    the patient's share as PR-2 on the first line; what a contract check compares line by line."""
     charge = enc.total_charge
-    if reversal_of is not None:
+    service_lines: list[ServicePayment] = []
+    adjustments: list[Adjustment] = []
+    if allowed is not None:
+        if reversal_of is not None or denied_with:
+            raise ValueError("allowed amounts by line are for a paid 835")
+        if len(allowed) != len(enc.service_lines):
+            raise ValueError(f"{len(allowed)} allowed amounts for {len(enc.service_lines)} service lines")
+        service_lines = [
+            _service_payment(line, amount, patient_owes if number == 0 else ZERO)
+            for number, (line, amount) in enumerate(zip(enc.service_lines, allowed, strict=True))
+        ]
+        paid, status = sum((line.paid for line in service_lines), ZERO), ClaimStatusCode.PRIMARY
+    elif reversal_of is not None:
         adjustments = [
             Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45", amount=-(charge - reversal_of))
         ]
@@ -342,6 +388,7 @@ def remittance(
         patient_responsibility=patient_owes,
         payer_claim_number=payer_claim,
         adjustments=adjustments,
+        service_lines=service_lines,
     )
     return Remittance835(
         event_id=event_id or f"835-{uuid.uuid4().hex}",
@@ -350,6 +397,25 @@ def remittance(
         payment=payment,
         trace_number="TRN-1",
         payer_id=enc.coverage.payer_id,
+    )
+
+
+def _service_payment(line: ServiceLine, allowed: Decimal, patient_owes: Decimal) -> ServicePayment:
+    """The SVC loop of a line the payer allowed at `allowed`, the patient owing `patient_owes` of it."""
+    adjustments = [Adjustment(group=AdjustmentGroup.CONTRACTUAL, reason="45", amount=line.charge - allowed)]
+    if patient_owes:
+        adjustments.append(
+            Adjustment(group=AdjustmentGroup.PATIENT_RESPONSIBILITY, reason="2", amount=patient_owes)
+        )
+    return ServicePayment(
+        procedure_code=line.procedure_code,
+        modifiers=list(line.modifiers),
+        charge=line.charge,
+        paid=allowed - patient_owes,
+        units=line.units,
+        service_date=line.service_date,
+        allowed_amount=allowed,
+        adjustments=adjustments,
     )
 
 

@@ -7,23 +7,36 @@ workflows. Every page visited is saved as a PNG under the test's tmp_path (scree
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
-from claimflow.claims.encounter import Encounter
+from claimflow.claims.encounter import ClaimFilingIndicator, Coverage, Encounter, ServiceLine
+from claimflow.claims.ids import claim_workflow_id
 from claimflow.claims.intake_hold import HeldIntake
-from claimflow.claims.lifecycle import ClaimState
+from claimflow.claims.lifecycle import (
+    ClaimInput,
+    ClaimRecord,
+    ClaimSnapshot,
+    ClaimState,
+    ClaimStep,
+    Dunning,
+    TimelineEntry,
+    UnderpaymentStatus,
+)
 from claimflow.claims.payers import default_directory
 from claimflow.claims.roles import Role
 from claimflow.claims.tasks import UnmatchedItem
@@ -134,6 +147,13 @@ class Case:
     raise_it: Callable[[Console, WorkflowEnvironment], Awaitable[tuple[str, str]]]
     """returns (the claim's workflow id, the task's owner: the claim, its appeal or the exceptions)"""
     fields: Callable[[], dict[str, str]] = dict
+    correct: Callable[[dict[str, Any]], None] | None = None
+    """what the biller changes in the encounter the correct form is filled with"""
+    settled: Callable[[ClaimSnapshot], bool] | None = None
+    """the claim has taken the step the resolution leads to and rests there (every claim's case
+    names one: a claim passing through a state shows the next one by the time the page reloads)"""
+    shows: str | None = None
+    """what the claim page says of that step"""
 
 
 async def submitted(console: Console, enc: Encounter) -> str:
@@ -229,6 +249,124 @@ async def raise_unmatched(console: Console, env: WorkflowEnvironment) -> tuple[s
     return "claim-exceptions", "claim-exceptions"
 
 
+async def raise_demographics(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """A visit whose patient has no birth date: the scrubber's demographics rule holds it at intake."""
+    enc = encounter(today(), 409)
+    patient = enc.patient.model_copy(update={"birth_date": None})
+    claim_id = await started(console, enc.model_copy(update={"patient": patient}))
+    return claim_id, claim_id
+
+
+def with_birth_date(enc: dict[str, Any]) -> None:
+    enc["patient"]["birth_date"] = "1961-04-02"  # from the registration form
+
+
+HMO = Coverage(
+    payer_id="SMPHMO",
+    payer_name="Summit Health HMO",
+    member_id="HMO12345678",
+    filing_indicator=ClaimFilingIndicator.HMO,
+)
+
+
+async def raise_underpayment(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """An office visit the HMO allows at its 2025 rate (112.00), below the 2026 contract's 118.00
+    (the fee schedule loaded with the payer profiles), and a venipuncture allowed at the contract:
+    the 835's lines are checked against the contract once it posts, and the claim closes."""
+    day = today() - timedelta(days=20)
+    lines = [
+        ServiceLine(
+            procedure_code=code,
+            units=Decimal(1),
+            charge=Decimal(charge),
+            diagnosis_pointers=[1],
+            service_date=day,
+        )
+        for code, charge in (("99213", "150.00"), ("36415", "20.00"))
+    ]
+    enc = encounter(today(), 410).model_copy(
+        update={"coverage": HMO, "service_lines": lines, "service_date": day}
+    )
+    claim_id = await submitted(console, enc)
+    handle = env.client.get_workflow_handle_for(ClaimWorkflow.run, claim_id)
+    await handle.signal(ClaimWorkflow.payer_event, ack_999())
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))
+    await until_state(console, claim_id, ClaimState.ACCEPTED)
+    allowed = [Decimal("112.00"), Decimal("5.00")]
+    await handle.signal(ClaimWorkflow.payer_event, remittance(enc, allowed=allowed))
+    await until_state(console, claim_id, ClaimState.CLOSED)
+    return claim_id, claim_id
+
+
+async def raise_no_response(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """A claim the payer accepted (999, 277CA) and then never paid. Its waits run from now whatever
+    the record says (a claim resumed at the payer step sends its 837 again), so it does not start
+    'submitted long ago': its record carries a payer profile with short waits instead, the payer's
+    own but expecting the 835 at once and asking one 276 before a person is told."""
+    enc = encounter(today(), 411)
+    payer = default_directory().profile_for(enc.coverage.payer_id, enc.coverage.filing_indicator)
+    quick = payer.model_copy(
+        update={"expected_adjudication_days": 0, "status_inquiry_every_days": 0, "status_inquiries_max": 1}
+    )
+    claim_id = claim_workflow_id(enc.encounter_id)
+    await env.client.start_workflow(
+        ClaimWorkflow.run,
+        ClaimInput(record=ClaimRecord(encounter=enc, profile=quick)),
+        id=claim_id,
+        task_queue=TASK_QUEUE,
+    )
+    await until_state(console, claim_id, ClaimState.SUBMITTED)
+    handle = env.client.get_workflow_handle_for(ClaimWorkflow.run, claim_id)
+    await handle.signal(ClaimWorkflow.payer_event, ack_999())
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id))
+    return claim_id, claim_id
+
+
+async def raise_patient_balance(console: Console, env: WorkflowEnvironment) -> tuple[str, str]:
+    """A claim the payer paid months ago, its patient's share billed on three statements, the final
+    notice's cycle over: it starts from that record (ClaimInput.record) and asks a person at once."""
+    now = datetime.now(UTC)
+    visit = (now - timedelta(days=150)).date()
+    base = encounter(today(), 412)
+    lines = [line.model_copy(update={"service_date": visit}) for line in base.service_lines]
+    enc = base.model_copy(update={"service_lines": lines, "service_date": visit})
+    owed, contractual = Decimal("40.00"), (enc.total_charge * Decimal("0.2")).quantize(Decimal("0.01"))
+    paid = enc.total_charge - contractual - owed
+    days = {"submit": 148, "277CA": 146, "835": 120, "first": 119, "reminder": 89, "final": 59}
+
+    def entry(step: str, outcome: str, ago: str) -> TimelineEntry:
+        return TimelineEntry(at=now - timedelta(days=days[ago]), step=step, outcome=outcome)
+
+    record = ClaimRecord(
+        encounter=enc,
+        step=ClaimStep.PATIENT_BILLING,
+        state=ClaimState.PATIENT_BILLING,
+        submissions=1,
+        submitted_at=now - timedelta(days=days["submit"]),
+        accepted_on=now - timedelta(days=days["277CA"]),
+        payer_claim_number="PCN-1",
+        remittance_date=(now - timedelta(days=days["835"])).date(),
+        paid=paid,
+        adjusted=contractual,
+        patient_responsibility=owed,
+        dunning=Dunning(statements=3, sent=3),
+        timeline=[
+            entry("submit", "837 submission 1 (SUB1), frequency 1", "submit"),
+            entry("277CA", "accepted, payer claim PCN-1", "277CA"),
+            entry("835", f"paid {paid}, patient owes {owed}", "835"),
+            *(
+                entry("statement", f"{notice} statement for {owed}", notice)
+                for notice in ("first", "reminder", "final")
+            ),
+        ],
+    )
+    claim_id = claim_workflow_id(enc.encounter_id)
+    await env.client.start_workflow(
+        ClaimWorkflow.run, ClaimInput(record=record), id=claim_id, task_queue=TASK_QUEUE
+    )
+    return claim_id, claim_id
+
+
 def coded_lines() -> dict[str, str]:
     lines = encounter(today(), 402).service_lines
     return {
@@ -237,32 +375,75 @@ def coded_lines() -> dict[str, str]:
     }
 
 
+def settles_in(state: ClaimState, submissions: int | None = None) -> Callable[[ClaimSnapshot], bool]:
+    """The claim rests in `state` (after `submissions` 837s, when given): not passing through it."""
+    return lambda claim: claim.state is state and submissions in (None, claim.submissions)
+
+
 CASES = [
-    Case("coverage_issue", "self_pay", raise_coverage),
-    Case("coding", "codes", raise_coding, coded_lines),
+    # self-pay: the patient is billed the whole charge
+    Case("coverage_issue", "self_pay", raise_coverage, settled=settles_in(ClaimState.PATIENT_BILLING)),
+    Case("coding", "codes", raise_coding, coded_lines, settled=settles_in(ClaimState.SUBMITTED)),
     Case(
         "scrub_failure",
         "override",
         raise_scrub,
         lambda: {"reason": "no-charge visit agreed with the provider"},
+        settled=settles_in(ClaimState.SUBMITTED),
     ),
-    Case("payer_rejection", "resubmit", raise_rejection),
-    Case("denial", "correct", raise_denial),  # the prefilled encounter, sent back as a corrected claim
-    Case("appeal_review", "approve", raise_appeal_review),
+    Case("payer_rejection", "resubmit", raise_rejection, settled=settles_in(ClaimState.SUBMITTED, 2)),
+    # the prefilled encounter, sent back as a corrected claim
+    Case("denial", "correct", raise_denial, settled=settles_in(ClaimState.SUBMITTED, 2)),
+    Case("appeal_review", "approve", raise_appeal_review, settled=settles_in(ClaimState.APPEALING)),
     # a warning: acknowledged, the claim goes on waiting for the payer in the state it was in
-    Case("timely_filing_risk", "acknowledge", raise_filing_risk),
+    Case(
+        "timely_filing_risk",
+        "acknowledge",
+        raise_filing_risk,
+        settled=settles_in(ClaimState.SUBMITTED, 1),
+    ),
     Case(
         "fix_intake",
         "write_off",
         raise_intake_hold,
         lambda: {"reason": "a duplicate of a visit billed already"},
+        settled=settles_in(ClaimState.WRITTEN_OFF),
     ),
     Case("unmatched_remittance", "write_off", raise_unmatched, lambda: {"reason": "a test file, not ours"}),
+    # the corrected birth date releases the claim from intake: checked, scrubbed and sent
+    Case(
+        "fix_demographics",
+        "correct",
+        raise_demographics,
+        correct=with_birth_date,
+        settled=settles_in(ClaimState.SUBMITTED, 1),
+        shows="demographics complete",
+    ),
+    # a letter stating the contract rate goes to the payer; the closed claim stays closed
+    Case(
+        "underpayment",
+        "appeal",
+        raise_underpayment,
+        settled=lambda claim: any(u.status is UnderpaymentStatus.APPEALED for u in claim.underpayments),
+        shows="line 1 appealed: letter",
+    ),
+    # the payer accepted the claim and then said nothing: it goes to the payer again
+    Case(
+        "no_response",
+        "resubmit",
+        raise_no_response,
+        settled=settles_in(ClaimState.SUBMITTED, 2),
+        shows="837 submission 2",
+    ),
+    Case(
+        "patient_balance",
+        "write_off",
+        raise_patient_balance,
+        lambda: {"reason": "small balance: collections would cost more"},
+        settled=settles_in(ClaimState.WRITTEN_OFF),
+        shows="written off: small balance",
+    ),
 ]
-
-
-STAYS = {"appeal_review", "timely_filing_risk"}
-"""Kinds whose resolution leaves the claim in its state: the appeal decides, a warning is owned."""
 
 
 async def exceptions_task(console: Console) -> str:
@@ -319,6 +500,11 @@ async def test_a_biller_works_one_task_of_each_kind_and_the_claim_page_follows(
         form = page.locator(f"form.action[data-action={case.action}]")
         for field, value in case.fields().items():
             await form.locator(f"[name={field}]").fill(value)
+        if case.correct is not None:
+            box = form.locator("[name=encounter]")
+            corrected = json.loads(await box.input_value())
+            case.correct(corrected)
+            await box.fill(json.dumps(corrected, indent=2))
         await form.locator("button[type=submit]").click()
         if not is_claim:
             await expect(page).to_have_url(re.compile(re.escape(f"/tasks/{task_id}")))
@@ -328,11 +514,15 @@ async def test_a_biller_works_one_task_of_each_kind_and_the_claim_page_follows(
         await expect(page).to_have_url(re.compile(re.escape(f"/claims/{claim_id}?resolved={task_id}")))
         await expect(page.locator("#resolved")).to_contain_text(task_id)
         # the claim moves on in its workflow; the page shows it at the next look
+        assert case.settled is not None, f"{case.kind} names no step for its claim to take"
         for _ in range(100):
-            now = await state_of(console, claim_id)
-            if now is not before or case.kind in STAYS:
+            claim = await console.data.claim(claim_id)
+            if case.settled(claim):
                 break
             await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"{claim_id} never took its step after {case.action}: {claim.state}")
+        now = claim.state
         await page.reload()
         state = page.locator("h1 .state")
         if case.kind == "appeal_review":
@@ -340,9 +530,14 @@ async def test_a_biller_works_one_task_of_each_kind_and_the_claim_page_follows(
         elif case.kind == "timely_filing_risk":
             assert now is before is ClaimState.SUBMITTED, f"{claim_id} is {now} after {case.action}"
             await expect(state).to_have_text("submitted")  # still waiting for its 999, the risk owned
+        elif case.kind == "underpayment":
+            assert now is before is ClaimState.CLOSED, f"{claim_id} is {now} after {case.action}"
+            await expect(state).to_have_text("closed")  # the letter went out; the payer answers
         else:
             assert now is not before, f"{claim_id} stayed {before} after {case.action}"
             await expect(state).to_have_text(now.value.replace("_", " "))
+        if case.shows is not None:
+            await expect(page.locator("table.timeline")).to_contain_text(case.shows)
         if task_id.startswith("claim-"):
             await expect(page.locator("table.tasks")).to_contain_text(f"{case.action} by {BILLER}")
         await screens.shot(page, f"claim-after-{case.kind}")
