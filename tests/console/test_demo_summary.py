@@ -74,9 +74,13 @@ def test_progress_of(
     assert progress_of(state, priority, running, appeal_task) is expected
 
 
-def test_a_claim_at_the_payer_with_only_a_warning_open_is_in_flight() -> None:
+def test_a_claim_at_the_payer_with_only_tasks_beside_it_open_is_in_flight() -> None:
     warning, rejection = ["timely_filing_risk"], ["payer_rejection"]
     assert progress_of("acknowledged", 2, True, False, warning) is Progress.IN_FLIGHT
+    # the primary paid a line below contract while the secondary has the claim: its 835 is coming
+    assert progress_of("submitted", 1, True, False, ["underpayment"]) is Progress.IN_FLIGHT
+    assert progress_of("submitted", 2, True, False, ["underpayment", *warning]) is Progress.IN_FLIGHT
+    assert progress_of("patient_billing", 1, True, False, ["underpayment"]) is Progress.WAITING_ON_A_PERSON
     assert progress_of("acknowledged", 2, True, False, rejection) is Progress.WAITING_ON_A_PERSON
     assert progress_of("acknowledged", 2, True, False) is Progress.WAITING_ON_A_PERSON  # tasks unknown
     assert progress_of("coding", 2, True, False, warning) is Progress.WAITING_ON_A_PERSON

@@ -34,8 +34,9 @@ class Progress(StrEnum):
 AT_THE_PAYER = frozenset(
     state.value for state in (ClaimState.SUBMITTED, ClaimState.ACKNOWLEDGED, ClaimState.ACCEPTED)
 )
-WARNINGS_ONLY = frozenset({TaskKind.TIMELY_FILING_RISK.value})
-"""Tasks that warn a person while the claim goes on: they hold nothing up."""
+BESIDE_THE_CLAIM = frozenset({TaskKind.TIMELY_FILING_RISK.value, TaskKind.UNDERPAYMENT.value})
+"""Tasks a person works while the claim goes on (a deadline warning; a line paid below contract,
+while the next payer has the claim): they hold nothing up."""
 
 
 def progress_of(
@@ -46,13 +47,13 @@ def progress_of(
     open_tasks: Collection[str] | None = None,
 ) -> Progress:
     """Where a claim stands, from its search attributes (None: visibility has not caught up yet).
-    A claim at the payer whose open tasks are only warnings (`open_tasks`, when known) is in flight:
-    the payer's answer is on its way whatever the person does."""
+    A claim at the payer whose open tasks all hold nothing up (`open_tasks`, when known) is in
+    flight: the payer's answer is on its way whatever the person does."""
     if state in SETTLED_STATES:
         return Progress.SETTLED
     if not running:
         return Progress.STOPPED
-    if open_tasks is not None and state in AT_THE_PAYER and set(open_tasks) <= WARNINGS_ONLY:
+    if open_tasks is not None and state in AT_THE_PAYER and set(open_tasks) <= BESIDE_THE_CLAIM:
         return Progress.IN_FLIGHT
     if task_priority > 0 or (state == ClaimState.APPEALING.value and appeal_task_open):
         return Progress.WAITING_ON_A_PERSON
