@@ -104,13 +104,7 @@ class ScriptedPayer:
         )
         context = Context(encounter, profile, default_codesets(), request.as_of, (), request.claim.frequency)
         errors += [
-            Issue(
-                rule=finding.rule,
-                category=finding.category.value,
-                severity=finding.severity.value,
-                message=finding.message,
-                fix_hint=finding.fix,
-            )
+            Issue.of(finding)
             for finding in parties.demographics(context)
             # what is missing only: the time-skipping server's clock runs decades ahead, where the
             # factory's patients would be implausibly old on their date of service

@@ -45,6 +45,14 @@ CO, PR, OA = AdjustmentGroup.CONTRACTUAL, AdjustmentGroup.PATIENT_RESPONSIBILITY
 D = Decimal
 
 
+async def accepted_by_the_primary(handle: WorkflowHandle[ClaimWorkflow, ClaimSnapshot], pcn: str) -> None:
+    """The claim submitted to the primary, its 999 and 277CA (claim HMO-77) in."""
+    await until(handle, in_state(ClaimState.SUBMITTED), "submitted to the primary")
+    await handle.signal(ClaimWorkflow.payer_event, ack_999())
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(pcn, payer_claim="HMO-77"))
+    await until(handle, in_state(ClaimState.ACCEPTED), "accepted by the primary")
+
+
 def remit(payer_id: str, payment: ClaimPayment, trace: str) -> Remittance835:
     return Remittance835(
         event_id=f"835-{uuid.uuid4().hex}",
@@ -85,10 +93,7 @@ async def test_a_late_primary_readjudication_rebills_the_secondary(
     async with worker(env.client, payer):
         handle = await start(env.client, enc)
         try:
-            await until(handle, in_state(ClaimState.SUBMITTED), "submitted to the primary")
-            await handle.signal(ClaimWorkflow.payer_event, ack_999())
-            await handle.signal(ClaimWorkflow.payer_event, ack_277ca(pcn, payer_claim="HMO-77"))
-            await until(handle, in_state(ClaimState.ACCEPTED), "accepted by the primary")
+            await accepted_by_the_primary(handle, pcn)
             await handle.signal(
                 ClaimWorkflow.payer_event,
                 remit(hmo, primary(pcn, charge, first_paid, first_patient), "HMO-1"),
@@ -173,10 +178,7 @@ async def test_a_late_primary_readjudication_after_closing_replaces_the_secondar
     async with worker(env.client, payer):
         handle = await start(env.client, enc)
         try:
-            await until(handle, in_state(ClaimState.SUBMITTED), "submitted to the primary")
-            await handle.signal(ClaimWorkflow.payer_event, ack_999())
-            await handle.signal(ClaimWorkflow.payer_event, ack_277ca(pcn, payer_claim="HMO-77"))
-            await until(handle, in_state(ClaimState.ACCEPTED), "accepted by the primary")
+            await accepted_by_the_primary(handle, pcn)
             await handle.signal(
                 ClaimWorkflow.payer_event, remit(hmo, primary(pcn, charge, first_paid, D("30.00")), "HMO-1")
             )
@@ -249,10 +251,7 @@ async def _secondary_holds_the_claim_unnumbered(
     fifth = (charge / 5).quantize(D("0.01"))
     first_paid, new_paid = charge - 2 * fifth, charge - fifth - fifth / 2  # CO-45 one fifth each time
     handle = await start(env.client, enc)
-    await until(handle, in_state(ClaimState.SUBMITTED), "submitted to the primary")
-    await handle.signal(ClaimWorkflow.payer_event, ack_999())
-    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(pcn, payer_claim="HMO-77"))
-    await until(handle, in_state(ClaimState.ACCEPTED), "accepted by the primary")
+    await accepted_by_the_primary(handle, pcn)
     first = primary(pcn, charge, first_paid, fifth)
     await handle.signal(ClaimWorkflow.payer_event, remit(hmo, first, "HMO-1"))
     await until(handle, lambda s: len(payer.submissions) == 2, "billed the secondary")
@@ -329,10 +328,7 @@ async def test_a_corrected_secondary_claim_replaces_the_denied_one_by_the_number
     async with worker(env.client, payer):
         handle = await start(env.client, enc)
         try:
-            await until(handle, in_state(ClaimState.SUBMITTED), "submitted to the primary")
-            await handle.signal(ClaimWorkflow.payer_event, ack_999())
-            await handle.signal(ClaimWorkflow.payer_event, ack_277ca(pcn, payer_claim="HMO-77"))
-            await until(handle, in_state(ClaimState.ACCEPTED), "accepted by the primary")
+            await accepted_by_the_primary(handle, pcn)
             paid = primary(pcn, charge, charge - 2 * fifth, fifth)
             await handle.signal(ClaimWorkflow.payer_event, remit(hmo, paid, "HMO-1"))
             await until(handle, lambda s: len(payer.submissions) == 2, "billed the secondary")

@@ -12,6 +12,7 @@ from claimflow.claims.encounter import Encounter, Model
 from claimflow.claims.money import ZERO, Money
 from claimflow.claims.payers import PayerProfile
 from claimflow.claims.remittance import ClaimPayment
+from claimflow.claims.scrub.findings import Finding
 
 
 class EligibilityRequest(Model):
@@ -33,6 +34,16 @@ class Issue(Model):
     severity: str
     message: str
     fix_hint: str | None = None
+
+    @classmethod
+    def of(cls, finding: Finding) -> Issue:
+        return cls(
+            rule=finding.rule,
+            category=finding.category.value,
+            severity=finding.severity.value,
+            message=finding.message,
+            fix_hint=finding.fix,
+        )
 
 
 class ScrubOutcome(Model):

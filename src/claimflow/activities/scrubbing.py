@@ -27,16 +27,7 @@ class ScrubActivities:
         )
         wanted = set(request.categories) if request.categories is not None else None
         issues = [
-            (
-                finding.severity,
-                Issue(
-                    rule=finding.rule,
-                    category=finding.category.value,
-                    severity=finding.severity.value,
-                    message=finding.message,
-                    fix_hint=finding.fix,
-                ),
-            )
+            (finding.severity, Issue.of(finding))
             for finding in result.findings
             if not finding.fixed and (wanted is None or finding.category.value in wanted)
         ]
