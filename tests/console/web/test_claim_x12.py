@@ -110,6 +110,8 @@ async def test_a_paid_claims_page_shows_its_837_and_835_with_the_era_by_line(
             assert carc_text(cas.reason) in text
             assert f"${line.charge:,.2f}" in text and f"${line.paid:,.2f}" in text
             assert "accepted" in text  # the 999's and the 277CA's word
+            if any(x.kind == "277CA" for x in kept):  # its STC category and status code in words
+                assert 'class="ack-meanings"' in page.text and "Acknowledgement/" in text
             # the text is not in the page until asked for: then a segment per line, and audited
             assert f"CLP*{pcn}*" not in text and f"CLM*{pcn}*" not in text
             fragment = await amy.http.get(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import time
 from pathlib import Path
@@ -14,9 +15,11 @@ from types import SimpleNamespace
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from claimflow.claims.lifecycle import ClaimState
 from claimflow.console.web import auth
 from claimflow.console.web.data import QueueFilter
 from claimflow.integrations.ledger.users import UserStore
+from claimflow.workflows.claim import ClaimWorkflow
 from tests.console.test_commands import inactive, uncoded
 from tests.console.web.conftest import (
     PASSWORD,
@@ -28,7 +31,7 @@ from tests.console.web.conftest import (
     started,
     task_of,
 )
-from tests.workflows.scripted import ScriptedPayer
+from tests.workflows.scripted import ScriptedPayer, ack_277ca, ack_999, encounter
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -146,6 +149,28 @@ async def test_biller_works_the_queue_claim_note_release_and_csrf_is_checked(
 
     statuses = sorted(int(str(r["status"])) for r in refusals(console) if r["actor"] in ("amy", "bob"))
     assert statuses == [403, 403, 403, 403, 404, 422]
+
+
+async def test_a_277ca_rejection_reads_in_words_on_the_task_and_claim_pages(
+    console: Console, dev_env: WorkflowEnvironment
+) -> None:
+    enc = encounter((await dev_env.get_current_time()).date(), 221)
+    claim_id = await started(console, enc)
+    for _ in range(200):
+        if (await console.data.claim(claim_id)).state is ClaimState.SUBMITTED:
+            break
+        await asyncio.sleep(0.1)
+    handle = dev_env.client.get_workflow_handle_for(ClaimWorkflow.run, claim_id)
+    await handle.signal(ClaimWorkflow.payer_event, ack_999())
+    await handle.signal(ClaimWorkflow.payer_event, ack_277ca(enc.encounter_id, category="A7", code="562"))
+    task_id = await task_of(console, claim_id, "payer_rejection")
+    amy = await console.as_user("amy")
+    task_page = html.unescape((await amy.http.get(f"/tasks/{task_id}")).text)
+    assert "STC A7:562" in task_page  # the reason as the workflow gave it, and its codes in words
+    assert "<th>A7:562</th>" in task_page and "Rejected for Invalid Information" in task_page
+    assert "status code 562: Entity's National Provider Identifier (NPI)" in task_page
+    claim_page = html.unescape((await amy.http.get(f"/claims/{claim_id}")).text)
+    assert "Codes on this claim" in claim_page and "Rejected for Invalid Information" in claim_page
 
 
 async def test_resolving_through_the_form_records_the_user_and_a_second_resolution_is_refused(

@@ -1,9 +1,9 @@
 """The claim page's X12: the 837 sent and each 999/277CA/835 received, as a readable view made by
 the claims/x12 readers, limited to this claim's part of a file (for an 835 the claim payment and every
 service line with its CAS groups and reasons in words; for a 999 or 277CA the accept or reject status
-and its errors), and the text a segment per line. The text is opened from the ledger's sealed copy
-for a signed-in person only; an 835 shows only this claim's loop of it (other patients' claims in
-the same remittance are left out)."""
+and its errors, a 277CA's claim status codes with their published meanings), and the text a segment
+per line. The text is opened from the ledger's sealed copy for a signed-in person only; an 835 shows
+only this claim's loop of it (other patients' claims in the same remittance are left out)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from claimflow.claims.carc import UnknownCodeError, carc_text, group_text, rarc_text
+from claimflow.claims.claim_status import describe_status
 from claimflow.claims.remittance import Adjustment
 from claimflow.claims.x12 import read_277ca, read_835, read_999
 from claimflow.claims.x12.errors import X12Error
@@ -71,6 +72,8 @@ class AckStatus:
     status: str
     accepted: bool
     errors: list[str] = field(default_factory=list)
+    meanings: list[str] = field(default_factory=list)
+    """a 277CA's or 277's statuses in words: each STC's category and status code with its meaning"""
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,7 @@ def _acks_277ca(text: str, pcn: str) -> list[AckStatus]:
                         for info in infos
                         if info.rejected
                     ],
+                    meanings=[describe_status(info.category, info.code, info.entity) for info in infos],
                 )
             )
     return statuses

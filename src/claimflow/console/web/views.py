@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from claimflow.claims.carc import UnknownCodeError, carc_text, group_text, rarc_text
+from claimflow.claims.claim_status import describe_status
 from claimflow.claims.lifecycle import ClaimSnapshot
 from claimflow.claims.tasks import Action, TaskKind, permission_for
 from claimflow.console.web.data import FoundClaim, QueueItem
@@ -71,6 +72,10 @@ ACTION_LABELS: dict[Action, str] = {
 
 ADJUSTMENT = re.compile(r"\b(CO|PR|OA|PI|CR)-([A-Z0-9]{1,3})\b")
 REMARK = re.compile(r"\b(MA\d{2,3}|N\d{1,3}|M\d{1,3})\b")
+CLAIM_STATUS = re.compile(
+    r"\b(?:STC|277(?:CA)?)\s+([A-Z][0-9]{1,2}[A-Z]?):([A-Z0-9]{1,5})(?::([A-Z0-9]{2,3}))?\b"
+)
+"""a 277CA's or 277's STC category:code[:entity] as the timeline notes it ("STC A7:562", "277 A1:20")"""
 FACT_STEPS = ("eligibility", "scrub", "999", "277CA", "276", "835", "appeal", "correction")
 
 
@@ -100,8 +105,9 @@ def task_facts(item: QueueItem) -> TaskFacts:
 
 
 def codes_in(texts: list[str]) -> list[CodeFact]:
-    """Every group-CARC pair and remark code mentioned, once each, with its published description
-    (a code not in the shipped list is left out rather than shown without one)."""
+    """Every group-CARC pair, remark code and 277/277CA claim status (category:code) mentioned, once
+    each, with its published description (a CARC or RARC not in the shipped list is left out rather
+    than shown without one; a claim status is always shown, an unknown code as it came)."""
     found: dict[str, CodeFact] = {}
     for text in texts:
         for group, reason in ADJUSTMENT.findall(text):
@@ -113,6 +119,10 @@ def codes_in(texts: list[str]) -> list[CodeFact]:
             if remark not in found:
                 with contextlib.suppress(UnknownCodeError):
                     found[remark] = CodeFact(remark, rarc_text(remark))
+        for category, status, entity in CLAIM_STATUS.findall(text):
+            code = ":".join(part for part in (category, status, entity) if part)
+            if code not in found:
+                found[code] = CodeFact(code, describe_status(category, status, entity or None))
     return list(found.values())
 
 
