@@ -196,9 +196,13 @@ def test_the_dashboards_counts_and_lists_are_queries(model: ReadModel) -> None:
     assert model.claims_by_state() == [("closed", 1), ("coding", 1), ("submitted", 1)]
     assert model.claims_by_payer() == [("P1", 2), ("P2", 1)]
     idle_since = NOW - timedelta(days=7)
-    assert [c.claim_id for c in model.quiet_claims(idle_since, ["closed", "written_off"])] == ["claim-E1"]
+    quiet_found = model.quiet_claims(idle_since, ["closed", "written_off"])
+    assert [c.claim_id for c in quiet_found.claims] == ["claim-E1"] and quiet_found.total == 1
     within = model.deadlines_before(TODAY + timedelta(days=7), ["submitted", "coding"])
-    assert [c.claim_id for c in within] == ["claim-E1"]
+    assert [c.claim_id for c in within.claims] == ["claim-E1"] and within.total == 1
+    # capped: the first by last progress, and the count of them all
+    first = model.quiet_claims(NOW + timedelta(seconds=1), [], limit=2)
+    assert [c.claim_id for c in first.claims] == ["claim-E2", "claim-E1"] and first.total == 3
     assert sorted(model.task_ages()) == [
         ("coding", NOW, NOW - timedelta(days=1)),
         ("coding", NOW, NOW + timedelta(days=1)),

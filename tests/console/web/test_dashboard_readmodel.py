@@ -7,8 +7,9 @@ one paid with a patient balance, one denied CO-4, one stopped on inactive covera
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +18,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from claimflow.claims.lifecycle import ClaimState
+from claimflow.console.claims_client import StuckClaim, WorkQueue
+from claimflow.console.web.dashboard import LIST_LIMIT
+from claimflow.console.web.data import Loaded
+from claimflow.integrations.ledger.readmodel import ClaimView, Projection, SourceView
 from claimflow.integrations.ledger.users import UserStore
 from claimflow.workflows.claim import ClaimWorkflow
 from tests.console.test_commands import inactive, today
@@ -135,3 +140,93 @@ async def test_the_dashboard_and_search_read_the_read_model_alone_and_match_the_
     assert denied in from_read_model["search 2"] and paid in from_read_model["search 3"]
     assert coverage not in from_read_model["search 6"]
     assert "correct_and_resubmit" in from_read_model["denials"]
+
+
+MANY = LIST_LIMIT + 37
+
+
+def _quiet_claims(now: datetime) -> list[ClaimView]:
+    """MANY submitted claims quiet for 8 to 12 days (ties in their last progress), each with a
+    timely-filing deadline in the next 6 days, and one closed claim quiet as long (not stuck)."""
+    quiet = [
+        ClaimView(
+            claim_id=f"claim-Q{n:04}",
+            state="submitted",
+            payer_id="P1",
+            billed=Decimal("100.00"),
+            balance=Decimal("100.00"),
+            amount_at_stake=Decimal("100.00"),
+            last_progress_at=now - timedelta(days=8 + n % 5),
+            timely_filing_deadline=now.date() + timedelta(days=n % 6),
+        )
+        for n in range(MANY)
+    ]
+    closed = quiet[0].model_copy(update={"claim_id": "claim-Q9999", "state": "closed", "is_open": False})
+    return [*quiet, closed]
+
+
+def _projection(claim: ClaimView) -> Projection:
+    source = SourceView(
+        workflow_id=claim.claim_id, workflow_type="ClaimWorkflow", run_id="r1", claim_id=claim.claim_id,
+        status="Running", last_progress_at=claim.last_progress_at,
+    )  # fmt: skip
+    return Projection(source=source, claim=claim)
+
+
+async def _capped(http: httpx.AsyncClient) -> dict[str, tuple[int, str, list[str]]]:
+    """The stuck claims' and the deadlines' tables as served: the rows the page lists, what it says
+    of them, and their CSV's lines."""
+    page = (await http.get("/dashboard")).text
+    tables = {}
+    for name in ("stuck", "deadlines"):
+        section = page.split(f'id="table-{name}"')[1].split("</section>")[0]
+        said = section.split(f'id="shown-{name}">')[1].split("</p>")[0] if "shown-" in section else ""
+        csv = await http.get(f"/dashboard/{name}.csv")
+        assert csv.status_code == 200, csv.text
+        tables[name] = (section.count("<tr><td>"), said, csv.text.splitlines())
+    return tables
+
+
+async def test_the_stuck_claims_and_deadlines_list_the_first_ones_and_count_them_all(
+    dev_env: WorkflowEnvironment,
+    ledger_url: str,
+    users: UserStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over LIST_LIMIT stuck claims, the page lists the first LIST_LIMIT, says how many there are
+    and offers the CSV, which holds every one; the same from the read model and from the claims
+    loaded from the workflows (the same first claims, ties by claim id)."""
+    console, close = make_console(dev_env, ledger_url, users, tmp_path, with_read_model=True)
+    try:
+        assert console.read_model is not None
+        now = datetime.now(UTC)
+        claims = _quiet_claims(now)
+        console.read_model.rebuild([_projection(claim) for claim in claims], now)
+        mary = await console.as_user("mary")
+        from_read_model = await _capped(mary.http)
+
+        listed = [
+            StuckClaim.model_validate(claim.model_dump(include=set(StuckClaim.model_fields)))
+            for claim in claims
+        ]
+        loaded = Loaded(at=time.monotonic(), queue=WorkQueue(rows=[], claims={}), claims={}, listed=listed)
+
+        async def from_workflows() -> Loaded:
+            return loaded
+
+        monkeypatch.setattr(console.data, "loaded", from_workflows)
+        console.data.read_model = None
+        assert await _capped(mary.http) == from_read_model
+    finally:
+        close()
+    for name in ("stuck", "deadlines"):
+        rows, said, csv = from_read_model[name]
+        assert rows == LIST_LIMIT, (name, rows)
+        assert said.startswith(f"showing the first {LIST_LIMIT} of {MANY}; the <a href="), said
+        assert len(csv) == MANY + 1 and {line.split(",")[0] for line in csv[1:]} == {
+            f"claim-Q{n:04}" for n in range(MANY)
+        }
+    # the first listed are the longest quiet and the nearest deadlines, ties by claim id
+    assert from_read_model["stuck"][2][1].startswith("claim-Q0004,")
+    assert from_read_model["deadlines"][2][1].startswith("claim-Q0000,")

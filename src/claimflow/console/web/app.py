@@ -53,9 +53,11 @@ from claimflow.console.web.auth import (
     start_session,
 )
 from claimflow.console.web.dashboard import (
+    LIST_LIMIT,
     Dashboard,
     Figures,
     Lists,
+    Table,
     build_dashboard,
     figures_from_read_model,
     lists_from_read_model,
@@ -529,17 +531,18 @@ def create_app(
         return _csv("claims.csv", views.SEARCH_COLUMNS, [views.search_cells(c) for c in found.claims])
 
     # ------------------------------------------------------------------ dashboard
-    async def board_of(days: int) -> Dashboard:
+    async def board_of(days: int, limit: int | None = LIST_LIMIT) -> Dashboard:
         """Once the read model was built, every figure is its queries (nothing asked of Temporal);
-        before, the KPIs, counts and lists are taken over every claim's snapshot."""
+        before, the KPIs, counts and lists are taken over every claim's snapshot. The lists hold
+        their first `limit` claims (None: all) and say how many there are."""
         now = data.now()
         model = data.read_model
         cursor = await asyncio.to_thread(model.cursor) if model is not None else None
         if model is None or cursor is None:
-            return build_dashboard(await data.loaded(), now, days, await data.resolutions())
+            return build_dashboard(await data.loaded(), now, days, await data.resolutions(), limit=limit)
 
         def queried() -> tuple[Lists, Figures]:
-            return lists_from_read_model(model, now, days), figures_from_read_model(model, now.date())
+            return lists_from_read_model(model, now, days, limit), figures_from_read_model(model, now.date())
 
         lists, figures = await asyncio.to_thread(queried)
         return build_dashboard(None, now, days, await data.resolutions(), lists, figures, cursor)
@@ -549,11 +552,10 @@ def create_app(
         return render(request, "dashboard.html.j2", user=user, board=board, Markup=Markup)
 
     async def dashboard_csv(request: Request, user: User) -> Response:
-        board = await board_of(_days(request))
-        table = board.table(request.path_params["table"])
-        if table is None:
-            names = ", ".join(t.name for t in board.tables)
-            raise Refusal(404, f"no dashboard table {request.path_params['table']!r}: one of {names}")
+        days, name = _days(request), request.path_params["table"]
+        table = _table_of(await board_of(days), name)
+        if table.capped:  # the page lists the first LIST_LIMIT: its CSV holds every row
+            table = _table_of(await board_of(days, limit=None), name)
         return _csv(f"{table.name}.csv", table.headers, table.rows)
 
     async def home(request: Request, user: User) -> Response:
@@ -664,6 +666,14 @@ def _days(request: Request) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 365:
         raise Refusal(400, f"days {text!r} must be a whole number from 1 to 365")
     return int(text)
+
+
+def _table_of(board: Dashboard, name: str) -> Table:
+    table = board.table(name)
+    if table is None:
+        names = ", ".join(t.name for t in board.tables)
+        raise Refusal(404, f"no dashboard table {name!r}: one of {names}")
+    return table
 
 
 def _csv(filename: str, headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Response:

@@ -4,7 +4,9 @@ The KPIs are claims.kpi's (HFMA definitions): overall, per payer, and per week o
 remittance for the denial-rate trend, each claims.kpi.report_of the totals of its claims. Once the
 read model is built, those totals, the underpayments, the counts by state and payer, the stuck
 claims, the deadlines and the open tasks are its grouped and indexed queries (`figures_from_read_model`,
-`lists_from_read_model`): nothing is asked of any workflow, whatever the number of claims. Before it
+`lists_from_read_model`): nothing is asked of any workflow, whatever the number of claims. The page
+lists the first LIST_LIMIT stuck claims and deadlines (the longest quiet, the nearest first) and
+says how many there are, counted in the database; their CSVs hold every one. Before it
 was ever built they are taken over the claims' snapshots loaded from the workflows
 (`figures_from_loaded`, `lists_from_loaded`), and the page says so. Resolutions per person come from
 the ledger's audit trail (every resolution a person sent, a manager's write-off approval on an
@@ -46,6 +48,9 @@ TASK_AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
     ("30+ days", timedelta.max),
 )
 TREND_WEEKS = 8
+LIST_LIMIT = 200
+"""The page lists this many stuck claims and deadlines at risk at most (the longest quiet, the
+nearest first) and says how many there are; each list's CSV holds them all (`limit=None`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,17 @@ class Table:
     headers: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
     chart: str = ""
+    total: int | None = None
+    """how many rows the whole table has, where `rows` may be only its first (a capped list)"""
+
+    @property
+    def capped(self) -> bool:
+        return self.total is not None and self.total > len(self.rows)
+
+    @property
+    def shown(self) -> str:
+        """What the page says of a capped table: "showing the first 200 of 61,234"."""
+        return f"showing the first {len(self.rows):,} of {self.total:,}" if self.capped else ""
 
 
 class Listed(Protocol):
@@ -74,53 +90,84 @@ class Listed(Protocol):
 
 
 @dataclass(frozen=True)
+class Shown:
+    """The first claims of a list, in its order, and how many the whole list has."""
+
+    claims: Sequence[Listed]
+    total: int
+
+
+def _first(claims: Sequence[Listed], limit: int | None) -> Shown:
+    return Shown(claims[:limit], len(claims))
+
+
+@dataclass(frozen=True)
 class Lists:
     """What the dashboard's counts and lists read: the read model's grouped and filtered queries
     (`from_read_model`), or the copy loaded from the workflows (`from_loaded`)."""
 
     by_state: list[tuple[str, int]]
     by_payer: list[tuple[str, int]]
-    quiet: Sequence[Listed]
+    quiet: Shown
     """claims not settled, with no progress for the dashboard's days, the longest quiet first"""
-    deadlines: Sequence[Listed]
-    """claims not yet accepted whose timely-filing deadline is within the dashboard's days"""
+    deadlines: Shown
+    """claims not yet accepted whose timely-filing deadline is within the dashboard's days, the
+    nearest first"""
     tasks: list[tuple[TaskKind, datetime, datetime]]
     """every open task's kind, creation and due time"""
 
 
-def lists_from_read_model(model: ReadModel, now: datetime, stuck_days: int) -> Lists:
-    """Five indexed queries of the read model, nothing asked of any workflow."""
+def lists_from_read_model(
+    model: ReadModel, now: datetime, stuck_days: int, limit: int | None = LIST_LIMIT
+) -> Lists:
+    """Five indexed queries of the read model (the two lists' first `limit`, and their counts),
+    nothing asked of any workflow."""
     settled = [state.value for state in SETTLED_STATES]
     waiting = [state.value for state in NOT_YET_ACCEPTED]
+    quiet = model.quiet_claims(now - timedelta(days=stuck_days), settled, limit)
+    near = model.deadlines_before(now.date() + timedelta(days=stuck_days), waiting, limit)
     return Lists(
         by_state=model.claims_by_state(),
         by_payer=model.claims_by_payer(),
-        quiet=model.quiet_claims(now - timedelta(days=stuck_days), settled),
-        deadlines=model.deadlines_before(now.date() + timedelta(days=stuck_days), waiting),
+        quiet=Shown(quiet.claims, quiet.total),
+        deadlines=Shown(near.claims, near.total),
         tasks=[(TaskKind(kind), created, due) for kind, created, due in model.task_ages()],
     )
 
 
-def lists_from_loaded(loaded: Loaded, now: datetime, stuck_days: int) -> Lists:
-    """The same lists over the copy loaded from the workflows (a read model never built)."""
+def lists_from_loaded(
+    loaded: Loaded, now: datetime, stuck_days: int, limit: int | None = LIST_LIMIT
+) -> Lists:
+    """The same lists over the copy loaded from the workflows (a read model never built), in the
+    read model's order (ties by claim id) so that the first `limit` are the same claims."""
     today, idle_since = now.date(), now - timedelta(days=stuck_days)
     settled = {state.value for state in SETTLED_STATES}
     waiting = {state.value for state in NOT_YET_ACCEPTED}
     return Lists(
         by_state=list(Counter(claim.state for claim in loaded.listed).items()),
         by_payer=sorted(Counter(claim.payer_id for claim in loaded.listed).items()),
-        quiet=[
-            claim
-            for claim in sorted(loaded.listed, key=lambda c: c.last_progress_at or now)
-            if claim.last_progress_at and claim.last_progress_at < idle_since and claim.state not in settled
-        ],
-        deadlines=[
-            claim
-            for claim in sorted(loaded.listed, key=lambda c: c.timely_filing_deadline or today)
-            if claim.timely_filing_deadline
-            and claim.state in waiting
-            and (claim.timely_filing_deadline - today).days <= stuck_days
-        ],
+        quiet=_first(
+            [
+                claim
+                for claim in sorted(loaded.listed, key=lambda c: (c.last_progress_at or now, c.claim_id))
+                if claim.last_progress_at
+                and claim.last_progress_at < idle_since
+                and claim.state not in settled
+            ],
+            limit,
+        ),
+        deadlines=_first(
+            [
+                claim
+                for claim in sorted(
+                    loaded.listed, key=lambda c: (c.timely_filing_deadline or today, c.claim_id)
+                )
+                if claim.timely_filing_deadline
+                and claim.state in waiting
+                and (claim.timely_filing_deadline - today).days <= stuck_days
+            ],
+            limit,
+        ),
         tasks=[
             (row.task.kind, row.task.created_at, row.task.due_at)
             for row in loaded.queue.rows
@@ -205,14 +252,16 @@ def build_dashboard(
     lists: Lists | None = None,
     figures: Figures | None = None,
     read_model_at: datetime | None = None,
+    limit: int | None = LIST_LIMIT,
 ) -> Dashboard:
     """The dashboard of `figures` and `lists` (the read model's, brought up to date at
-    `read_model_at`); what is not given is taken over the claims' snapshots in `loaded`."""
+    `read_model_at`); what is not given is taken over the claims' snapshots in `loaded` (the lists'
+    first `limit`, None: all)."""
     today = now.date()
     if lists is None or figures is None:
         if loaded is None:
             raise ValueError("the dashboard needs the read model's figures and lists, or the loaded claims")
-        lists = lists or lists_from_loaded(loaded, now, stuck_days)
+        lists = lists or lists_from_loaded(loaded, now, stuck_days, limit)
         figures = figures or figures_from_loaded(loaded, today)
     report = report_of(figures.everyone, today)
     payer_reports = {payer: report_of(totals, today) for payer, totals in figures.payers.items()}
@@ -336,7 +385,7 @@ def _aging_by_payer(report: KpiReport, payers: dict[str, KpiReport]) -> Table:
     return Table("ar_aging", "A/R aging by payer (days since the date of service)", headers, rows, chart)
 
 
-def _stuck(quiet: Sequence[Listed], now: datetime, days: int) -> Table:
+def _stuck(quiet: Shown, now: datetime, days: int) -> Table:
     rows: list[tuple[Cell, ...]] = [
         (
             claim.claim_id,
@@ -345,14 +394,14 @@ def _stuck(quiet: Sequence[Listed], now: datetime, days: int) -> Table:
             claim.last_progress_at.date().isoformat(),
             (now - claim.last_progress_at).days,
         )
-        for claim in quiet
+        for claim in quiet.claims
         if claim.last_progress_at
     ]
     headers = ("claim", "state", "payer", "last progress", "idle days")
-    return Table("stuck", f"Stuck claims: no progress for {days} days", headers, rows)
+    return Table("stuck", f"Stuck claims: no progress for {days} days", headers, rows, total=quiet.total)
 
 
-def _deadlines(near: Sequence[Listed], today: date, days: int) -> Table:
+def _deadlines(near: Shown, today: date, days: int) -> Table:
     rows: list[tuple[Cell, ...]] = [
         (
             claim.claim_id,
@@ -361,11 +410,12 @@ def _deadlines(near: Sequence[Listed], today: date, days: int) -> Table:
             claim.timely_filing_deadline.isoformat(),
             (claim.timely_filing_deadline - today).days,
         )
-        for claim in near
+        for claim in near.claims
         if claim.timely_filing_deadline
     ]
     headers = ("claim", "state", "payer", "timely filing deadline", "days left")
-    return Table("deadlines", f"Timely-filing deadlines within {days} days, not yet accepted", headers, rows)
+    title = f"Timely-filing deadlines within {days} days, not yet accepted"
+    return Table("deadlines", title, headers, rows, total=near.total)
 
 
 def _open_tasks(tasks: list[tuple[TaskKind, datetime, datetime]], now: datetime) -> Table:

@@ -207,7 +207,8 @@ def search_text_of(values: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """The claims a search matched (the first `limit`, by claim id) and how many matched."""
+    """The first `limit` claims a query matched, in its order (a search's by claim id), and how
+    many it matched (counted in the database)."""
 
     claims: list[ClaimView]
     total: int
@@ -376,33 +377,25 @@ class ReadModel:
         with self._sessions() as session:
             return [(str(key), int(count)) for key, count in session.execute(query)]
 
-    def quiet_claims(self, idle_since: datetime, settled: Iterable[str]) -> list[ClaimView]:
+    def quiet_claims(self, idle_since: datetime, settled: Iterable[str], limit: int | None = None) -> Found:
         """Claims not in a `settled` state whose last progress is before `idle_since`, the longest
-        quiet first."""
-        query = (
-            select(*_CLAIM_COLUMNS)
-            .where(
-                ReadModelClaimRow.last_progress_at < idle_since,
-                ReadModelClaimRow.state.not_in(list(settled)),
-            )
-            .order_by(ReadModelClaimRow.last_progress_at, ReadModelClaimRow.claim_id)
+        quiet first: the first `limit` (None: all) and how many there are."""
+        claim = ReadModelClaimRow
+        return self._first(
+            [claim.last_progress_at < idle_since, claim.state.not_in(list(settled))],
+            (claim.last_progress_at, claim.claim_id),
+            limit,
         )
-        with self._sessions() as session:
-            return [_claim_view_of(row) for row in session.execute(query).mappings()]
 
-    def deadlines_before(self, until: date, states: Iterable[str]) -> list[ClaimView]:
+    def deadlines_before(self, until: date, states: Iterable[str], limit: int | None = None) -> Found:
         """Claims in one of `states` whose timely-filing deadline is on or before `until`, the
-        nearest first."""
-        query = (
-            select(*_CLAIM_COLUMNS)
-            .where(
-                ReadModelClaimRow.timely_filing_deadline <= until,
-                ReadModelClaimRow.state.in_(list(states)),
-            )
-            .order_by(ReadModelClaimRow.timely_filing_deadline, ReadModelClaimRow.claim_id)
+        nearest first: the first `limit` (None: all) and how many there are."""
+        claim = ReadModelClaimRow
+        return self._first(
+            [claim.timely_filing_deadline <= until, claim.state.in_(list(states))],
+            (claim.timely_filing_deadline, claim.claim_id),
+            limit,
         )
-        with self._sessions() as session:
-            return [_claim_view_of(row) for row in session.execute(query).mappings()]
 
     def task_ages(self) -> list[tuple[str, datetime, datetime]]:
         """Every open task's kind, creation and due time (three columns, for ages and SLA counts)."""
@@ -606,8 +599,15 @@ class ReadModel:
             conditions.append(claim.date_of_service <= service_to)
         if text:
             conditions.append(claim.search_text.contains(folded(text), autoescape=True))
-        query = select(*_CLAIM_COLUMNS).where(*conditions).order_by(claim.claim_id)
-        counted = select(func.count()).select_from(claim).where(*conditions)
+        return self._first(conditions, (claim.claim_id,), limit)
+
+    def _first(
+        self, conditions: Sequence[ColumnElement[bool]], order: Sequence[Any], limit: int | None
+    ) -> Found:
+        """The first `limit` claims (None: all) meeting `conditions` in this `order`, and how many
+        meet them: a count(*) query, asked only when the limit was reached."""
+        query = select(*_CLAIM_COLUMNS).where(*conditions).order_by(*order)
+        counted = select(func.count()).select_from(ReadModelClaimRow).where(*conditions)
         with self._sessions() as session:
             rows = session.execute(query.limit(limit) if limit is not None else query).mappings().all()
             total = len(rows) if limit is None or len(rows) < limit else session.scalar(counted) or 0
